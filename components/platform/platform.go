@@ -1,0 +1,164 @@
+// Package platform composes one environment of saas-platform from the
+// components, and is the whole Pulumi program: main.go runs Program against
+// the Pulumi engine, the offline plan and the tests run it under mocks.
+package platform
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	awsx "github.com/pulumi/pulumi-awsx/sdk/v2/go/awsx/ec2"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/saas-platform/saas-platform/components/network"
+	"github.com/saas-platform/saas-platform/config"
+)
+
+// Program is the Pulumi program.
+func Program(ctx *pulumi.Context) error {
+	return Run(ctx, ctx.Export)
+}
+
+// Run loads and validates the stack config, builds the platform and hands
+// each stack output to export. Invalid config fails here, before any
+// resource is registered.
+func Run(ctx *pulumi.Context, export func(name string, value pulumi.Input)) error {
+	cfg, err := config.Load(ctx)
+	if err != nil {
+		return err
+	}
+	p, err := NewPlatform(ctx, cfg.Project+"-"+cfg.Name, &PlatformArgs{Stack: cfg})
+	if err != nil {
+		return err
+	}
+	for name, value := range p.Outputs() {
+		export(name, value)
+	}
+	return nil
+}
+
+// ManagedBy is the value of the ManagedBy tag on every resource.
+const ManagedBy = "pulumi"
+
+// Tags are put on every resource through the AWS provider's default tags,
+// which reach the children of awsx components too.
+func Tags(cfg *config.Stack) map[string]string {
+	return map[string]string{
+		"Project":     cfg.Project,
+		"Environment": cfg.Name,
+		"ManagedBy":   ManagedBy,
+	}
+}
+
+// natStrategies maps the stack file's natGateways to awsx's strategies.
+var natStrategies = map[string]awsx.NatGatewayStrategy{
+	config.NatNone:     awsx.NatGatewayStrategyNone,
+	config.NatSingle:   awsx.NatGatewayStrategySingle,
+	config.NatOnePerAz: awsx.NatGatewayStrategyOnePerAz,
+}
+
+// PlatformArgs configures a Platform.
+type PlatformArgs struct {
+	Stack *config.Stack
+}
+
+// Platform is one environment: its tagged AWS provider and the components
+// built with it.
+type Platform struct {
+	pulumi.ResourceState
+
+	Provider *aws.Provider
+	Network  *network.Network
+
+	stack *config.Stack
+}
+
+// NewPlatform builds the environment described by args.Stack.
+func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...pulumi.ResourceOption) (*Platform, error) {
+	if args == nil || args.Stack == nil {
+		return nil, fmt.Errorf("platform %s: a resolved stack config is required", name)
+	}
+	cfg := args.Stack
+	p := &Platform{stack: cfg}
+	if err := ctx.RegisterComponentResource("saas:platform:Platform", name, p, opts...); err != nil {
+		return nil, err
+	}
+
+	provider, err := aws.NewProvider(ctx, name, &aws.ProviderArgs{
+		Region:      pulumi.String(cfg.Region),
+		DefaultTags: &aws.ProviderDefaultTagsArgs{Tags: pulumi.ToStringMap(Tags(cfg))},
+	}, pulumi.Parent(p))
+	if err != nil {
+		return nil, fmt.Errorf("platform %s: aws provider: %w", name, err)
+	}
+	p.Provider = provider
+	children := []pulumi.ResourceOption{pulumi.Parent(p), pulumi.Providers(provider)}
+
+	p.Network, err = network.NewNetwork(ctx, name, networkArgs(cfg), children...)
+	if err != nil {
+		return nil, err
+	}
+
+	if err := ctx.RegisterResourceOutputs(p, pulumi.ToMap(map[string]any{})); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// PathPrefix is the environment's path for log groups, SSM parameters and
+// secrets: /<project>/<stack>.
+func PathPrefix(cfg *config.Stack) string {
+	return "/" + cfg.Project + "/" + cfg.Name
+}
+
+func networkArgs(cfg *config.Stack) *network.NetworkArgs {
+	n := cfg.Network
+	args := &network.NetworkArgs{
+		Region:            cfg.Region,
+		CidrBlock:         n.CIDR,
+		AvailabilityZones: n.AvailabilityZones,
+		Subnets: network.SubnetMasks{
+			AvailabilityZone: n.Subnets.AvailabilityZoneMask,
+			Private:          n.Subnets.PrivateMask,
+			Public:           n.Subnets.PublicMask,
+			Isolated:         n.Subnets.IsolatedMask,
+		},
+		NatGateways:      natStrategies[n.NatGateways],
+		FlowLogs:         n.FlowLogs,
+		LogRetentionDays: cfg.Logs.RetentionDays,
+		PathPrefix:       PathPrefix(cfg),
+	}
+	if n.InterfaceEndpoints {
+		args.InterfaceEndpoints = network.InterfaceEndpointServices
+	}
+	for _, s := range cfg.Services {
+		if s.Scheduled() {
+			continue
+		}
+		args.ServicePorts = append(args.ServicePorts, s.Port)
+		if s.Routed() {
+			args.RoutedPorts = append(args.RoutedPorts, s.Port)
+		}
+	}
+	return args
+}
+
+// Outputs are the stack outputs: what operators and other stacks read.
+func (p *Platform) Outputs() map[string]pulumi.Input {
+	return map[string]pulumi.Input{
+		"environment":                 pulumi.String(p.stack.Name),
+		"sizing":                      pulumi.String(p.stack.Sizing),
+		"region":                      pulumi.String(p.stack.Region),
+		"vpcId":                       p.Network.VpcId,
+		"availabilityZones":           p.Network.AvailabilityZones,
+		"publicSubnetIds":             p.Network.PublicSubnetIds,
+		"privateSubnetIds":            p.Network.PrivateSubnetIds,
+		"isolatedSubnetIds":           p.Network.IsolatedSubnetIds,
+		"loadBalancerSecurityGroupId": p.Network.LoadBalancerSecurityGroupId,
+		"serviceSecurityGroupId":      p.Network.ServiceSecurityGroupId,
+		"databaseSecurityGroupId":     p.Network.DatabaseSecurityGroupId,
+		"cacheSecurityGroupId":        p.Network.CacheSecurityGroupId,
+		"databaseSubnetGroupName":     p.Network.DatabaseSubnetGroupName,
+		"cacheSubnetGroupName":        p.Network.CacheSubnetGroupName,
+	}
+}

@@ -1,0 +1,297 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Keys of the project namespace, as they appear after `<project>:` in the
+// stack file. Pulumi.yaml declares each of them.
+const (
+	KeySizing         = "sizing"
+	KeyImageTag       = "imageTag"
+	KeyNetwork        = "network"
+	KeyDatabase       = "database"
+	KeyCache          = "cache"
+	KeyCompute        = "compute"
+	KeyLoadBalancer   = "loadBalancer"
+	KeyLogs           = "logs"
+	KeyDataProtection = "dataProtection"
+	KeySiloSizing     = "siloSizing"
+	KeyAlerts         = "alerts"
+	KeyDomain         = "domain"
+	KeyServices       = "services"
+	KeyTenants        = "tenants"
+
+	// KeyRegion is the AWS provider's region, outside the project namespace.
+	KeyRegion = "aws:region"
+)
+
+// ProjectKeys lists every key of the project namespace the program reads.
+func ProjectKeys() []string {
+	return []string{
+		KeySizing, KeyImageTag, KeyNetwork, KeyDatabase, KeyCache, KeyCompute,
+		KeyLoadBalancer, KeyLogs, KeyDataProtection, KeySiloSizing, KeyAlerts,
+		KeyDomain, KeyServices, KeyTenants,
+	}
+}
+
+// DefaultImageTag is used when the stack file names no imageTag; Pulumi.yaml
+// declares the same default.
+const DefaultImageTag = "latest"
+
+// Load reads the stack's configuration from the Pulumi context, merges it over
+// the chosen preset and validates it. It registers nothing.
+func Load(ctx *pulumi.Context) (*Stack, error) {
+	values := map[string]string{}
+	keys := append([]string{KeyRegion}, qualify(ctx.Project(), ProjectKeys())...)
+	for _, key := range keys {
+		if v, ok := ctx.GetConfig(key); ok {
+			values[key] = v
+		}
+	}
+	return Parse(ctx.Project(), ctx.Stack(), values)
+}
+
+func qualify(project string, keys []string) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = project + ":" + k
+	}
+	return out
+}
+
+// Parse resolves raw config values, as the Pulumi engine hands them to a
+// program (fully qualified keys; objects and lists as JSON), into a validated
+// Stack. Every problem found is reported in one error.
+func Parse(project, stack string, values map[string]string) (*Stack, error) {
+	p := &parser{project: project, values: values}
+	p.rejectUnknownKeys()
+
+	sizing, ok := values[p.key(KeySizing)]
+	preset, known := presets[sizing]
+	switch {
+	case !ok || sizing == "":
+		p.problem(p.key(KeySizing), "", "is required: one of "+strings.Join(SizingNames(), ", "))
+	case !known:
+		p.problem(p.key(KeySizing), sizing, "is not a sizing preset: one of "+strings.Join(SizingNames(), ", "))
+	}
+
+	s := &Stack{
+		Project:  project,
+		Name:     stack,
+		Region:   values[KeyRegion],
+		Sizing:   sizing,
+		Preset:   preset,
+		ImageTag: DefaultImageTag,
+	}
+	if tag, ok := values[p.key(KeyImageTag)]; ok && tag != "" {
+		s.ImageTag = tag
+	}
+
+	p.decodeObject(KeyNetwork, &s.Network)
+	p.decodeObject(KeyDatabase, &s.Database)
+	p.decodeObject(KeyCache, &s.Cache)
+	p.decodeObject(KeyCompute, &s.Compute)
+	p.decodeObject(KeyLoadBalancer, &s.LoadBalancer)
+	p.decodeObject(KeyLogs, &s.Logs)
+	p.decodeObject(KeyDataProtection, &s.DataProtection)
+	p.decodeObject(KeySiloSizing, &s.SiloSizing)
+	p.decodeObject(KeyAlerts, &s.Alerts)
+	p.decodeObject(KeyDomain, &s.Domain)
+
+	var services []serviceEntry
+	p.decodeList(KeyServices, &services)
+	var tenants []tenantEntry
+	p.decodeList(KeyTenants, &tenants)
+
+	if known {
+		// Field checks need a complete preset to merge over; without one
+		// they would only echo the sizing problem.
+		v := &validator{parser: p, stack: s}
+		v.validate(services, tenants)
+	}
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// serviceEntry is a `services` item as written; pointers tell "absent" from 0.
+type serviceEntry struct {
+	Name            string   `json:"name"`
+	Image           string   `json:"image"`
+	Port            int      `json:"port"`
+	CPU             *int     `json:"cpu"`
+	Memory          *int     `json:"memory"`
+	DesiredCount    *int     `json:"desiredCount"`
+	MinCount        *int     `json:"minCount"`
+	MaxCount        *int     `json:"maxCount"`
+	HealthCheckPath string   `json:"healthCheckPath"`
+	Paths           []string `json:"paths"`
+	Priority        int      `json:"priority"`
+	Capacity        string   `json:"capacity"`
+	Schedule        string   `json:"schedule"`
+	WebSockets      bool     `json:"websockets"`
+}
+
+// tenantEntry is a `tenants` item as written.
+type tenantEntry struct {
+	ID   string `json:"id"`
+	Plan string `json:"plan"`
+}
+
+// Problem is one invalid value: the key, the value given, what is allowed.
+type Problem struct {
+	Key     string
+	Value   string
+	Allowed string
+}
+
+func (p Problem) String() string {
+	if p.Value == "" {
+		return fmt.Sprintf("%s %s", p.Key, p.Allowed)
+	}
+	return fmt.Sprintf("%s: %q %s", p.Key, p.Value, p.Allowed)
+}
+
+// Error reports every problem of a stack configuration at once.
+type Error struct {
+	Problems []Problem
+}
+
+func (e *Error) Error() string {
+	if len(e.Problems) == 1 {
+		return "invalid stack config: " + e.Problems[0].String()
+	}
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		lines[i] = "  - " + p.String()
+	}
+	return fmt.Sprintf("invalid stack config (%d problems):\n%s", len(e.Problems), strings.Join(lines, "\n"))
+}
+
+type parser struct {
+	project  string
+	values   map[string]string
+	problems []Problem
+}
+
+func (p *parser) key(name string) string { return p.project + ":" + name }
+
+func (p *parser) problem(key, value, allowed string) {
+	p.problems = append(p.problems, Problem{Key: key, Value: value, Allowed: allowed})
+}
+
+func (p *parser) err() error {
+	if len(p.problems) == 0 {
+		return nil
+	}
+	return &Error{Problems: p.problems}
+}
+
+// rejectUnknownKeys catches typos such as `saas-platform:tenant`, which the
+// Pulumi CLI would pass through silently.
+func (p *parser) rejectUnknownKeys() {
+	known := map[string]bool{}
+	for _, k := range ProjectKeys() {
+		known[p.key(k)] = true
+	}
+	var unknown []string
+	for k := range p.values {
+		if strings.HasPrefix(k, p.project+":") && !known[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	sort.Strings(unknown)
+	for _, k := range unknown {
+		p.problem(k, "", "is not a setting of this program: known settings are "+strings.Join(ProjectKeys(), ", "))
+	}
+}
+
+// decodeObject decodes a section onto target, which already holds the
+// preset's values: keys present in the stack file override, absent keys keep
+// the preset. Unknown keys are rejected.
+func (p *parser) decodeObject(name string, target any) {
+	raw, ok := p.values[p.key(name)]
+	if !ok || strings.TrimSpace(raw) == "" {
+		return
+	}
+	p.decode(p.key(name), raw, target, "an object with the keys "+strings.Join(jsonKeys(target), ", "))
+}
+
+func (p *parser) decodeList(name string, target any) {
+	raw, ok := p.values[p.key(name)]
+	if !ok || strings.TrimSpace(raw) == "" {
+		return
+	}
+	elem := reflect.New(reflect.TypeOf(target).Elem().Elem()).Interface()
+	p.decode(p.key(name), raw, target, "a list of objects with the keys "+strings.Join(jsonKeys(elem), ", "))
+}
+
+func (p *parser) decode(key, raw string, target any, shape string) {
+	dec := json.NewDecoder(bytes.NewReader([]byte(raw)))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(target)
+	if err == nil {
+		return
+	}
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr) && typeErr.Field != "":
+		p.problem(key+"."+typeErr.Field, "", fmt.Sprintf("must be a %s, not a %s", jsonKind(typeErr.Type), typeErr.Value))
+	case errors.As(err, &typeErr), errors.As(err, &syntaxErr):
+		p.problem(key, abbreviate(raw), "must be "+shape)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		p.problem(key, field, "is not a known key: expected "+shape)
+	default:
+		p.problem(key, abbreviate(raw), "could not be read ("+err.Error()+"): expected "+shape)
+	}
+}
+
+// jsonKeys lists the stack-file keys of a struct, in declaration order.
+func jsonKeys(v any) []string {
+	t := reflect.TypeOf(v)
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+		t = t.Elem()
+	}
+	var keys []string
+	for i := 0; i < t.NumField(); i++ {
+		tag := strings.Split(t.Field(i).Tag.Get("json"), ",")[0]
+		if tag != "" && tag != "-" {
+			keys = append(keys, tag)
+		}
+	}
+	return keys
+}
+
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int64, reflect.Int32, reflect.Float64:
+		return "number"
+	case reflect.Bool:
+		return "boolean (true or false)"
+	case reflect.String:
+		return "string"
+	case reflect.Slice:
+		return "list"
+	default:
+		return "object"
+	}
+}
+
+func abbreviate(s string) string {
+	if len(s) > 60 {
+		return s[:57] + "..."
+	}
+	return s
+}

@@ -1,0 +1,111 @@
+package config
+
+import "sort"
+
+// presets holds the sizing presets of DESIGN.md as one table: the stack
+// file's `sizing` picks a row, and each stack-file section overrides fields
+// of that row. Whatever differs between dev and prod lives here, nowhere else.
+var presets = map[string]Preset{
+	"dev": {
+		Network: Network{
+			CIDR:               "10.10.0.0/16",
+			AvailabilityZones:  2,
+			NatGateways:        NatSingle,
+			InterfaceEndpoints: false,
+			FlowLogs:           false,
+		},
+		Database: Database{
+			InstanceClass:       "db.t4g.micro",
+			EngineVersion:       "16",
+			AllocatedStorage:    20,
+			MaxAllocatedStorage: 0,
+			MultiAz:             false,
+			BackupRetentionDays: 1,
+			PerformanceInsights: false,
+			MonitoringInterval:  0,
+			LogExports:          false,
+		},
+		Cache: Cache{
+			NodeType:              "cache.t4g.micro",
+			EngineVersion:         "7.1",
+			ClusterMode:           false,
+			Shards:                1,
+			ReplicasPerShard:      0,
+			SnapshotRetentionDays: 1,
+		},
+		Compute: Compute{
+			Capacity:          CapacitySpot,
+			DesiredCount:      1,
+			ScaleOutFactor:    1,
+			ContainerInsights: false,
+		},
+		LoadBalancer: LoadBalancer{
+			RequireHTTPS:       false,
+			DeletionProtection: false,
+			AccessLogs:         false,
+			WAF:                false,
+			WAFRateLimit:       2000,
+		},
+		Logs:           Logs{RetentionDays: 7},
+		DataProtection: DataProtection{Protect: false},
+		SiloSizing: SiloSizing{
+			InstanceClass:    "db.t4g.micro",
+			AllocatedStorage: 20,
+			SingleAz:         true,
+		},
+	},
+	"prod": {
+		Network: Network{
+			CIDR:               "10.20.0.0/16",
+			AvailabilityZones:  3,
+			NatGateways:        NatOnePerAz,
+			InterfaceEndpoints: true,
+			FlowLogs:           true,
+		},
+		Database: Database{
+			InstanceClass:       "db.r6g.large",
+			EngineVersion:       "16",
+			AllocatedStorage:    100,
+			MaxAllocatedStorage: 1000,
+			MultiAz:             true,
+			BackupRetentionDays: 14,
+			PerformanceInsights: true,
+			MonitoringInterval:  60,
+			LogExports:          true,
+		},
+		Cache: Cache{
+			NodeType:              "cache.r7g.large",
+			EngineVersion:         "7.1",
+			ClusterMode:           true,
+			Shards:                3,
+			ReplicasPerShard:      1,
+			SnapshotRetentionDays: 7,
+		},
+		Compute: Compute{
+			Capacity:          CapacityBalanced,
+			DesiredCount:      2,
+			ScaleOutFactor:    4,
+			ContainerInsights: true,
+		},
+		LoadBalancer: LoadBalancer{
+			RequireHTTPS:       true,
+			DeletionProtection: true,
+			AccessLogs:         true,
+			WAF:                true,
+			WAFRateLimit:       2000,
+		},
+		Logs:           Logs{RetentionDays: 90},
+		DataProtection: DataProtection{Protect: true},
+		SiloSizing:     SiloSizing{},
+	},
+}
+
+// SizingNames lists the presets a stack may choose, sorted.
+func SizingNames() []string {
+	names := make([]string, 0, len(presets))
+	for name := range presets {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}

@@ -1,0 +1,181 @@
+// Package config owns the typed stack configuration of saas-platform: the
+// shape of the stack file, the dev and prod sizing presets, the tenant plans,
+// the merge of stack-file values over a preset, and the validation that runs
+// before any resource is registered. Components never read configuration
+// themselves; they are handed the values resolved here.
+package config
+
+// Stack is the resolved configuration of one stack (one environment): the
+// preset chosen by `sizing`, with the stack file's values merged over it.
+type Stack struct {
+	Project string // Pulumi project name, the config namespace
+	Name    string // stack name, used as the environment name
+	Region  string // aws:region
+	Sizing  string // name of the preset the stack started from
+
+	Preset
+
+	ImageTag string // tag of images pulled from the services' own repositories
+	Alerts   Alerts // who is told when something breaks
+	Domain   Domain // optional public name and TLS certificate
+	Services []Service
+	Tenants  []Tenant
+}
+
+// Preset is everything a sizing preset decides. Every field can be
+// overridden by the stack file section of the same name.
+type Preset struct {
+	Network        Network
+	Database       Database
+	Cache          Cache
+	Compute        Compute
+	LoadBalancer   LoadBalancer
+	Logs           Logs
+	DataProtection DataProtection
+	SiloSizing     SiloSizing
+}
+
+// NAT gateway layouts, as written in the stack file.
+const (
+	NatNone     = "none"
+	NatSingle   = "single"
+	NatOnePerAz = "onePerAz"
+)
+
+// Network is the `network` section: the VPC and what surrounds it.
+type Network struct {
+	CIDR               string `json:"cidr"`
+	AvailabilityZones  int    `json:"availabilityZones"`
+	NatGateways        string `json:"natGateways"`
+	InterfaceEndpoints bool   `json:"interfaceEndpoints"`
+	FlowLogs           bool   `json:"flowLogs"`
+
+	// Subnets is derived from CIDR and AvailabilityZones during validation.
+	Subnets SubnetLayout `json:"-"`
+}
+
+// SubnetLayout gives the prefix lengths of the per-AZ block and of the three
+// subnet tiers inside it, as awsx's Auto subnet strategy allocates them.
+type SubnetLayout struct {
+	AvailabilityZoneMask int
+	PrivateMask          int
+	PublicMask           int
+	IsolatedMask         int
+}
+
+// Database is the `database` section: the shared PostgreSQL instance.
+type Database struct {
+	InstanceClass       string `json:"instanceClass"`
+	EngineVersion       string `json:"engineVersion"`
+	AllocatedStorage    int    `json:"allocatedStorage"`    // GiB, gp3
+	MaxAllocatedStorage int    `json:"maxAllocatedStorage"` // GiB; 0 turns storage autoscaling off
+	MultiAz             bool   `json:"multiAz"`
+	BackupRetentionDays int    `json:"backupRetentionDays"`
+	PerformanceInsights bool   `json:"performanceInsights"`
+	MonitoringInterval  int    `json:"monitoringInterval"` // enhanced monitoring, seconds; 0 is off
+	LogExports          bool   `json:"logExports"`         // the postgresql log to CloudWatch Logs
+}
+
+// Cache is the `cache` section: the Redis replication group.
+type Cache struct {
+	NodeType              string `json:"nodeType"`
+	EngineVersion         string `json:"engineVersion"`
+	ClusterMode           bool   `json:"clusterMode"`
+	Shards                int    `json:"shards"`
+	ReplicasPerShard      int    `json:"replicasPerShard"`
+	SnapshotRetentionDays int    `json:"snapshotRetentionDays"`
+}
+
+// Capacity settings a service may ask for.
+const (
+	CapacityOnDemand = "onDemand"
+	CapacitySpot     = "spot"
+	CapacityBalanced = "balanced"
+)
+
+// Compute is the `compute` section: defaults for every service.
+type Compute struct {
+	Capacity          string `json:"capacity"`          // default capacity setting of a service
+	DesiredCount      int    `json:"desiredCount"`      // default tasks per service
+	ScaleOutFactor    int    `json:"scaleOutFactor"`    // default maxCount = desiredCount x this; 1 means no autoscaling
+	ContainerInsights bool   `json:"containerInsights"` // ECS Container Insights on the cluster
+}
+
+// LoadBalancer is the `loadBalancer` section.
+type LoadBalancer struct {
+	RequireHTTPS       bool `json:"requireHttps"` // refuse a stack without a certificate
+	DeletionProtection bool `json:"deletionProtection"`
+	AccessLogs         bool `json:"accessLogs"`
+	WAF                bool `json:"waf"`
+	WAFRateLimit       int  `json:"wafRateLimit"` // requests per 5 minutes per IP
+}
+
+// Logs is the `logs` section.
+type Logs struct {
+	RetentionDays int `json:"retentionDays"`
+}
+
+// DataProtection is the `dataProtection` section. Protect turns on, for
+// every stateful resource: deletion protection, a final snapshot, Pulumi
+// `protect`, and retain-on-delete for tenant databases.
+type DataProtection struct {
+	Protect bool `json:"protect"`
+}
+
+// SiloSizing is the `siloSizing` section: it caps what a silo tenant gets in
+// a preset, so that dev runs premium and enterprise tenants cheaply.
+type SiloSizing struct {
+	InstanceClass    string `json:"instanceClass"`    // empty: the plan's class
+	AllocatedStorage int    `json:"allocatedStorage"` // 0: the plan's storage
+	SingleAz         bool   `json:"singleAz"`         // true: never multi-AZ
+}
+
+// Alerts is the `alerts` section.
+type Alerts struct {
+	Emails []string `json:"emails"`
+}
+
+// Domain is the `domain` section.
+type Domain struct {
+	Name           string `json:"name"`
+	CertificateArn string `json:"certificateArn"`
+}
+
+// HTTPS reports whether the load balancer terminates TLS.
+func (d Domain) HTTPS() bool { return d.CertificateArn != "" }
+
+// Service is one entry of the `services` list, with defaults filled in.
+type Service struct {
+	Name            string
+	Image           string // empty: <its repository>:<ImageTag>
+	Port            int
+	CPU             int // Fargate CPU units
+	Memory          int // MiB
+	DesiredCount    int
+	MinCount        int
+	MaxCount        int
+	HealthCheckPath string
+	Paths           []string // listener path patterns; empty: internal service
+	Priority        int      // listener rule priority
+	Capacity        string
+	Schedule        string // EventBridge schedule; set: a scheduled task, not a service
+	WebSockets      bool   // sticky sessions and a long idle timeout
+}
+
+// Routed reports whether the service is reached through the load balancer.
+func (s Service) Routed() bool { return len(s.Paths) > 0 }
+
+// Scheduled reports whether the service runs as a scheduled task.
+func (s Service) Scheduled() bool { return s.Schedule != "" }
+
+// Autoscaled reports whether the service scales between MinCount and MaxCount.
+func (s Service) Autoscaled() bool { return !s.Scheduled() && s.MaxCount > s.MinCount }
+
+// Tenant is one entry of the `tenants` list, resolved against its plan.
+type Tenant struct {
+	ID   string
+	Plan Plan
+	// Database is the tenant's dedicated instance sizing (silo plans only),
+	// after the preset's SiloSizing cap.
+	Database SiloDatabase
+}

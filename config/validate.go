@@ -1,0 +1,458 @@
+package config
+
+import (
+	"fmt"
+	"math/bits"
+	"net/netip"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Limits that come from AWS or from the identifiers our values end up in.
+const (
+	maxStackNameLength   = 16    // keeps <project>-<stack>-... names inside AWS limits
+	maxServiceNameLength = 24    // target group names: 32, less Pulumi's 8-character suffix
+	maxIdentifierLength  = 63    // RDS instance identifiers and PostgreSQL names
+	maxPathsPerRule      = 5     // ALB: condition values per listener rule
+	maxRulesPerListener  = 100   // ALB: rules per listener
+	maxPriority          = 50000 // ALB: listener rule priorities
+	minSubnetMask        = 28    // smallest subnet AWS allows
+	maxAvailabilityZones = 6
+	minAvailabilityZones = 2
+)
+
+var (
+	dnsLabel      = regexp.MustCompile(`^[a-z]([a-z0-9-]*[a-z0-9])?$`)
+	regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+	rdsClass      = regexp.MustCompile(`^db\.[a-z0-9]+\.[a-z0-9]+$`)
+	cacheClass    = regexp.MustCompile(`^cache\.[a-z0-9]+\.[a-z0-9]+$`)
+	pgVersion     = regexp.MustCompile(`^(1[3-9]|[2-9][0-9])(\.[0-9]+)?$`)
+	redisVersion  = regexp.MustCompile(`^7(\.[0-9]+)?$`)
+	emailPattern  = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+	domainPattern = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$`)
+	acmArn        = regexp.MustCompile(`^arn:aws[a-z-]*:acm:([a-z0-9-]+):[0-9]{12}:certificate/[A-Za-z0-9-]+$`)
+	schedule      = regexp.MustCompile(`^(cron\(\S+( \S+){5}\)|rate\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\))$`)
+)
+
+// logRetentionDays are the values CloudWatch Logs accepts.
+var logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+// monitoringIntervals are the enhanced monitoring intervals RDS accepts.
+var monitoringIntervals = []int{0, 1, 5, 10, 15, 30, 60}
+
+// fargateMemory maps each Fargate CPU size to the memory sizes it allows (MiB).
+var fargateMemory = map[int][]int{
+	256:   {512, 1024, 2048},
+	512:   steps(1024, 4096, 1024),
+	1024:  steps(2048, 8192, 1024),
+	2048:  steps(4096, 16384, 1024),
+	4096:  steps(8192, 30720, 1024),
+	8192:  steps(16384, 61440, 4096),
+	16384: steps(32768, 122880, 8192),
+}
+
+func steps(from, to, step int) []int {
+	var out []int
+	for v := from; v <= to; v += step {
+		out = append(out, v)
+	}
+	return out
+}
+
+type validator struct {
+	*parser
+	stack *Stack
+}
+
+func (v *validator) validate(services []serviceEntry, tenants []tenantEntry) {
+	s := v.stack
+	v.stackName()
+	if !regionPattern.MatchString(s.Region) {
+		v.problem(KeyRegion, s.Region, "must be an AWS region such as ap-northeast-1")
+	}
+	v.network()
+	v.database()
+	v.cache()
+	v.compute()
+	v.loadBalancer()
+	v.logs()
+	v.siloSizing()
+	v.alerts()
+	v.domain()
+	v.services(services)
+	v.tenants(tenants)
+}
+
+func (v *validator) stackName() {
+	name := v.stack.Name
+	if !dnsLabel.MatchString(name) || len(name) > maxStackNameLength {
+		v.problem("stack name", name, fmt.Sprintf(
+			"must be lowercase letters, digits and hyphens, start with a letter and be at most %d characters: it becomes part of AWS resource names",
+			maxStackNameLength))
+	}
+}
+
+func (v *validator) network() {
+	n := &v.stack.Network
+	key := v.key(KeyNetwork)
+	zonesOK := n.AvailabilityZones >= minAvailabilityZones && n.AvailabilityZones <= maxAvailabilityZones
+	if !zonesOK {
+		v.problem(key+".availabilityZones", strconv.Itoa(n.AvailabilityZones),
+			fmt.Sprintf("must be between %d and %d", minAvailabilityZones, maxAvailabilityZones))
+	}
+	if !slices.Contains([]string{NatNone, NatSingle, NatOnePerAz}, n.NatGateways) {
+		v.problem(key+".natGateways", n.NatGateways, "must be one of none, single, onePerAz")
+	}
+	if n.NatGateways == NatNone && !n.InterfaceEndpoints {
+		v.problem(key+".natGateways", n.NatGateways,
+			"needs network.interfaceEndpoints: true, or tasks in private subnets cannot reach ECR, CloudWatch Logs, SSM or Secrets Manager")
+	}
+
+	prefix, err := netip.ParsePrefix(n.CIDR)
+	allowed := "must be a private IPv4 network (inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16) with a prefix between /16 and /24, such as 10.10.0.0/16"
+	if err != nil || !prefix.Addr().Is4() || prefix.Bits() < 16 || prefix.Bits() > 24 || !isPrivate(prefix) {
+		v.problem(key+".cidr", n.CIDR, allowed)
+		return
+	}
+	if prefix.Masked() != prefix {
+		v.problem(key+".cidr", n.CIDR, fmt.Sprintf("has host bits set: the network address is %s", prefix.Masked()))
+		return
+	}
+	if !zonesOK {
+		return
+	}
+	layout, ok := subnetLayout(prefix.Bits(), n.AvailabilityZones)
+	if !ok {
+		v.problem(key+".cidr", n.CIDR, fmt.Sprintf(
+			"is too small for %d availability zones with public, private and isolated subnets of at least /%d each: use a larger network",
+			n.AvailabilityZones, minSubnetMask))
+		return
+	}
+	n.Subnets = layout
+}
+
+func isPrivate(p netip.Prefix) bool {
+	for _, r := range []string{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"} {
+		private := netip.MustParsePrefix(r)
+		if private.Bits() <= p.Bits() && private.Contains(p.Addr()) {
+			return true
+		}
+	}
+	return false
+}
+
+// subnetLayout splits the VPC into one block per AZ and three tiers per
+// block: private 1/2, public 1/4, isolated 1/8 (1/8 left free). When the
+// network is large enough, the AZ blocks are sized for eight AZs, so that
+// adding an AZ later never moves an existing subnet (which would replace it).
+func subnetLayout(vpcMask, zones int) (SubnetLayout, bool) {
+	azBits := 3
+	if vpcMask+azBits+3 > minSubnetMask {
+		azBits = bits.Len(uint(zones - 1)) // ceil(log2(zones))
+	}
+	az := vpcMask + azBits
+	l := SubnetLayout{AvailabilityZoneMask: az, PrivateMask: az + 1, PublicMask: az + 2, IsolatedMask: az + 3}
+	return l, l.IsolatedMask <= minSubnetMask
+}
+
+func (v *validator) database() {
+	d := v.stack.Database
+	key := v.key(KeyDatabase)
+	if !rdsClass.MatchString(d.InstanceClass) {
+		v.problem(key+".instanceClass", d.InstanceClass, "must be an RDS instance class such as db.t4g.micro")
+	}
+	if !pgVersion.MatchString(d.EngineVersion) {
+		v.problem(key+".engineVersion", d.EngineVersion, `must be a PostgreSQL version 13 or newer, such as "16" or "16.4"`)
+	}
+	v.storage(key+".allocatedStorage", d.AllocatedStorage)
+	if d.MaxAllocatedStorage != 0 && (d.MaxAllocatedStorage <= d.AllocatedStorage || d.MaxAllocatedStorage > 65536) {
+		v.problem(key+".maxAllocatedStorage", strconv.Itoa(d.MaxAllocatedStorage),
+			fmt.Sprintf("must be 0 (no storage autoscaling) or more than allocatedStorage (%d) and at most 65536", d.AllocatedStorage))
+	}
+	if d.BackupRetentionDays < 1 || d.BackupRetentionDays > 35 {
+		v.problem(key+".backupRetentionDays", strconv.Itoa(d.BackupRetentionDays), "must be between 1 and 35: backups cannot be turned off")
+	}
+	if !slices.Contains(monitoringIntervals, d.MonitoringInterval) {
+		v.problem(key+".monitoringInterval", strconv.Itoa(d.MonitoringInterval), "must be one of 0 (off), 1, 5, 10, 15, 30, 60")
+	}
+}
+
+func (v *validator) storage(key string, gib int) {
+	if gib < 20 || gib > 65536 {
+		v.problem(key, strconv.Itoa(gib), "must be between 20 and 65536 GiB (gp3)")
+	}
+}
+
+func (v *validator) cache() {
+	c := v.stack.Cache
+	key := v.key(KeyCache)
+	if !cacheClass.MatchString(c.NodeType) {
+		v.problem(key+".nodeType", c.NodeType, "must be an ElastiCache node type such as cache.t4g.micro")
+	}
+	if !redisVersion.MatchString(c.EngineVersion) {
+		v.problem(key+".engineVersion", c.EngineVersion, `must be a Redis 7 version, such as "7.1"`)
+	}
+	if c.Shards < 1 || c.Shards > 500 {
+		v.problem(key+".shards", strconv.Itoa(c.Shards), "must be between 1 and 500")
+	} else if !c.ClusterMode && c.Shards != 1 {
+		v.problem(key+".shards", strconv.Itoa(c.Shards), "must be 1 unless cache.clusterMode is true")
+	}
+	if c.ReplicasPerShard < 0 || c.ReplicasPerShard > 5 {
+		v.problem(key+".replicasPerShard", strconv.Itoa(c.ReplicasPerShard), "must be between 0 and 5")
+	} else if c.ClusterMode && c.ReplicasPerShard < 1 {
+		v.problem(key+".replicasPerShard", strconv.Itoa(c.ReplicasPerShard),
+			"must be at least 1 with cache.clusterMode: cluster mode needs automatic failover, which needs a replica")
+	}
+	if c.SnapshotRetentionDays < 0 || c.SnapshotRetentionDays > 35 {
+		v.problem(key+".snapshotRetentionDays", strconv.Itoa(c.SnapshotRetentionDays), "must be between 0 and 35")
+	}
+}
+
+func (v *validator) compute() {
+	c := v.stack.Compute
+	key := v.key(KeyCompute)
+	v.capacity(key+".capacity", c.Capacity)
+	if c.DesiredCount < 1 || c.DesiredCount > 100 {
+		v.problem(key+".desiredCount", strconv.Itoa(c.DesiredCount), "must be between 1 and 100")
+	}
+	if c.ScaleOutFactor < 1 || c.ScaleOutFactor > 20 {
+		v.problem(key+".scaleOutFactor", strconv.Itoa(c.ScaleOutFactor), "must be between 1 (no autoscaling) and 20")
+	}
+}
+
+func (v *validator) capacity(key, value string) {
+	if !slices.Contains([]string{CapacityOnDemand, CapacitySpot, CapacityBalanced}, value) {
+		v.problem(key, value, "must be one of onDemand, spot, balanced")
+	}
+}
+
+func (v *validator) loadBalancer() {
+	lb := v.stack.LoadBalancer
+	if lb.WAFRateLimit < 100 || lb.WAFRateLimit > 2000000000 {
+		v.problem(v.key(KeyLoadBalancer)+".wafRateLimit", strconv.Itoa(lb.WAFRateLimit), "must be between 100 and 2000000000 requests per 5 minutes")
+	}
+	if lb.RequireHTTPS && !v.stack.Domain.HTTPS() {
+		v.problem(v.key(KeyDomain)+".certificateArn", "", fmt.Sprintf(
+			"is required: loadBalancer.requireHttps is on (the %s preset turns it on), so the load balancer needs an ACM certificate to serve HTTPS",
+			v.stack.Sizing))
+	}
+}
+
+func (v *validator) logs() {
+	days := v.stack.Logs.RetentionDays
+	if !slices.Contains(logRetentionDays, days) {
+		v.problem(v.key(KeyLogs)+".retentionDays", strconv.Itoa(days), "must be a CloudWatch Logs retention: "+joinInts(logRetentionDays))
+	}
+}
+
+func (v *validator) siloSizing() {
+	s := v.stack.SiloSizing
+	key := v.key(KeySiloSizing)
+	if s.InstanceClass != "" && !rdsClass.MatchString(s.InstanceClass) {
+		v.problem(key+".instanceClass", s.InstanceClass, "must be empty (the plan's class) or an RDS instance class such as db.t4g.micro")
+	}
+	if s.AllocatedStorage != 0 {
+		v.storage(key+".allocatedStorage", s.AllocatedStorage)
+	}
+}
+
+func (v *validator) alerts() {
+	for i, email := range v.stack.Alerts.Emails {
+		if !emailPattern.MatchString(email) {
+			v.problem(fmt.Sprintf("%s.emails[%d]", v.key(KeyAlerts), i), email, "must be an email address")
+		}
+	}
+}
+
+func (v *validator) domain() {
+	d := v.stack.Domain
+	key := v.key(KeyDomain)
+	if d.Name != "" && (!domainPattern.MatchString(d.Name) || len(d.Name) > 253) {
+		v.problem(key+".name", d.Name, "must be a lowercase DNS name such as app.example.com")
+	}
+	if d.CertificateArn == "" {
+		return
+	}
+	m := acmArn.FindStringSubmatch(d.CertificateArn)
+	switch {
+	case m == nil:
+		v.problem(key+".certificateArn", d.CertificateArn, "must be an ACM certificate ARN: arn:aws:acm:<region>:<account>:certificate/<id>")
+	case m[1] != v.stack.Region:
+		v.problem(key+".certificateArn", d.CertificateArn, fmt.Sprintf(
+			"is in %s: a load balancer certificate must be in the stack's region, %s", m[1], v.stack.Region))
+	}
+}
+
+func (v *validator) services(entries []serviceEntry) {
+	seenNames := map[string]int{}
+	seenPriorities := map[int]string{}
+	routed := 0
+	for i, e := range entries {
+		key := fmt.Sprintf("%s[%d]", v.key(KeyServices), i)
+		s := v.resolveService(e)
+		if !dnsLabel.MatchString(s.Name) || len(s.Name) > maxServiceNameLength {
+			v.problem(key+".name", s.Name, fmt.Sprintf(
+				"must be DNS-safe: lowercase letters, digits and hyphens, starting with a letter, at most %d characters", maxServiceNameLength))
+		} else if first, dup := seenNames[s.Name]; dup {
+			v.problem(key+".name", s.Name, fmt.Sprintf("is already used by %s[%d]: service names must be unique", v.key(KeyServices), first))
+		} else {
+			seenNames[s.Name] = i
+		}
+		if s.Name != "" {
+			key = fmt.Sprintf("%s (service %s)", key, s.Name)
+		}
+		v.serviceShape(key, s)
+		if s.Routed() {
+			routed++
+			v.route(key, s, seenPriorities)
+		}
+		v.stack.Services = append(v.stack.Services, s)
+	}
+	if routed > maxRulesPerListener {
+		v.problem(v.key(KeyServices), strconv.Itoa(routed), fmt.Sprintf("routed services are too many: a listener takes at most %d rules", maxRulesPerListener))
+	}
+}
+
+// resolveService fills in what the stack file left out, from the preset.
+func (v *validator) resolveService(e serviceEntry) Service {
+	c := v.stack.Compute
+	s := Service{
+		Name: e.Name, Image: e.Image, Port: e.Port, CPU: 256, Memory: 512,
+		HealthCheckPath: e.HealthCheckPath, Paths: e.Paths, Priority: e.Priority,
+		Capacity: e.Capacity, Schedule: e.Schedule, WebSockets: e.WebSockets,
+	}
+	if s.Capacity == "" {
+		s.Capacity = c.Capacity
+	}
+	if e.CPU != nil {
+		s.CPU = *e.CPU
+	}
+	if e.Memory != nil {
+		s.Memory = *e.Memory
+	}
+	// An unset desiredCount follows the preset, kept inside any given bounds.
+	s.DesiredCount = c.DesiredCount
+	if e.DesiredCount != nil {
+		s.DesiredCount = *e.DesiredCount
+	} else {
+		if e.MinCount != nil && s.DesiredCount < *e.MinCount {
+			s.DesiredCount = *e.MinCount
+		}
+		if e.MaxCount != nil && s.DesiredCount > *e.MaxCount {
+			s.DesiredCount = *e.MaxCount
+		}
+	}
+	s.MinCount = s.DesiredCount
+	if e.MinCount != nil {
+		s.MinCount = *e.MinCount
+	}
+	s.MaxCount = max(s.DesiredCount*c.ScaleOutFactor, s.MinCount)
+	if e.MaxCount != nil {
+		s.MaxCount = *e.MaxCount
+	}
+	if s.Scheduled() {
+		s.MinCount, s.MaxCount = s.DesiredCount, s.DesiredCount
+	}
+	return s
+}
+
+func (v *validator) serviceShape(key string, s Service) {
+	if s.Port < 1 || s.Port > 65535 {
+		if s.Port != 0 || !s.Scheduled() {
+			v.problem(key+".port", strconv.Itoa(s.Port), "must be between 1 and 65535")
+		}
+	}
+	if mem, ok := fargateMemory[s.CPU]; !ok {
+		v.problem(key+".cpu", strconv.Itoa(s.CPU), "must be a Fargate CPU size: 256, 512, 1024, 2048, 4096, 8192 or 16384")
+	} else if !slices.Contains(mem, s.Memory) {
+		v.problem(key+".memory", strconv.Itoa(s.Memory), fmt.Sprintf("is not a valid Fargate pair with cpu %d: memory must be one of %s", s.CPU, joinInts(mem)))
+	}
+	v.capacity(key+".capacity", s.Capacity)
+	if strings.ContainsAny(s.Image, " \t\n") {
+		v.problem(key+".image", s.Image, "must be an image reference without spaces, such as public.ecr.aws/nginx/nginx:1.27")
+	}
+	if s.Scheduled() {
+		if !schedule.MatchString(s.Schedule) {
+			v.problem(key+".schedule", s.Schedule, `must be an EventBridge schedule: "cron(m h dom mon dow year)" or "rate(N minutes|hours|days)"`)
+		}
+		if s.Routed() {
+			v.problem(key+".paths", strings.Join(s.Paths, ","), "must be empty for a scheduled task: it runs to completion and takes no traffic")
+		}
+		if s.DesiredCount < 1 || s.DesiredCount > 10 {
+			v.problem(key+".desiredCount", strconv.Itoa(s.DesiredCount), "must be between 1 and 10 tasks per scheduled run")
+		}
+		return
+	}
+	if s.MinCount < 0 || s.MaxCount > 1000 || s.MinCount > s.MaxCount {
+		v.problem(key+".minCount", fmt.Sprintf("%d..%d", s.MinCount, s.MaxCount), "must satisfy 0 <= minCount <= maxCount <= 1000")
+	} else if s.DesiredCount < s.MinCount || s.DesiredCount > s.MaxCount {
+		v.problem(key+".desiredCount", strconv.Itoa(s.DesiredCount), fmt.Sprintf("must be between minCount (%d) and maxCount (%d)", s.MinCount, s.MaxCount))
+	}
+	if s.WebSockets && !s.Routed() {
+		v.problem(key+".websockets", "true", "needs paths: only a routed service receives WebSocket connections")
+	}
+}
+
+func (v *validator) route(key string, s Service, seen map[int]string) {
+	if len(s.Paths) > maxPathsPerRule {
+		v.problem(key+".paths", strings.Join(s.Paths, ","), fmt.Sprintf("has %d paths: a listener rule takes at most %d", len(s.Paths), maxPathsPerRule))
+	}
+	for _, p := range s.Paths {
+		if !strings.HasPrefix(p, "/") || len(p) > 128 || strings.ContainsAny(p, " \t") {
+			v.problem(key+".paths", p, "must be a path pattern starting with / and at most 128 characters, such as /api/*")
+		}
+	}
+	switch other, dup := seen[s.Priority]; {
+	case s.Priority < 1 || s.Priority > maxPriority:
+		v.problem(key+".priority", strconv.Itoa(s.Priority), fmt.Sprintf("must be between 1 and %d for a routed service", maxPriority))
+	case dup:
+		v.problem(key+".priority", strconv.Itoa(s.Priority), fmt.Sprintf("is already used by service %s: listener rule priorities must be unique", other))
+	default:
+		seen[s.Priority] = s.Name
+	}
+	if !strings.HasPrefix(s.HealthCheckPath, "/") {
+		v.problem(key+".healthCheckPath", s.HealthCheckPath, "is required for a routed service: a path starting with /, such as /api/health")
+	}
+}
+
+func (v *validator) tenants(entries []tenantEntry) {
+	seen := map[string]int{}
+	// The longest identifier a tenant id ends up in is its silo instance:
+	// <project>-<stack>-<id>, at most 63 characters.
+	maxLen := maxIdentifierLength - len(v.stack.Project) - len(v.stack.Name) - 2
+	for i, e := range entries {
+		key := fmt.Sprintf("%s[%d]", v.key(KeyTenants), i)
+		switch first, dup := seen[e.ID]; {
+		case !dnsLabel.MatchString(e.ID) || strings.Contains(e.ID, "--"):
+			v.problem(key+".id", e.ID, "must be lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen")
+		case len(e.ID) > maxLen:
+			v.problem(key+".id", e.ID, fmt.Sprintf(
+				"is %d characters: at most %d fit in this stack's tenant instance identifier %s-%s-<id> (63 characters)",
+				len(e.ID), maxLen, v.stack.Project, v.stack.Name))
+		case dup:
+			v.problem(key+".id", e.ID, fmt.Sprintf("is already used by %s[%d]: tenant ids must be unique", v.key(KeyTenants), first))
+		default:
+			seen[e.ID] = i
+		}
+		plan, ok := plans[e.Plan]
+		if !ok {
+			v.problem(key+".plan", e.Plan, "must be one of "+strings.Join(PlanNames(), ", "))
+			continue
+		}
+		v.stack.Tenants = append(v.stack.Tenants, Tenant{
+			ID:       e.ID,
+			Plan:     plan,
+			Database: v.stack.SiloSizing.siloDatabase(plan),
+		})
+	}
+}
+
+func joinInts(values []int) string {
+	s := make([]string, len(values))
+	for i, n := range values {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ", ")
+}

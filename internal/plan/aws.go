@@ -1,0 +1,127 @@
+package plan
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+)
+
+// idPrefixes are the shapes of AWS ids for the resource types that have one.
+var idPrefixes = map[string]string{
+	"aws:ec2/vpc:Vpc":                                           "vpc-",
+	"aws:ec2/subnet:Subnet":                                     "subnet-",
+	"aws:ec2/securityGroup:SecurityGroup":                       "sg-",
+	"aws:ec2/vpcEndpoint:VpcEndpoint":                           "vpce-",
+	"aws:ec2/flowLog:FlowLog":                                   "fl-",
+	"aws:ec2/routeTable:RouteTable":                             "rtb-",
+	"aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr-",
+	"aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule":   "sgr-",
+	"awsx:ec2:Vpc":                                              "vpc-",
+}
+
+// outputs returns what AWS would add to a resource's inputs once created.
+func (m *Mocks) outputs(r Resource, id string, inputs resource.PropertyMap) resource.PropertyMap {
+	out := resource.PropertyMap{}
+	set := func(k string, v any) { out[resource.PropertyKey(k)] = resource.NewPropertyValue(v) }
+
+	// Pulumi auto-names resources whose name is not given.
+	name := r.Name + "-" + id[len(id)-7:]
+	if v, ok := inputs["name"]; ok && v.IsString() {
+		name = v.StringValue()
+	} else if r.Custom {
+		set("name", name)
+	}
+
+	service, kind := typeParts(r.Type)
+	set("arn", m.arn(service, kind+"/"+name))
+
+	switch r.Type {
+	case "awsx:ec2:Vpc":
+		zones := 0
+		if v, ok := inputs["availabilityZoneNames"]; ok && v.IsArray() {
+			zones = len(v.ArrayValue())
+		}
+		set("vpcId", id)
+		set("publicSubnetIds", m.subnetIDs(r, "public", zones))
+		set("privateSubnetIds", m.subnetIDs(r, "private", zones))
+		set("isolatedSubnetIds", m.subnetIDs(r, "isolated", zones))
+	case "aws:cloudwatch/logGroup:LogGroup":
+		set("arn", m.arn("logs", "log-group:"+name))
+	case "aws:iam/role:Role":
+		set("arn", m.arn("iam", "role/"+name))
+		set("uniqueId", "AROA"+strings.ToUpper(id[len(id)-7:]))
+	}
+	return out
+}
+
+func (m *Mocks) subnetIDs(r Resource, tier string, zones int) []any {
+	ids := make([]any, zones)
+	for i := range ids {
+		ids[i] = m.physicalID(Resource{Type: "aws:ec2/subnet:Subnet", URN: fmt.Sprintf("%s-%s-%d", r.URN, tier, i+1)})
+	}
+	return ids
+}
+
+// typeParts splits "aws:ec2/securityGroup:SecurityGroup" into ("ec2", "security-group").
+func typeParts(token string) (string, string) {
+	parts := strings.Split(token, ":")
+	if len(parts) != 3 {
+		return "unknown", token
+	}
+	module := strings.Split(parts[1], "/")[0]
+	var kind strings.Builder
+	for i, c := range parts[2] {
+		if c >= 'A' && c <= 'Z' {
+			if i > 0 {
+				kind.WriteByte('-')
+			}
+			c += 'a' - 'A'
+		}
+		kind.WriteRune(c)
+	}
+	return module, kind.String()
+}
+
+// functions answers the data sources the program reads.
+var functions = map[string]func(m *Mocks, args map[string]any) map[string]any{
+	"aws:index/getAvailabilityZones:getAvailabilityZones": func(m *Mocks, _ map[string]any) map[string]any {
+		var names, ids []any
+		for i, suffix := range "abcdef" {
+			names = append(names, m.region+string(suffix))
+			ids = append(ids, fmt.Sprintf("%s-az%d", regionCode(m.region), i+1))
+		}
+		return map[string]any{"id": m.region, "names": names, "zoneIds": ids, "groupNames": names}
+	},
+	"aws:index/getCallerIdentity:getCallerIdentity": func(m *Mocks, _ map[string]any) map[string]any {
+		return map[string]any{
+			"id": AccountID, "accountId": AccountID, "userId": "AIDAOFFLINEPLAN",
+			"arn": fmt.Sprintf("arn:aws:iam::%s:user/offline-plan", AccountID),
+		}
+	},
+	"aws:index/getRegion:getRegion": func(m *Mocks, _ map[string]any) map[string]any {
+		return map[string]any{"id": m.region, "name": m.region, "region": m.region, "endpoint": "ec2." + m.region + ".amazonaws.com"}
+	},
+	"aws:index/getPartition:getPartition": func(m *Mocks, _ map[string]any) map[string]any {
+		return map[string]any{"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com"}
+	},
+	"aws:ec2/getRouteTables:getRouteTables": func(m *Mocks, args map[string]any) map[string]any {
+		vpc, _ := args["vpcId"].(string)
+		var ids []any
+		for i := 0; i < 4; i++ {
+			ids = append(ids, m.physicalID(Resource{Type: "aws:ec2/routeTable:RouteTable", URN: fmt.Sprintf("%s-%d", vpc, i)}))
+		}
+		return map[string]any{"id": m.region, "ids": ids, "vpcId": vpc}
+	},
+}
+
+// regionCode abbreviates ap-northeast-1 to apne1, as AWS zone ids do.
+func regionCode(region string) string {
+	parts := strings.Split(region, "-")
+	if len(parts) != 3 {
+		return region
+	}
+	dir := map[string]string{"north": "n", "south": "s", "east": "e", "west": "w", "central": "c",
+		"northeast": "ne", "northwest": "nw", "southeast": "se", "southwest": "sw"}[parts[1]]
+	return parts[0] + dir + parts[2]
+}

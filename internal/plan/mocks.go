@@ -1,0 +1,220 @@
+// Package plan runs the whole saas-platform program offline, under a
+// recording Pulumi mock that answers like AWS would, and renders what the
+// program would register. The offline plan command and every test use this
+// one mock.
+package plan
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// AccountID is the AWS account the mock pretends to be.
+const AccountID = "123456789012"
+
+// Resource is one registration the program made.
+type Resource struct {
+	URN          string         `json:"urn"`
+	Type         string         `json:"type"`
+	Name         string         `json:"name"`
+	Parent       string         `json:"parent,omitempty"`
+	Dependencies []string       `json:"dependencies"`
+	Inputs       map[string]any `json:"inputs"`
+	Options      Options        `json:"options"`
+
+	// Custom is false for component resources.
+	Custom bool `json:"-"`
+	// Provider is the URN of the provider that manages the resource; for a
+	// component, Providers holds those it hands to its children.
+	Provider  string            `json:"-"`
+	Providers map[string]string `json:"-"`
+}
+
+// Options are the resource options that matter for review.
+type Options struct {
+	Protect             bool     `json:"protect,omitempty"`
+	RetainOnDelete      bool     `json:"retainOnDelete,omitempty"`
+	DeleteBeforeReplace bool     `json:"deleteBeforeReplace,omitempty"`
+	IgnoreChanges       []string `json:"ignoreChanges,omitempty"`
+	ReplaceOnChanges    []string `json:"replaceOnChanges,omitempty"`
+	Provider            string   `json:"provider,omitempty"`
+}
+
+// Call is one function invocation the program made.
+type Call struct {
+	Token string
+	Args  map[string]any
+}
+
+// Mocks implements pulumi.MockResourceMonitor: it records every resource and
+// call, and answers with outputs shaped like AWS's.
+type Mocks struct {
+	project, stack, region string
+
+	mu        sync.Mutex
+	resources []Resource
+	calls     []Call
+}
+
+// NewMocks returns a recording mock for one stack in one region.
+func NewMocks(project, stack, region string) *Mocks {
+	return &Mocks{project: project, stack: stack, region: region}
+}
+
+// Resources returns what was registered, sorted by URN: registration order
+// varies from run to run, and a plan must be diffable.
+func (m *Mocks) Resources() []Resource {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := append([]Resource(nil), m.resources...)
+	sort.Slice(out, func(i, j int) bool { return out[i].URN < out[j].URN })
+	return out
+}
+
+// Calls returns the function invocations, in order.
+func (m *Mocks) Calls() []Call {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]Call(nil), m.calls...)
+}
+
+// NewResource records a registration and returns the resource's state.
+func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	rpc := args.RegisterRPC
+	r := Resource{
+		Type:         args.TypeToken,
+		Name:         args.Name,
+		Custom:       args.Custom,
+		Inputs:       Plain(args.Inputs),
+		Dependencies: []string{},
+		Provider:     providerURN(args.Provider),
+	}
+	if rpc != nil {
+		r.Parent = rpc.GetParent()
+		r.Dependencies = append(r.Dependencies, rpc.GetDependencies()...)
+		sort.Strings(r.Dependencies)
+		r.Options = Options{
+			Protect:             rpc.GetProtect(),
+			RetainOnDelete:      rpc.GetRetainOnDelete(),
+			DeleteBeforeReplace: rpc.GetDeleteBeforeReplace(),
+			IgnoreChanges:       rpc.GetIgnoreChanges(),
+			ReplaceOnChanges:    rpc.GetReplaceOnChanges(),
+			Provider:            r.Provider,
+		}
+		if len(rpc.GetProviders()) > 0 {
+			r.Providers = map[string]string{}
+			for pkg, ref := range rpc.GetProviders() {
+				r.Providers[pkg] = providerURN(ref)
+			}
+		}
+	}
+	r.URN = m.urn(r.Parent, r.Type, r.Name)
+
+	id := ""
+	state := args.Inputs.Copy()
+	if args.Custom || strings.HasPrefix(args.TypeToken, "awsx:") {
+		id = m.physicalID(r)
+		for k, v := range m.outputs(r, id, args.Inputs) {
+			state[k] = v
+		}
+	}
+
+	m.mu.Lock()
+	m.resources = append(m.resources, r)
+	m.mu.Unlock()
+	return id, state, nil
+}
+
+// Call answers the functions the program invokes; an unknown function is an
+// error, so that a new lookup is noticed instead of silently returning nothing.
+func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	m.mu.Lock()
+	m.calls = append(m.calls, Call{Token: args.Token, Args: Plain(args.Args)})
+	m.mu.Unlock()
+
+	answer, ok := functions[args.Token]
+	if !ok {
+		return nil, fmt.Errorf("the offline mock has no answer for %s: add one to internal/plan", args.Token)
+	}
+	return resource.NewPropertyMapFromMap(answer(m, Plain(args.Args))), nil
+}
+
+// physicalID makes a stable, AWS-shaped id from the URN, so that plans are
+// reproducible and diffable.
+func (m *Mocks) physicalID(r Resource) string {
+	sum := sha256.Sum256([]byte(r.URN))
+	hash := hex.EncodeToString(sum[:])
+	if prefix, ok := idPrefixes[r.Type]; ok {
+		return prefix + hash[:17]
+	}
+	return r.Name + "-" + hash[:7]
+}
+
+func (m *Mocks) arn(service, resourcePart string) string {
+	region := m.region
+	if service == "iam" {
+		region = ""
+	}
+	return fmt.Sprintf("arn:aws:%s:%s:%s:%s", service, region, AccountID, resourcePart)
+}
+
+// urn names a resource the way the SDK's mock monitor does: children of the
+// root stack carry no parent type.
+func (m *Mocks) urn(parent, typ, name string) string {
+	parentType := tokens.Type("")
+	if p := resource.URN(parent); p != "" && p.QualifiedType() != resource.RootStackType {
+		parentType = p.QualifiedType()
+	}
+	return string(resource.NewURN(tokens.QName(m.stack), tokens.PackageName(m.project), parentType, tokens.Type(typ), name))
+}
+
+func providerURN(ref string) string {
+	if i := strings.LastIndex(ref, "::"); i > 0 {
+		return ref[:i]
+	}
+	return ref
+}
+
+// Plain turns a property map into plain Go values: secrets become
+// "[secret]", unknowns "[unknown]", resource references their URN.
+func Plain(props resource.PropertyMap) map[string]any {
+	out := make(map[string]any, len(props))
+	for k, v := range props {
+		out[string(k)] = plainValue(v)
+	}
+	return out
+}
+
+func plainValue(v resource.PropertyValue) any {
+	switch {
+	case v.IsSecret():
+		return "[secret]"
+	case v.IsComputed(), v.IsOutput() && !v.OutputValue().Known:
+		return "[unknown]"
+	case v.IsOutput():
+		return plainValue(v.OutputValue().Element)
+	case v.IsResourceReference():
+		return string(v.ResourceReferenceValue().URN)
+	case v.IsObject():
+		return Plain(v.ObjectValue())
+	case v.IsArray():
+		items := v.ArrayValue()
+		out := make([]any, len(items))
+		for i, item := range items {
+			out[i] = plainValue(item)
+		}
+		return out
+	case v.IsAsset(), v.IsArchive():
+		return "[asset]"
+	default:
+		return v.V
+	}
+}
