@@ -1,6 +1,6 @@
 module github.com/saas-platform/saas-platform
 
-go 1.26.8
+go 1.24.0
 
 require (
 	github.com/pulumi/pulumi-aws/sdk/v6 v6.83.2
@@ -70,7 +70,6 @@ require (
 	github.com/santhosh-tekuri/jsonschema/v5 v5.3.1 // indirect
 	github.com/sergi/go-diff v1.3.2-0.20230802210424-5b0b94c5c0d3 // indirect
 	github.com/skeema/knownhosts v1.3.0 // indirect
-	github.com/spf13/cast v1.5.0 // indirect
 	github.com/spf13/cobra v1.8.0 // indirect
 	github.com/spf13/pflag v1.0.5 // indirect
 	github.com/texttheater/golang-levenshtein v1.0.1 // indirect

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"reflect"
 	"sort"
 	"strings"
@@ -57,7 +58,21 @@ func Load(ctx *pulumi.Context) (*Stack, error) {
 			values[key] = v
 		}
 	}
+	if region := RegionFromEnvironment(); values[KeyRegion] == "" && region != "" {
+		values[KeyRegion] = region
+	}
 	return Parse(ctx.Project(), ctx.Stack(), values)
+}
+
+// RegionFromEnvironment is the region the AWS tools would use when the
+// stack file sets no aws:region.
+func RegionFromEnvironment() string {
+	for _, name := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
+		if v := os.Getenv(name); v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 func qualify(project string, keys []string) []string {

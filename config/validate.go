@@ -12,7 +12,7 @@ import (
 
 // Limits that come from AWS or from the identifiers our values end up in.
 const (
-	maxStackNameLength   = 16    // keeps <project>-<stack>-... names inside AWS limits
+	maxStackNameLength   = 24    // keeps <project>-<stack>-... names inside AWS limits
 	maxServiceNameLength = 24    // target group names: 32, less Pulumi's 8-character suffix
 	maxIdentifierLength  = 63    // RDS instance identifiers and PostgreSQL names
 	maxPathsPerRule      = 5     // ALB: condition values per listener rule
@@ -69,7 +69,9 @@ type validator struct {
 func (v *validator) validate(services []serviceEntry, tenants []tenantEntry) {
 	s := v.stack
 	v.stackName()
-	if !regionPattern.MatchString(s.Region) {
+	if s.Region == "" {
+		v.problem(KeyRegion, "", "is required: set it in the stack file (or AWS_REGION), for example ap-northeast-1")
+	} else if !regionPattern.MatchString(s.Region) {
 		v.problem(KeyRegion, s.Region, "must be an AWS region such as ap-northeast-1")
 	}
 	v.network()

@@ -60,6 +60,10 @@ type NetworkArgs struct {
 	// those the load balancer forwards to.
 	ServicePorts []int
 	RoutedPorts  []int
+	// Provider, when set, is handed to the awsx VPC explicitly: a remote
+	// component is sent only the providers named in its own options, and
+	// its children must get the provider that carries the default tags.
+	Provider *aws.Provider
 }
 
 // Network is the environment's VPC and everything that decides who may talk
@@ -94,8 +98,6 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	if err := ctx.RegisterComponentResource("saas:network:Network", name, n, opts...); err != nil {
 		return nil, err
 	}
-	parent := pulumi.Parent(n)
-
 	autoStrategy := awsx.SubnetAllocationStrategyAuto
 	zones, err := availabilityZones(ctx, n, args)
 	if err != nil {
@@ -117,7 +119,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		NatGateways:        &awsx.NatGatewayConfigurationArgs{Strategy: args.NatGateways},
 		EnableDnsHostnames: pulumi.Bool(true),
 		EnableDnsSupport:   pulumi.Bool(true),
-	}, parent)
+	}, vpcOptions(n, args)...)
 	if err != nil {
 		return nil, fmt.Errorf("network %s: vpc: %w", name, err)
 	}
@@ -159,6 +161,14 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		return nil, err
 	}
 	return n, nil
+}
+
+func vpcOptions(n *Network, args *NetworkArgs) []pulumi.ResourceOption {
+	opts := []pulumi.ResourceOption{pulumi.Parent(n)}
+	if args.Provider != nil {
+		opts = append(opts, pulumi.Providers(args.Provider))
+	}
+	return opts
 }
 
 // availabilityZones picks the region's first zones by name. Naming them

@@ -94,7 +94,9 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 	p.Provider = provider
 	children := []pulumi.ResourceOption{pulumi.Parent(p), pulumi.Providers(provider)}
 
-	p.Network, err = network.NewNetwork(ctx, name, networkArgs(cfg), children...)
+	netArgs := networkArgs(cfg)
+	netArgs.Provider = provider
+	p.Network, err = network.NewNetwork(ctx, name, netArgs, children...)
 	if err != nil {
 		return nil, err
 	}

@@ -30,6 +30,8 @@ type Resource struct {
 	Inputs       map[string]any `json:"inputs"`
 	Options      Options        `json:"options"`
 
+	// ID is the physical id the mock gave the resource.
+	ID string `json:"-"`
 	// Custom is false for component resources.
 	Custom bool `json:"-"`
 	// Provider is the URN of the provider that manages the resource; for a
@@ -122,6 +124,7 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	state := args.Inputs.Copy()
 	if args.Custom || strings.HasPrefix(args.TypeToken, "awsx:") {
 		id = m.physicalID(r)
+		r.ID = id
 		for k, v := range m.outputs(r, id, args.Inputs) {
 			state[k] = v
 		}

@@ -55,6 +55,10 @@ func RunStackFile(projectDir, stackFile, stack string) (*Result, error) {
 	return Run(project, stack, sf)
 }
 
+// DefaultRegion is planned for when neither the stack file nor the
+// environment names a region.
+const DefaultRegion = "us-east-1"
+
 // Run runs the whole program, platform.Run, under the recording mock, with
 // the stack file's values as the stack's configuration. A config error is
 // returned as is (a *config.Error), before anything is recorded.

@@ -1,0 +1,355 @@
+package config_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/saas-platform/saas-platform/config"
+)
+
+const project = "saas-platform"
+
+// values is a minimal valid dev stack plus the given overrides; an empty
+// override deletes the key.
+func values(overrides map[string]string) map[string]string {
+	v := map[string]string{
+		"aws:region":           "ap-northeast-1",
+		"saas-platform:sizing": "dev",
+	}
+	for k, val := range overrides {
+		if val == "" {
+			delete(v, k)
+			continue
+		}
+		v[k] = val
+	}
+	return v
+}
+
+func routed(name string, port, priority int) string {
+	return `{"name":"` + name + `","port":` + strconv.Itoa(port) + `,"healthCheckPath":"/health","paths":["/` + name + `/*"],"priority":` + strconv.Itoa(priority) + `}`
+}
+
+func TestInvalidConfigIsRejectedWithTheKeyTheValueAndWhatIsAllowed(t *testing.T) {
+	cases := []struct {
+		name    string
+		stack   string
+		values  map[string]string
+		key     string
+		value   string
+		allowed string
+	}{
+		{"an unknown sizing", "dev", map[string]string{"saas-platform:sizing": "large"},
+			"saas-platform:sizing", "large", "dev, prod"},
+		{"a missing sizing", "dev", map[string]string{"saas-platform:sizing": ""},
+			"saas-platform:sizing", "", "is required"},
+		{"a missing region", "dev", map[string]string{"aws:region": ""},
+			"aws:region", "", "is required"},
+		{"a region that is not one", "dev", map[string]string{"aws:region": "tokyo"},
+			"aws:region", "tokyo", "AWS region such as ap-northeast-1"},
+		{"a stack name AWS names cannot hold", "Prod_EU", nil,
+			"stack name", "Prod_EU", "lowercase"},
+		{"a key the program does not know", "dev", map[string]string{"saas-platform:tenant": `[]`},
+			"saas-platform:tenant", "", "known settings are"},
+		{"an unknown key inside a section", "dev", map[string]string{"saas-platform:network": `{"cidrr":"10.0.0.0/16"}`},
+			"saas-platform:network", "cidrr", "cidr, availabilityZones"},
+		{"a value of the wrong type", "dev", map[string]string{"saas-platform:network": `{"availabilityZones":"two"}`},
+			"saas-platform:network.availabilityZones", "", "must be a number"},
+		{"a public cidr", "dev", map[string]string{"saas-platform:network": `{"cidr":"8.8.0.0/16"}`},
+			"saas-platform:network.cidr", "8.8.0.0/16", "private IPv4"},
+		{"a cidr larger than /16", "dev", map[string]string{"saas-platform:network": `{"cidr":"10.0.0.0/8"}`},
+			"saas-platform:network.cidr", "10.0.0.0/8", "between /16 and /24"},
+		{"a cidr smaller than /24", "dev", map[string]string{"saas-platform:network": `{"cidr":"10.0.0.0/25"}`},
+			"saas-platform:network.cidr", "10.0.0.0/25", "between /16 and /24"},
+		{"an IPv6 cidr", "dev", map[string]string{"saas-platform:network": `{"cidr":"fd00::/16"}`},
+			"saas-platform:network.cidr", "fd00::/16", "private IPv4"},
+		{"a cidr with host bits", "dev", map[string]string{"saas-platform:network": `{"cidr":"10.10.1.0/16"}`},
+			"saas-platform:network.cidr", "10.10.1.0/16", "network address is 10.10.0.0/16"},
+		{"a cidr too small for its zones", "dev", map[string]string{"saas-platform:network": `{"cidr":"10.0.0.0/24","availabilityZones":3}`},
+			"saas-platform:network.cidr", "10.0.0.0/24", "too small for 3 availability zones"},
+		{"one availability zone", "dev", map[string]string{"saas-platform:network": `{"availabilityZones":1}`},
+			"saas-platform:network.availabilityZones", "1", "between 2 and 6"},
+		{"seven availability zones", "dev", map[string]string{"saas-platform:network": `{"availabilityZones":7}`},
+			"saas-platform:network.availabilityZones", "7", "between 2 and 6"},
+		{"an unknown NAT layout", "dev", map[string]string{"saas-platform:network": `{"natGateways":"multi"}`},
+			"saas-platform:network.natGateways", "multi", "none, single, onePerAz"},
+		{"no NAT and no endpoints", "dev", map[string]string{"saas-platform:network": `{"natGateways":"none"}`},
+			"saas-platform:network.natGateways", "none", "interfaceEndpoints: true"},
+		{"backups turned off", "dev", map[string]string{"saas-platform:database": `{"backupRetentionDays":0}`},
+			"saas-platform:database.backupRetentionDays", "0", "between 1 and 35"},
+		{"an unknown instance class", "dev", map[string]string{"saas-platform:database": `{"instanceClass":"t3.micro"}`},
+			"saas-platform:database.instanceClass", "t3.micro", "db.t4g.micro"},
+		{"storage autoscaling below the allocation", "dev", map[string]string{"saas-platform:database": `{"allocatedStorage":100,"maxAllocatedStorage":50}`},
+			"saas-platform:database.maxAllocatedStorage", "50", "more than allocatedStorage (100)"},
+		{"several shards without cluster mode", "dev", map[string]string{"saas-platform:cache": `{"shards":3}`},
+			"saas-platform:cache.shards", "3", "clusterMode"},
+		{"cluster mode without replicas", "dev", map[string]string{"saas-platform:cache": `{"clusterMode":true,"shards":2,"replicasPerShard":0}`},
+			"saas-platform:cache.replicasPerShard", "0", "at least 1"},
+		{"a retention CloudWatch does not offer", "dev", map[string]string{"saas-platform:logs": `{"retentionDays":8}`},
+			"saas-platform:logs.retentionDays", "8", "7, 14"},
+		{"an alert address that is not an email", "dev", map[string]string{"saas-platform:alerts": `{"emails":["ops"]}`},
+			"saas-platform:alerts.emails[0]", "ops", "email address"},
+		{"prod without a certificate", "prod", map[string]string{"saas-platform:sizing": "prod"},
+			"saas-platform:domain.certificateArn", "", "requireHttps"},
+		{"a certificate from another region", "dev", map[string]string{"saas-platform:domain": `{"certificateArn":"arn:aws:acm:us-east-1:123456789012:certificate/abc"}`},
+			"saas-platform:domain.certificateArn", "arn:aws:acm:us-east-1:123456789012:certificate/abc", "stack's region, ap-northeast-1"},
+		{"a tenant id with capitals", "dev", map[string]string{"saas-platform:tenants": `[{"id":"Acme","plan":"free"}]`},
+			"saas-platform:tenants[0].id", "Acme", "lowercase letters, digits"},
+		{"a tenant id with an underscore", "dev", map[string]string{"saas-platform:tenants": `[{"id":"acme_corp","plan":"free"}]`},
+			"saas-platform:tenants[0].id", "acme_corp", "lowercase letters, digits"},
+		{"a tenant id starting with a digit", "dev", map[string]string{"saas-platform:tenants": `[{"id":"1acme","plan":"free"}]`},
+			"saas-platform:tenants[0].id", "1acme", "starting with a letter"},
+		{"a tenant id ending with a hyphen", "dev", map[string]string{"saas-platform:tenants": `[{"id":"acme-","plan":"free"}]`},
+			"saas-platform:tenants[0].id", "acme-", "not ending with a hyphen"},
+		{"a tenant id too long for its instance identifier", "dev", map[string]string{"saas-platform:tenants": `[{"id":"a-very-long-tenant-name-that-does-not-fit-in-rds","plan":"free"}]`},
+			"saas-platform:tenants[0].id", "a-very-long-tenant-name-that-does-not-fit-in-rds", "at most 45 fit"},
+		{"an unknown plan", "dev", map[string]string{"saas-platform:tenants": `[{"id":"acme","plan":"gold"}]`},
+			"saas-platform:tenants[0].plan", "gold", "basic, enterprise, free, premium"},
+		{"a duplicate tenant id", "dev", map[string]string{"saas-platform:tenants": `[{"id":"acme","plan":"free"},{"id":"acme","plan":"basic"}]`},
+			"saas-platform:tenants[1].id", "acme", "already used by saas-platform:tenants[0]"},
+		{"a service name that is not DNS-safe", "dev", map[string]string{"saas-platform:services": `[{"name":"Api_1","port":3000}]`},
+			"saas-platform:services[0].name", "Api_1", "DNS-safe"},
+		{"a service name too long for a target group", "dev", map[string]string{"saas-platform:services": `[{"name":"a-service-name-far-too-long","port":3000}]`},
+			"saas-platform:services[0].name", "a-service-name-far-too-long", "at most 24"},
+		{"a duplicate service name", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000},{"name":"api","port":3001}]`},
+			"saas-platform:services[1].name", "api", "must be unique"},
+		{"a port of zero", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":0}]`},
+			"saas-platform:services[0] (service api).port", "0", "between 1 and 65535"},
+		{"a port above 65535", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":70000}]`},
+			"saas-platform:services[0] (service api).port", "70000", "between 1 and 65535"},
+		{"a memory size Fargate does not pair with the cpu", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"cpu":256,"memory":4096}]`},
+			"saas-platform:services[0] (service api).memory", "4096", "512, 1024, 2048"},
+		{"a cpu size Fargate does not offer", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"cpu":300}]`},
+			"saas-platform:services[0] (service api).cpu", "300", "256, 512"},
+		{"an unknown capacity", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"capacity":"cheap"}]`},
+			"saas-platform:services[0] (service api).capacity", "cheap", "onDemand, spot, balanced"},
+		{"more than five paths", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"healthCheckPath":"/h","priority":10,"paths":["/a","/b","/c","/d","/e","/f"]}]`},
+			"saas-platform:services[0] (service api).paths", "/a,/b,/c,/d,/e,/f", "at most 5"},
+		{"a duplicate listener priority", "dev", map[string]string{"saas-platform:services": `[` + routed("api", 3000, 200) + `,` + routed("web", 3001, 200) + `]`},
+			"saas-platform:services[1] (service web).priority", "200", "already used by service api"},
+		{"a priority of zero", "dev", map[string]string{"saas-platform:services": `[` + routed("api", 3000, 0) + `]`},
+			"saas-platform:services[0] (service api).priority", "0", "between 1 and 50000"},
+		{"a priority above 50000", "dev", map[string]string{"saas-platform:services": `[` + routed("api", 3000, 50001) + `]`},
+			"saas-platform:services[0] (service api).priority", "50001", "between 1 and 50000"},
+		{"a routed service without a health check", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"paths":["/api/*"],"priority":200}]`},
+			"saas-platform:services[0] (service api).healthCheckPath", "", "required for a routed service"},
+		{"a desired count outside min and max", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"desiredCount":5,"minCount":1,"maxCount":3}]`},
+			"saas-platform:services[0] (service api).desiredCount", "5", "between minCount (1) and maxCount (3)"},
+		{"a minimum above the maximum", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"desiredCount":2,"minCount":4,"maxCount":3}]`},
+			"saas-platform:services[0] (service api).minCount", "4..3", "minCount <= maxCount"},
+		{"a schedule EventBridge cannot read", "dev", map[string]string{"saas-platform:services": `[{"name":"update","schedule":"every 15 minutes"}]`},
+			"saas-platform:services[0] (service update).schedule", "every 15 minutes", "cron("},
+		{"a scheduled task with paths", "dev", map[string]string{"saas-platform:services": `[{"name":"update","schedule":"rate(15 minutes)","port":3000,"paths":["/u"],"priority":5,"healthCheckPath":"/h"}]`},
+			"saas-platform:services[0] (service update).paths", "/u", "scheduled task"},
+	}
+	for _, tc := range cases {
+		t.Run("rejects "+tc.name, func(t *testing.T) {
+			_, err := config.Parse(project, tc.stack, values(tc.values))
+			require.Error(t, err)
+			var cfgErr *config.Error
+			require.True(t, errors.As(err, &cfgErr), "a *config.Error, got %T", err)
+			require.Len(t, cfgErr.Problems, 1, "exactly one problem expected, got: %v", err)
+			p := cfgErr.Problems[0]
+			assert.Equal(t, tc.key, p.Key)
+			assert.Equal(t, tc.value, p.Value)
+			assert.Contains(t, p.Allowed, tc.allowed)
+			assert.Contains(t, err.Error(), tc.key)
+		})
+	}
+}
+
+func TestEveryProblemIsReportedInOneError(t *testing.T) {
+	_, err := config.Parse(project, "dev", values(map[string]string{
+		"saas-platform:network": `{"cidr":"8.8.0.0/16","natGateways":"many"}`,
+		"saas-platform:tenants": `[{"id":"acme","plan":"gold"}]`,
+	}))
+	var cfgErr *config.Error
+	require.True(t, errors.As(err, &cfgErr))
+	assert.Len(t, cfgErr.Problems, 3)
+	assert.Contains(t, err.Error(), "3 problems")
+}
+
+func TestAStackWithOnlyASizingGetsThePreset(t *testing.T) {
+	cases := []struct {
+		sizing                       string
+		zones                        int
+		nat                          string
+		endpoints, flowLogs, protect bool
+		dbClass                      string
+		multiAz                      bool
+		cacheShards, cacheReplicas   int
+		retention                    int
+		capacity                     string
+	}{
+		{"dev", 2, config.NatSingle, false, false, false, "db.t4g.micro", false, 1, 0, 7, config.CapacitySpot},
+		{"prod", 3, config.NatOnePerAz, true, true, true, "db.r6g.large", true, 3, 1, 90, config.CapacityBalanced},
+	}
+	for _, tc := range cases {
+		t.Run(tc.sizing, func(t *testing.T) {
+			v := values(map[string]string{"saas-platform:sizing": tc.sizing})
+			if tc.sizing == "prod" {
+				v["saas-platform:domain"] = `{"certificateArn":"arn:aws:acm:ap-northeast-1:123456789012:certificate/abc"}`
+			}
+			s, err := config.Parse(project, tc.sizing, v)
+			require.NoError(t, err)
+			assert.Equal(t, tc.zones, s.Network.AvailabilityZones)
+			assert.Equal(t, tc.nat, s.Network.NatGateways)
+			assert.Equal(t, tc.endpoints, s.Network.InterfaceEndpoints)
+			assert.Equal(t, tc.flowLogs, s.Network.FlowLogs)
+			assert.Equal(t, tc.protect, s.DataProtection.Protect)
+			assert.Equal(t, tc.dbClass, s.Database.InstanceClass)
+			assert.Equal(t, tc.multiAz, s.Database.MultiAz)
+			assert.Equal(t, tc.cacheShards, s.Cache.Shards)
+			assert.Equal(t, tc.cacheReplicas, s.Cache.ReplicasPerShard)
+			assert.Equal(t, tc.retention, s.Logs.RetentionDays)
+			assert.Equal(t, tc.capacity, s.Compute.Capacity)
+			assert.Equal(t, config.DefaultImageTag, s.ImageTag)
+		})
+	}
+}
+
+func TestStackFileValuesOverrideOnlyTheKeysTheyName(t *testing.T) {
+	s, err := config.Parse(project, "dev", values(map[string]string{
+		"saas-platform:network":  `{"availabilityZones":3}`,
+		"saas-platform:database": `{"multiAz":true}`,
+	}))
+	require.NoError(t, err)
+	assert.Equal(t, 3, s.Network.AvailabilityZones)
+	assert.Equal(t, "10.10.0.0/16", s.Network.CIDR, "the preset's cidr stays")
+	assert.Equal(t, config.NatSingle, s.Network.NatGateways)
+	assert.True(t, s.Database.MultiAz)
+	assert.Equal(t, "db.t4g.micro", s.Database.InstanceClass, "the preset's class stays")
+}
+
+func TestSubnetLayoutLeavesRoomForMoreZonesWhenTheNetworkAllows(t *testing.T) {
+	cases := []struct {
+		cidr  string
+		zones int
+		want  config.SubnetLayout
+	}{
+		{"10.10.0.0/16", 2, config.SubnetLayout{AvailabilityZoneMask: 19, PrivateMask: 20, PublicMask: 21, IsolatedMask: 22}},
+		{"10.10.0.0/16", 6, config.SubnetLayout{AvailabilityZoneMask: 19, PrivateMask: 20, PublicMask: 21, IsolatedMask: 22}},
+		{"10.10.0.0/22", 3, config.SubnetLayout{AvailabilityZoneMask: 25, PrivateMask: 26, PublicMask: 27, IsolatedMask: 28}},
+		// Too small for eight zone blocks: sized to the zones asked for.
+		{"10.10.0.0/24", 2, config.SubnetLayout{AvailabilityZoneMask: 25, PrivateMask: 26, PublicMask: 27, IsolatedMask: 28}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.cidr, func(t *testing.T) {
+			s, err := config.Parse(project, "dev", values(map[string]string{
+				"saas-platform:network": `{"cidr":"` + tc.cidr + `","availabilityZones":` + strconv.Itoa(tc.zones) + `}`,
+			}))
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, s.Network.Subnets)
+		})
+	}
+}
+
+func TestServicesTakeTheirDefaultsFromThePreset(t *testing.T) {
+	services := `[
+		{"name":"api","port":3000,"healthCheckPath":"/api/health","paths":["/api/*"],"priority":200},
+		{"name":"worker","port":3003,"capacity":"onDemand","maxCount":6},
+		{"name":"update","schedule":"rate(15 minutes)"}
+	]`
+	cases := []struct {
+		sizing     string
+		api        config.Service
+		workerMax  int
+		autoscaled bool
+	}{
+		{"dev", config.Service{Capacity: config.CapacitySpot, DesiredCount: 1, MinCount: 1, MaxCount: 1, CPU: 256, Memory: 512}, 6, false},
+		{"prod", config.Service{Capacity: config.CapacityBalanced, DesiredCount: 2, MinCount: 2, MaxCount: 8, CPU: 256, Memory: 512}, 6, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.sizing, func(t *testing.T) {
+			v := values(map[string]string{"saas-platform:sizing": tc.sizing, "saas-platform:services": services})
+			v["saas-platform:loadBalancer"] = `{"requireHttps":false}`
+			s, err := config.Parse(project, tc.sizing, v)
+			require.NoError(t, err)
+			require.Len(t, s.Services, 3)
+			api := s.Services[0]
+			assert.Equal(t, tc.api.Capacity, api.Capacity)
+			assert.Equal(t, tc.api.DesiredCount, api.DesiredCount)
+			assert.Equal(t, tc.api.MinCount, api.MinCount)
+			assert.Equal(t, tc.api.MaxCount, api.MaxCount)
+			assert.Equal(t, tc.api.CPU, api.CPU)
+			assert.Equal(t, tc.api.Memory, api.Memory)
+			assert.Equal(t, tc.autoscaled, api.Autoscaled())
+			assert.True(t, api.Routed())
+
+			worker := s.Services[1]
+			assert.Equal(t, config.CapacityOnDemand, worker.Capacity, "a service may override the preset's capacity")
+			assert.Equal(t, tc.workerMax, worker.MaxCount)
+			assert.False(t, worker.Routed())
+
+			update := s.Services[2]
+			assert.True(t, update.Scheduled())
+			assert.False(t, update.Autoscaled(), "a scheduled task never autoscales")
+		})
+	}
+}
+
+func TestTenantsAreSizedByTheirPlanWithinThePresetsCap(t *testing.T) {
+	tenants := `[{"id":"acme","plan":"enterprise"},{"id":"umbrella","plan":"premium"},{"id":"globex","plan":"free"},{"id":"initech","plan":"basic"}]`
+	cases := []struct {
+		sizing string
+		want   map[string]config.SiloDatabase
+	}{
+		{"dev", map[string]config.SiloDatabase{
+			"acme":     {InstanceClass: "db.t4g.micro", AllocatedStorage: 20, MultiAz: false, BackupRetentionDays: 14},
+			"umbrella": {InstanceClass: "db.t4g.micro", AllocatedStorage: 20, MultiAz: false, BackupRetentionDays: 7},
+			"globex":   {},
+			"initech":  {},
+		}},
+		{"prod", map[string]config.SiloDatabase{
+			"acme":     {InstanceClass: "db.r6g.large", AllocatedStorage: 500, MultiAz: true, BackupRetentionDays: 14},
+			"umbrella": {InstanceClass: "db.t4g.medium", AllocatedStorage: 100, MultiAz: false, BackupRetentionDays: 7},
+			"globex":   {},
+			"initech":  {},
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.sizing, func(t *testing.T) {
+			v := values(map[string]string{"saas-platform:sizing": tc.sizing, "saas-platform:tenants": tenants})
+			v["saas-platform:loadBalancer"] = `{"requireHttps":false}`
+			s, err := config.Parse(project, tc.sizing, v)
+			require.NoError(t, err)
+			got := map[string]config.SiloDatabase{}
+			isolation := map[string]config.Isolation{}
+			for _, tenant := range s.Tenants {
+				got[tenant.ID] = tenant.Database
+				isolation[tenant.ID] = tenant.Plan.Isolation
+			}
+			assert.Equal(t, tc.want, got)
+			assert.Equal(t, map[string]config.Isolation{"acme": config.Silo, "umbrella": config.Silo, "globex": config.Pool, "initech": config.Pool}, isolation)
+		})
+	}
+}
+
+func TestReadStackFileGivesValuesAsTheEngineWould(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "Pulumi.test.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(`config:
+  aws:region: eu-west-1
+  sizing: dev
+  saas-platform:network: {availabilityZones: 3, flowLogs: true}
+  saas-platform:tenants:
+    - {id: acme, plan: free}
+  saas-platform:imageTag:
+    secure: v1:AAAABBBB
+`), 0o600))
+
+	sf, err := config.ReadStackFile(path, project)
+	require.NoError(t, err)
+	assert.Equal(t, "eu-west-1", sf.Values["aws:region"])
+	assert.Equal(t, "dev", sf.Values["saas-platform:sizing"], "an unqualified key belongs to the project")
+	assert.JSONEq(t, `{"availabilityZones":3,"flowLogs":true}`, sf.Values["saas-platform:network"])
+	assert.JSONEq(t, `[{"id":"acme","plan":"free"}]`, sf.Values["saas-platform:tenants"])
+	assert.Equal(t, config.SecretPlaceholder, sf.Values["saas-platform:imageTag"])
+	assert.Equal(t, []string{"saas-platform:imageTag"}, sf.SecretKeys)
+}

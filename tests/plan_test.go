@@ -1,0 +1,98 @@
+package tests
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/saas-platform/saas-platform/internal/plan"
+)
+
+func runPlan(args ...string) (int, string, string) {
+	var stdout, stderr bytes.Buffer
+	code := plan.Main(append([]string{"--project", ".."}, args...), &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func TestThePlanPrintsJSONInTheDocumentedShape(t *testing.T) {
+	code, stdout, stderr := runPlan("--stack", "prod", "--format", "json")
+	require.Equal(t, 0, code, stderr)
+
+	var doc struct {
+		Stack     string
+		Resources []map[string]json.RawMessage
+		Outputs   map[string]any
+	}
+	require.NoError(t, json.Unmarshal([]byte(stdout), &doc))
+	assert.Equal(t, "prod", doc.Stack)
+	require.NotEmpty(t, doc.Resources)
+	for _, r := range doc.Resources {
+		for _, key := range []string{"urn", "type", "name", "dependencies", "inputs"} {
+			assert.Contains(t, r, key)
+		}
+	}
+	assert.Contains(t, doc.Outputs, "vpcId")
+}
+
+func TestThePlanTableListsResourcesAndCountsThem(t *testing.T) {
+	code, stdout, stderr := runPlan("--stack", "dev")
+	require.Equal(t, 0, code, stderr)
+	assert.True(t, strings.HasPrefix(stdout, "TYPE"), "a header line first")
+	assert.Contains(t, stdout, "awsx:ec2:Vpc")
+	assert.Regexp(t, `\n\d+ resources in stack dev:`, stdout)
+}
+
+func TestBrokenStackFilesExitOneWithTheKeyOnStderrAndNothingOnStdout(t *testing.T) {
+	files, err := filepath.Glob("testdata/broken/*.yaml")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".yaml"), func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			require.NoError(t, err)
+			first := strings.SplitN(string(data), "\n", 2)[0]
+			key := strings.TrimPrefix(first, "# expect: ")
+			require.NotEqual(t, first, key, "%s must start with '# expect: <key>'", file)
+
+			code, stdout, stderr := runPlan("--config", file, "--stack", "broken")
+			assert.Equal(t, 1, code)
+			assert.Empty(t, stdout)
+			assert.Contains(t, stderr, key)
+			assert.NotContains(t, stderr, "problems)", "one problem per file")
+		})
+	}
+}
+
+func TestAStackFileWithOnlyASizingPlans(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "Pulumi.minimal.yaml")
+	require.NoError(t, os.WriteFile(file, []byte("config:\n  saas-platform:sizing: dev\n"), 0o600))
+	code, stdout, stderr := runPlan("--config", file, "--stack", "minimal", "--format", "json")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, `"type": "awsx:ec2:Vpc"`)
+}
+
+func TestSecretsReachThePlanOnlyAsAPlaceholder(t *testing.T) {
+	inputs := resource.PropertyMap{
+		"password": resource.MakeSecret(resource.NewStringProperty("hunter2")),
+		"nested":   resource.NewObjectProperty(resource.PropertyMap{"token": resource.MakeSecret(resource.NewStringProperty("t0ken"))}),
+	}
+	plain := plan.Plain(inputs)
+	assert.Equal(t, "[secret]", plain["password"])
+	assert.Equal(t, map[string]any{"token": "[secret]"}, plain["nested"])
+}
+
+func TestUsageErrorsExitTwo(t *testing.T) {
+	code, stdout, _ := runPlan("--format", "json")
+	assert.Equal(t, 2, code, "no --stack")
+	assert.Empty(t, stdout)
+	code, _, stderr := runPlan("--stack", "nosuchstack")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "Pulumi.nosuchstack.yaml")
+}

@@ -1,0 +1,130 @@
+package tests
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
+
+	"github.com/saas-platform/saas-platform/config"
+	"github.com/saas-platform/saas-platform/internal/plan"
+)
+
+func TestEveryResourceIsTaggedThroughTheProvidersDefaultTags(t *testing.T) {
+	for _, stack := range stacks {
+		t.Run(stack, func(t *testing.T) {
+			result := planStack(t, stack)
+			providers := plan.OfType(result.Resources, providerType)
+			require.Len(t, providers, 1, "one AWS provider carries the tags")
+			provider := providers[0]
+			assert.Equal(t, map[string]any{
+				"Project": "saas-platform", "Environment": stack, "ManagedBy": "pulumi",
+			}, provider.Input("defaultTags.tags"))
+
+			for _, r := range result.Resources {
+				switch {
+				case strings.HasPrefix(r.Type, "aws:"):
+					assert.Equal(t, provider.URN, r.Provider, "%s %s is not managed by the tagged provider", r.Type, r.Name)
+				case strings.HasPrefix(r.Type, "awsx:"):
+					assert.Equal(t, provider.URN, r.Providers["aws"], "%s %s does not hand the tagged provider to its children", r.Type, r.Name)
+				}
+			}
+		})
+	}
+}
+
+func TestTheNetworkFollowsThePreset(t *testing.T) {
+	cases := []struct {
+		stack              string
+		zones              int
+		nat                string
+		interfaceEndpoints int
+		flowLogs           int
+	}{
+		{"dev", 2, "Single", 0, 0},
+		{"prod", 3, "OnePerAz", 5, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.stack, func(t *testing.T) {
+			result := planStack(t, tc.stack)
+			vpc := plan.OfType(result.Resources, vpcType)
+			require.Len(t, vpc, 1)
+			assert.Len(t, vpc[0].Strings("availabilityZoneNames"), tc.zones)
+			assert.Equal(t, tc.nat, vpc[0].String("natGateways.strategy"))
+
+			kinds := map[string]int{}
+			for _, e := range plan.OfType(result.Resources, endpointType) {
+				kinds[e.String("vpcEndpointType")]++
+			}
+			assert.Equal(t, 1, kinds["Gateway"], "the S3 gateway endpoint")
+			assert.Equal(t, tc.interfaceEndpoints, kinds["Interface"])
+			assert.Len(t, plan.OfType(result.Resources, flowLogType), tc.flowLogs)
+			assert.Len(t, result.Outputs["privateSubnetIds"], tc.zones)
+		})
+	}
+}
+
+func TestOnlyTheLoadBalancerAcceptsTrafficFromTheInternet(t *testing.T) {
+	for _, stack := range stacks {
+		t.Run(stack, func(t *testing.T) {
+			result := planStack(t, stack)
+			roles := groupIDs(result, stack)
+			for _, rule := range plan.OfType(result.Resources, ingressType) {
+				if rule.String("cidrIpv4") != "0.0.0.0/0" && rule.String("cidrIpv6") != "::/0" {
+					continue
+				}
+				assert.Equal(t, "lb", roles[rule.String("securityGroupId")], rule.Name)
+				assert.Contains(t, []float64{80, 443}, rule.Number("fromPort"), rule.Name)
+				assert.Equal(t, rule.Number("fromPort"), rule.Number("toPort"), rule.Name)
+			}
+		})
+	}
+}
+
+func TestDataStoresAcceptOnlyServiceTasks(t *testing.T) {
+	for _, stack := range stacks {
+		t.Run(stack, func(t *testing.T) {
+			result := planStack(t, stack)
+			roles := groupIDs(result, stack)
+			seen := map[string]bool{}
+			for _, rule := range plan.OfType(result.Resources, ingressType) {
+				role := roles[rule.String("securityGroupId")]
+				if role != "db" && role != "cache" {
+					continue
+				}
+				seen[role] = true
+				assert.Equal(t, "services", roles[rule.String("referencedSecurityGroupId")], rule.Name)
+				assert.Empty(t, rule.String("cidrIpv4"), rule.Name)
+			}
+			assert.Equal(t, map[string]bool{"db": true, "cache": true}, seen)
+		})
+	}
+}
+
+func TestPulumiYamlDeclaresEveryConfigKeyWithADescription(t *testing.T) {
+	data, err := os.ReadFile("../Pulumi.yaml")
+	require.NoError(t, err)
+	var project struct {
+		Name   string
+		Config map[string]struct {
+			Type        string
+			Description string
+			Default     any
+		}
+	}
+	require.NoError(t, yaml.Unmarshal(data, &project))
+	assert.Equal(t, "saas-platform", project.Name)
+	for _, key := range config.ProjectKeys() {
+		declared, ok := project.Config[key]
+		if assert.True(t, ok, "Pulumi.yaml does not declare %s", key) {
+			assert.NotEmpty(t, declared.Description, key)
+		}
+		if key != config.KeySizing {
+			assert.NotNil(t, declared.Default, "%s needs a default, or the Pulumi CLI requires it in every stack", key)
+		}
+	}
+	assert.Len(t, project.Config, len(config.ProjectKeys()), "Pulumi.yaml declares a key the program does not read")
+}
