@@ -49,15 +49,24 @@ func args(preset string) *network.NetworkArgs {
 	return a
 }
 
-func build(t *testing.T, a *network.NetworkArgs) []plan.Resource {
-	t.Helper()
+// run builds a Network under the shared mock and hands it to inspect.
+func run(a *network.NetworkArgs, inspect func(*network.Network)) ([]plan.Resource, error) {
 	mocks := plan.NewMocks("saas-platform", "test", a.Region)
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-		_, err := network.NewNetwork(ctx, "net", a)
+		n, err := network.NewNetwork(ctx, "net", a)
+		if err == nil && inspect != nil {
+			inspect(n)
+		}
 		return err
 	}, pulumi.WithMocks("saas-platform", "test", mocks))
+	return mocks.Resources(), err
+}
+
+func build(t *testing.T, a *network.NetworkArgs) []plan.Resource {
+	t.Helper()
+	resources, err := run(a, nil)
 	require.NoError(t, err)
-	return mocks.Resources()
+	return resources
 }
 
 func TestTheVpcSpansThePresetsZonesWithItsNatLayout(t *testing.T) {
@@ -94,11 +103,7 @@ func TestTheVpcSpansThePresetsZonesWithItsNatLayout(t *testing.T) {
 func TestARegionWithTooFewZonesFailsClearly(t *testing.T) {
 	a := args("dev")
 	a.AvailabilityZones = 7
-	mocks := plan.NewMocks("saas-platform", "test", a.Region)
-	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-		_, err := network.NewNetwork(ctx, "net", a)
-		return err
-	}, pulumi.WithMocks("saas-platform", "test", mocks))
+	_, err := run(a, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "the stack asks for 7")
 }
@@ -238,26 +243,19 @@ func TestNoSecurityGroupButTheLoadBalancersAcceptsTheInternet(t *testing.T) {
 }
 
 func TestDataStoresLiveInTheIsolatedSubnets(t *testing.T) {
-	a := args("dev")
-	mocks := plan.NewMocks("saas-platform", "test", a.Region)
 	var isolated, private []string
-	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-		n, err := network.NewNetwork(ctx, "net", a)
-		if err != nil {
-			return err
-		}
+	resources, err := run(args("dev"), func(n *network.Network) {
 		pulumi.All(n.IsolatedSubnetIds, n.PrivateSubnetIds).ApplyT(func(v []any) error {
 			isolated, private = v[0].([]string), v[1].([]string)
 			return nil
 		})
-		return nil
-	}, pulumi.WithMocks("saas-platform", "test", mocks))
+	})
 	require.NoError(t, err)
 	require.Len(t, isolated, 2)
 	assert.NotEqual(t, isolated, private)
 
 	for _, typ := range []string{"aws:rds/subnetGroup:SubnetGroup", "aws:elasticache/subnetGroup:SubnetGroup"} {
-		groups := plan.OfType(mocks.Resources(), typ)
+		groups := plan.OfType(resources, typ)
 		require.Len(t, groups, 1, typ)
 		assert.Equal(t, isolated, groups[0].Strings("subnetIds"), typ)
 	}
