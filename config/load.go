@@ -159,8 +159,9 @@ type serviceEntry struct {
 
 // tenantEntry is a `tenants` item as written.
 type tenantEntry struct {
-	ID   string `json:"id"`
-	Plan string `json:"plan"`
+	ID       string `json:"id"`
+	Plan     string `json:"plan"`
+	OnRemove string `json:"onRemove"`
 }
 
 // Problem is one invalid value: the key, the value given, what is allowed.

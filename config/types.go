@@ -171,10 +171,19 @@ func (s Service) Scheduled() bool { return s.Schedule != "" }
 // Autoscaled reports whether the service scales between MinCount and MaxCount.
 func (s Service) Autoscaled() bool { return !s.Scheduled() && s.MaxCount > s.MinCount }
 
+// What happens to a tenant's data when its entry leaves the stack file.
+const (
+	OnRemoveKeep = "keep" // the default: data stays, logins stop
+	OnRemoveDrop = "drop" // the database is dropped (pool) or deleted (silo)
+)
+
 // Tenant is one entry of the `tenants` list, resolved against its plan.
 type Tenant struct {
 	ID   string
 	Plan Plan
+	// OnRemove must be "drop" in a deployment before the entry is removed
+	// for the data to go with it.
+	OnRemove string
 	// Database is the tenant's dedicated instance sizing (silo plans only),
 	// after the preset's SiloSizing cap.
 	Database SiloDatabase

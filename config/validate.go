@@ -438,6 +438,13 @@ func (v *validator) tenants(entries []tenantEntry) {
 		default:
 			seen[e.ID] = i
 		}
+		onRemove := e.OnRemove
+		if onRemove == "" {
+			onRemove = OnRemoveKeep
+		}
+		if onRemove != OnRemoveKeep && onRemove != OnRemoveDrop {
+			v.problem(key+".onRemove", e.OnRemove, "must be keep (the default: data survives removal) or drop")
+		}
 		plan, ok := plans[e.Plan]
 		if !ok {
 			v.problem(key+".plan", e.Plan, "must be one of "+strings.Join(PlanNames(), ", "))
@@ -446,6 +453,7 @@ func (v *validator) tenants(entries []tenantEntry) {
 		v.stack.Tenants = append(v.stack.Tenants, Tenant{
 			ID:       e.ID,
 			Plan:     plan,
+			OnRemove: onRemove,
 			Database: v.stack.SiloSizing.siloDatabase(plan),
 		})
 	}

@@ -84,7 +84,7 @@ func TestOnlyTheLoadBalancerAcceptsTrafficFromTheInternet(t *testing.T) {
 	}
 }
 
-func TestDataStoresAcceptOnlyServiceTasks(t *testing.T) {
+func TestDataStoresAcceptOnlyServiceTasksAndTheProvisioner(t *testing.T) {
 	for _, stack := range stacks {
 		t.Run(stack, func(t *testing.T) {
 			result := planStack(t, stack)
@@ -96,7 +96,9 @@ func TestDataStoresAcceptOnlyServiceTasks(t *testing.T) {
 					continue
 				}
 				seen[role] = true
-				assert.Equal(t, "services", roles[rule.String("referencedSecurityGroupId")], rule.Name)
+				peer := roles[rule.String("referencedSecurityGroupId")]
+				allowed := map[string][]string{"db": {"services", "provisioner"}, "cache": {"services"}}[role]
+				assert.Contains(t, allowed, peer, rule.Name)
 				assert.Empty(t, rule.String("cidrIpv4"), rule.Name)
 			}
 			assert.Equal(t, map[string]bool{"db": true, "cache": true}, seen)

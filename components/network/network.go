@@ -60,6 +60,8 @@ type NetworkArgs struct {
 	// those the load balancer forwards to.
 	ServicePorts []int
 	RoutedPorts  []int
+	// LogsKmsKeyArn encrypts the flow-log group; empty uses CloudWatch's own key.
+	LogsKmsKeyArn pulumi.StringInput
 	// Provider, when set, is handed to the awsx VPC explicitly: a remote
 	// component is sent only the providers named in its own options, and
 	// its children must get the provider that carries the default tags.
@@ -83,6 +85,9 @@ type Network struct {
 	DatabaseSecurityGroupId     pulumi.StringOutput `pulumi:"databaseSecurityGroupId"`
 	CacheSecurityGroupId        pulumi.StringOutput `pulumi:"cacheSecurityGroupId"`
 	EndpointSecurityGroupId     pulumi.StringOutput `pulumi:"endpointSecurityGroupId"`
+	// ProvisionerSecurityGroupId is for the function that creates pool
+	// tenants' databases: PostgreSQL and HTTPS out, nothing in.
+	ProvisionerSecurityGroupId pulumi.StringOutput `pulumi:"provisionerSecurityGroupId"`
 
 	DatabaseSubnetGroupName pulumi.StringOutput `pulumi:"databaseSubnetGroupName"`
 	CacheSubnetGroupName    pulumi.StringOutput `pulumi:"cacheSubnetGroupName"`
@@ -155,6 +160,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		"serviceSecurityGroupId":      n.ServiceSecurityGroupId,
 		"databaseSecurityGroupId":     n.DatabaseSecurityGroupId,
 		"cacheSecurityGroupId":        n.CacheSecurityGroupId,
+		"provisionerSecurityGroupId":  n.ProvisionerSecurityGroupId,
 		"databaseSubnetGroupName":     n.DatabaseSubnetGroupName,
 		"cacheSubnetGroupName":        n.CacheSubnetGroupName,
 	}); err != nil {
@@ -236,6 +242,7 @@ func (n *Network) flowLogs(ctx *pulumi.Context, name string, args *NetworkArgs) 
 	logGroup, err := cloudwatch.NewLogGroup(ctx, name+"-flow-logs", &cloudwatch.LogGroupArgs{
 		Name:            pulumi.String(args.PathPrefix + "/vpc/flow-logs"),
 		RetentionInDays: pulumi.Int(args.LogRetentionDays),
+		KmsKeyId:        args.LogsKmsKeyArn,
 	}, parent)
 	if err != nil {
 		return err

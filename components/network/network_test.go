@@ -206,12 +206,15 @@ func TestSecurityGroupsAllowOnlyTheChainFromTheInternetToTheData(t *testing.T) {
 		t.Run(preset, func(t *testing.T) {
 			want := []string{
 				"cache from 6379 services",
+				"db from 5432 provisioner",
 				"db from 5432 services",
 				"endpoints from 443 10.10.0.0/16",
 				"lb from 443 0.0.0.0/0",
 				"lb from 80 0.0.0.0/0",
 				"lb to 3000 services",
 				"lb to 3001 services",
+				"provisioner to 443 0.0.0.0/0",
+				"provisioner to 5432 db",
 				"services from 3000 lb",
 				"services from 3000 services",
 				"services from 3001 lb",

@@ -52,9 +52,10 @@ func (n *Network) securityGroups(ctx *pulumi.Context, name string, args *Network
 	}{
 		{"lb", "Load balancer: HTTP and HTTPS from the internet", &n.LoadBalancerSecurityGroupId},
 		{"services", "Service tasks: from the load balancer and from each other", &n.ServiceSecurityGroupId},
-		{"db", "PostgreSQL: from service tasks only", &n.DatabaseSecurityGroupId},
+		{"db", "PostgreSQL: from service tasks and the tenant provisioner only", &n.DatabaseSecurityGroupId},
 		{"cache", "Redis: from service tasks only", &n.CacheSecurityGroupId},
 		{"endpoints", "VPC interface endpoints: HTTPS from inside the VPC", &n.EndpointSecurityGroupId},
+		{"provisioner", "Tenant database provisioner: to PostgreSQL and AWS APIs only", &n.ProvisionerSecurityGroupId},
 	}
 	for _, g := range groups {
 		sg, err := ec2.NewSecurityGroup(ctx, name+"-"+g.role, &ec2.SecurityGroupArgs{
@@ -71,6 +72,7 @@ func (n *Network) securityGroups(ctx *pulumi.Context, name string, args *Network
 	}
 
 	lb, svc, db, cache := n.LoadBalancerSecurityGroupId, n.ServiceSecurityGroupId, n.DatabaseSecurityGroupId, n.CacheSecurityGroupId
+	provisioner := n.ProvisionerSecurityGroupId
 	rules := map[string][]rule{
 		"lb": {
 			fromCIDR(anywhere, 80, "http", "HTTP from the internet"),
@@ -81,7 +83,14 @@ func (n *Network) securityGroups(ctx *pulumi.Context, name string, args *Network
 			to(db, PostgresPort, "postgres", "PostgreSQL"),
 			to(cache, RedisPort, "redis", "Redis"),
 		},
-		"db":        {from(svc, PostgresPort, "services", "PostgreSQL from service tasks")},
+		"db": {
+			from(svc, PostgresPort, "services", "PostgreSQL from service tasks"),
+			from(provisioner, PostgresPort, "provisioner", "PostgreSQL from the tenant provisioner"),
+		},
+		"provisioner": {
+			to(db, PostgresPort, "postgres", "PostgreSQL"),
+			toCIDR(anywhere, 443, "https", "HTTPS to Secrets Manager"),
+		},
 		"cache":     {from(svc, RedisPort, "services", "Redis from service tasks")},
 		"endpoints": {fromCIDR(args.CidrBlock, 443, "vpc", "HTTPS from inside the VPC")},
 	}

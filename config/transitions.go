@@ -1,0 +1,64 @@
+package config
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Deployed is what the previous deployment of the stack recorded in its
+// outputs: enough to refuse changes that AWS cannot make in place.
+type Deployed struct {
+	Tenants          map[string]DeployedTenant
+	CacheClusterMode *bool // nil: no cache deployed yet
+}
+
+// DeployedTenant is a tenant as the previous deployment left it.
+type DeployedTenant struct {
+	Plan             string
+	Isolation        Isolation
+	AllocatedStorage int // GiB of the dedicated instance; 0 for pool tenants
+}
+
+// CheckTransitions compares the stack with its previous deployment and
+// reports, as config problems, the changes that would replace data instead
+// of modifying it: a tenant moving between pool and silo, a silo instance
+// asked to shrink its storage, and Redis cluster mode switched either way.
+func CheckTransitions(s *Stack, previous *Deployed) error {
+	if previous == nil {
+		return nil
+	}
+	p := &parser{project: s.Project}
+	for i, t := range s.Tenants {
+		before, ok := previous.Tenants[t.ID]
+		if !ok {
+			continue
+		}
+		key := fmt.Sprintf("%s[%d].plan", p.key(KeyTenants), i)
+		switch {
+		case before.Isolation != t.Plan.Isolation:
+			p.problem(key, t.Plan.Name, fmt.Sprintf(
+				"cannot replace %s for tenant %s: it is deployed as %s (%s) and %s is %s; the data cannot move in place. "+
+					"Migrate instead: add the tenant under a new id on %s, copy the data (pg_dump | pg_restore), "+
+					"point the application at the new id, then remove the old entry (its data is kept unless onRemove: drop)",
+				before.Plan, t.ID, before.Plan, describe(before.Isolation), t.Plan.Name, describe(t.Plan.Isolation), t.Plan.Name))
+		case t.Plan.Isolation == Silo && t.Database.AllocatedStorage < before.AllocatedStorage:
+			p.problem(key, t.Plan.Name, fmt.Sprintf(
+				"would shrink tenant %s's storage from %d to %d GiB, which RDS cannot do; keep the plan, or migrate to a new instance",
+				t.ID, before.AllocatedStorage, t.Database.AllocatedStorage))
+		}
+	}
+	if previous.CacheClusterMode != nil && *previous.CacheClusterMode != s.Cache.ClusterMode {
+		p.problem(p.key(KeyCache)+".clusterMode", fmt.Sprint(s.Cache.ClusterMode), fmt.Sprintf(
+			"cannot change on the deployed replication group (deployed with clusterMode %t): ElastiCache would replace it and lose its data; "+
+				"create a new cache and migrate, or keep %t", *previous.CacheClusterMode, *previous.CacheClusterMode))
+	}
+	sort.SliceStable(p.problems, func(i, j int) bool { return p.problems[i].Key < p.problems[j].Key })
+	return p.err()
+}
+
+func describe(i Isolation) string {
+	if i == Silo {
+		return "silo: a dedicated RDS instance"
+	}
+	return "pool: a database in the shared PostgreSQL"
+}

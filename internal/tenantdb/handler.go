@@ -1,0 +1,183 @@
+package tenantdb
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"net/url"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"github.com/jackc/pgx/v5"
+)
+
+// Event is what the aws.lambda.Invocation resource sends. Pulumi adds the
+// "tf" block (the CRUD lifecycle): create and update on `pulumi up`, delete
+// when the tenant leaves the stack file, with the last input it was given.
+type Event struct {
+	Database        string `json:"database"`
+	ConnectionLimit int    `json:"connectionLimit"`
+	Host            string `json:"host"`
+	Port            int    `json:"port"`
+	MasterSecretArn string `json:"masterSecretArn"`
+	TenantSecretArn string `json:"tenantSecretArn"`
+	OnRemove        string `json:"onRemove"` // keep | drop
+	TF              *struct {
+		Action string `json:"action"`
+	} `json:"tf,omitempty"`
+}
+
+// Result is returned to Pulumi as the invocation's result.
+type Result struct {
+	Database string `json:"database"`
+	Action   string `json:"action"`
+}
+
+// SecretsAPI is the part of Secrets Manager the handler uses.
+type SecretsAPI interface {
+	GetSecretValue(context.Context, *secretsmanager.GetSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+	PutSecretValue(context.Context, *secretsmanager.PutSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.PutSecretValueOutput, error)
+}
+
+// Handler provisions one pool tenant per invocation.
+type Handler struct {
+	Secrets SecretsAPI
+	// SSLMode is the libpq sslmode for the master connection; the shared
+	// instance forces TLS, so the Lambda uses "require".
+	SSLMode string
+}
+
+// Credentials is the JSON in a tenant's secret, shaped like RDS's own.
+type Credentials struct {
+	Engine   string `json:"engine"`
+	Host     string `json:"host"`
+	Port     int    `json:"port"`
+	Username string `json:"username"`
+	Password string `json:"password"`
+	DBName   string `json:"dbname"`
+}
+
+// Handle runs one lifecycle action.
+func (h *Handler) Handle(ctx context.Context, ev Event) (Result, error) {
+	action := "create"
+	if ev.TF != nil && ev.TF.Action != "" {
+		action = ev.TF.Action
+	}
+	if ev.Database == "" || ev.Host == "" || ev.MasterSecretArn == "" {
+		return Result{}, errors.New("event needs database, host and masterSecretArn")
+	}
+	conn, err := h.connect(ctx, ev)
+	if err != nil {
+		return Result{}, err
+	}
+	defer conn.Close(context.Background())
+
+	switch action {
+	case "create", "update":
+		password, err := h.tenantPassword(ctx, ev)
+		if err != nil {
+			return Result{}, err
+		}
+		if err := Ensure(ctx, conn, Tenant{Name: ev.Database, ConnectionLimit: ev.ConnectionLimit}, password); err != nil {
+			return Result{}, err
+		}
+	case "delete":
+		if err := Retire(ctx, conn, ev.Database, ev.OnRemove == "drop"); err != nil {
+			return Result{}, err
+		}
+	default:
+		return Result{}, fmt.Errorf("unknown action %q", action)
+	}
+	return Result{Database: ev.Database, Action: action}, nil
+}
+
+func (h *Handler) connect(ctx context.Context, ev Event) (*pgx.Conn, error) {
+	out, err := h.Secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(ev.MasterSecretArn)})
+	if err != nil {
+		return nil, fmt.Errorf("reading the master secret: %w", err)
+	}
+	var master struct{ Username, Password string }
+	if err := json.Unmarshal([]byte(aws.ToString(out.SecretString)), &master); err != nil || master.Username == "" {
+		return nil, errors.New("the master secret is not {username, password} JSON")
+	}
+	sslMode := h.SSLMode
+	if sslMode == "" {
+		sslMode = "require"
+	}
+	dsn := url.URL{
+		Scheme:   "postgres",
+		User:     url.UserPassword(master.Username, master.Password),
+		Host:     net.JoinHostPort(ev.Host, strconv.Itoa(ev.Port)),
+		Path:     "/postgres",
+		RawQuery: url.Values{"sslmode": {sslMode}, "connect_timeout": {"10"}}.Encode(),
+	}
+	conn, err := pgx.Connect(ctx, dsn.String())
+	if err != nil {
+		return nil, fmt.Errorf("connecting to %s as the master user: %w", ev.Host, err)
+	}
+	return conn, nil
+}
+
+// tenantPassword returns the password in the tenant's secret, creating one
+// the first time: the password exists only in Secrets Manager and the
+// database, never in Pulumi state. The secret is rewritten when the
+// connection facts change.
+func (h *Handler) tenantPassword(ctx context.Context, ev Event) (string, error) {
+	if ev.TenantSecretArn == "" {
+		return "", errors.New("event needs tenantSecretArn")
+	}
+	var current Credentials
+	out, err := h.Secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(ev.TenantSecretArn)})
+	var notFound *smtypes.ResourceNotFoundException
+	switch {
+	case errors.As(err, &notFound):
+		// A new secret has no value yet.
+	case err != nil:
+		return "", fmt.Errorf("reading the tenant secret: %w", err)
+	default:
+		if err := json.Unmarshal([]byte(aws.ToString(out.SecretString)), &current); err != nil {
+			return "", fmt.Errorf("the tenant secret is not credentials JSON: %w", err)
+		}
+	}
+
+	want := Credentials{
+		Engine: "postgres", Host: ev.Host, Port: ev.Port,
+		Username: ev.Database, Password: current.Password, DBName: ev.Database,
+	}
+	if want.Password == "" {
+		if want.Password, err = newPassword(32); err != nil {
+			return "", err
+		}
+	}
+	if want != current {
+		body, _ := json.Marshal(want)
+		if _, err := h.Secrets.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
+			SecretId:     aws.String(ev.TenantSecretArn),
+			SecretString: aws.String(string(body)),
+		}); err != nil {
+			return "", fmt.Errorf("writing the tenant secret: %w", err)
+		}
+	}
+	return want.Password, nil
+}
+
+const passwordAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+func newPassword(n int) (string, error) {
+	b := make([]byte, n)
+	max := big.NewInt(int64(len(passwordAlphabet)))
+	for i := range b {
+		k, err := rand.Int(rand.Reader, max)
+		if err != nil {
+			return "", fmt.Errorf("generating a password: %w", err)
+		}
+		b[i] = passwordAlphabet[k.Int64()]
+	}
+	return string(b), nil
+}

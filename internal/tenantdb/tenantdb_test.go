@@ -1,0 +1,284 @@
+package tenantdb_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"net/url"
+	"os"
+	"strconv"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/saas-platform/saas-platform/internal/tenantdb"
+)
+
+// These tests need a real PostgreSQL (TENANTDB_TEST_DSN, a superuser URL)
+// and, for the handler, moto's Secrets Manager (TENANTDB_TEST_SECRETS_ENDPOINT).
+// .ci/run starts both; in CI a missing one is a failure, not a skip.
+func requireEnv(t *testing.T, name string) string {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is not set: .ci/run must start the test services", name)
+		}
+		t.Skipf("%s is not set (see .ci/run for how to start PostgreSQL and moto)", name)
+	}
+	return v
+}
+
+const masterRole = "tenantdb_test_master"
+
+// master connects as a role shaped like the RDS master user: CREATEDB and
+// CREATEROLE, not a superuser.
+func master(t *testing.T) (*pgx.Conn, *url.URL) {
+	t.Helper()
+	ctx := context.Background()
+	super, err := pgx.Connect(ctx, requireEnv(t, "TENANTDB_TEST_DSN"))
+	require.NoError(t, err)
+	defer super.Close(ctx)
+	var exists bool
+	require.NoError(t, super.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", masterRole).Scan(&exists))
+	if !exists {
+		_, err = super.Exec(ctx, "CREATE ROLE "+masterRole+" LOGIN PASSWORD 'master-password' CREATEDB CREATEROLE")
+		require.NoError(t, err)
+	}
+
+	u, err := url.Parse(os.Getenv("TENANTDB_TEST_DSN"))
+	require.NoError(t, err)
+	u.User = url.UserPassword(masterRole, "master-password")
+	conn, err := pgx.Connect(ctx, u.String())
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn, u
+}
+
+// unique returns a tenant name that needs quoting: a hyphen and a suffix.
+func unique(t *testing.T, base string) string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	name := base + "-" + hex.EncodeToString(b)
+	t.Cleanup(func() {
+		ctx := context.Background()
+		super, err := pgx.Connect(ctx, os.Getenv("TENANTDB_TEST_DSN"))
+		if err != nil {
+			return
+		}
+		defer super.Close(ctx)
+		ident := pgx.Identifier{name}.Sanitize()
+		_, _ = super.Exec(ctx, "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)")
+		_, _ = super.Exec(ctx, "DROP ROLE IF EXISTS "+ident)
+	})
+	return name
+}
+
+// connectAs opens a connection as the tenant to its own database (or db).
+func connectAs(t *testing.T, base *url.URL, user, password, db string) (*pgx.Conn, error) {
+	u := *base
+	u.User = url.UserPassword(user, password)
+	u.Path = "/" + db
+	return pgx.Connect(context.Background(), u.String())
+}
+
+func roleState(t *testing.T, conn *pgx.Conn, name string) (canLogin bool, limit int) {
+	t.Helper()
+	require.NoError(t, conn.QueryRow(context.Background(),
+		"SELECT rolcanlogin, rolconnlimit FROM pg_roles WHERE rolname = $1", name).Scan(&canLogin, &limit))
+	return canLogin, limit
+}
+
+func databaseExists(t *testing.T, conn *pgx.Conn, name string) bool {
+	t.Helper()
+	var found bool
+	require.NoError(t, conn.QueryRow(context.Background(),
+		"SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&found))
+	return found
+}
+
+func TestEnsureCreatesALoginRoleAndADatabaseOnlyItCanUse(t *testing.T) {
+	ctx := context.Background()
+	conn, base := master(t)
+	acme, globex := unique(t, "acme-corp"), unique(t, "globex")
+
+	require.NoError(t, tenantdb.Ensure(ctx, conn, tenantdb.Tenant{Name: acme, ConnectionLimit: 5}, "acme-pw"))
+	require.NoError(t, tenantdb.Ensure(ctx, conn, tenantdb.Tenant{Name: globex, ConnectionLimit: 5}, "globex-pw"))
+
+	canLogin, limit := roleState(t, conn, acme)
+	assert.True(t, canLogin)
+	assert.Equal(t, 5, limit)
+	var owner string
+	require.NoError(t, conn.QueryRow(ctx,
+		"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1", acme).Scan(&owner))
+	assert.Equal(t, acme, owner)
+
+	tenant, err := connectAs(t, base, acme, "acme-pw", acme)
+	require.NoError(t, err, "the tenant logs in to its own database")
+	_, err = tenant.Exec(ctx, "CREATE TABLE notes (body text)")
+	assert.NoError(t, err, "and owns it")
+	tenant.Close(ctx)
+
+	_, err = connectAs(t, base, globex, "globex-pw", acme)
+	assert.Error(t, err, "another tenant cannot connect to acme's database")
+}
+
+func TestEnsureIsIdempotentAndAppliesAPlanChangeInPlace(t *testing.T) {
+	ctx := context.Background()
+	conn, base := master(t)
+	name := unique(t, "initech")
+
+	require.NoError(t, tenantdb.Ensure(ctx, conn, tenantdb.Tenant{Name: name, ConnectionLimit: 5}, "pw-1"))
+	tenant, err := connectAs(t, base, name, "pw-1", name)
+	require.NoError(t, err)
+	_, err = tenant.Exec(ctx, "CREATE TABLE kept (v int); INSERT INTO kept VALUES (42)")
+	require.NoError(t, err)
+	tenant.Close(ctx)
+
+	// The same call again, then a plan change from free to basic.
+	require.NoError(t, tenantdb.Ensure(ctx, conn, tenantdb.Tenant{Name: name, ConnectionLimit: 5}, "pw-1"))
+	require.NoError(t, tenantdb.Ensure(ctx, conn, tenantdb.Tenant{Name: name, ConnectionLimit: 20}, "pw-1"))
+
+	_, limit := roleState(t, conn, name)
+	assert.Equal(t, 20, limit)
+	tenant, err = connectAs(t, base, name, "pw-1", name)
+	require.NoError(t, err)
+	defer tenant.Close(ctx)
+	var v int
+	require.NoError(t, tenant.QueryRow(ctx, "SELECT v FROM kept").Scan(&v))
+	assert.Equal(t, 42, v, "data survives a second run")
+}
+
+func TestNamesAndPasswordsThatNeedQuotingAreHandledSafely(t *testing.T) {
+	ctx := context.Background()
+	conn, base := master(t)
+	name := unique(t, `o'hara "db"; DROP ROLE postgres; --`)
+	password := `it's a "pass'word"`
+
+	require.NoError(t, tenantdb.Ensure(ctx, conn, tenantdb.Tenant{Name: name, ConnectionLimit: 3}, password))
+	assert.True(t, databaseExists(t, conn, name), "the database has exactly the given name")
+	tenant, err := connectAs(t, base, name, password, name)
+	require.NoError(t, err)
+	tenant.Close(ctx)
+}
+
+func TestRetireKeepsTheDataUnlessToldToDrop(t *testing.T) {
+	ctx := context.Background()
+	conn, base := master(t)
+	name := unique(t, "umbrella")
+	require.NoError(t, tenantdb.Ensure(ctx, conn, tenantdb.Tenant{Name: name, ConnectionLimit: 5}, "pw"))
+	tenant, err := connectAs(t, base, name, "pw", name)
+	require.NoError(t, err)
+	_, err = tenant.Exec(ctx, "CREATE TABLE orders (id int); INSERT INTO orders VALUES (1)")
+	require.NoError(t, err)
+
+	require.NoError(t, tenantdb.Retire(ctx, conn, name, false))
+	canLogin, _ := roleState(t, conn, name)
+	assert.False(t, canLogin, "a removed tenant can no longer log in")
+	assert.True(t, databaseExists(t, conn, name), "its data stays")
+	_, err = tenant.Exec(ctx, "SELECT 1")
+	assert.Error(t, err, "its open sessions are closed")
+	_, err = connectAs(t, base, name, "pw", name)
+	assert.Error(t, err)
+
+	// Re-adding the tenant brings it back with its data.
+	require.NoError(t, tenantdb.Ensure(ctx, conn, tenantdb.Tenant{Name: name, ConnectionLimit: 5}, "pw"))
+	back, err := connectAs(t, base, name, "pw", name)
+	require.NoError(t, err)
+	var id int
+	require.NoError(t, back.QueryRow(ctx, "SELECT id FROM orders").Scan(&id))
+	back.Close(ctx)
+
+	require.NoError(t, tenantdb.Retire(ctx, conn, name, true))
+	assert.False(t, databaseExists(t, conn, name), "drop removes the database")
+	var roles int
+	require.NoError(t, conn.QueryRow(ctx, "SELECT count(*) FROM pg_roles WHERE rolname = $1", name).Scan(&roles))
+	assert.Zero(t, roles, "and the role")
+
+	assert.NoError(t, tenantdb.Retire(ctx, conn, name, true), "retiring twice is harmless")
+	assert.NoError(t, tenantdb.Retire(ctx, conn, name, false))
+}
+
+func secretsClient(t *testing.T) *secretsmanager.Client {
+	endpoint := requireEnv(t, "TENANTDB_TEST_SECRETS_ENDPOINT")
+	return secretsmanager.New(secretsmanager.Options{
+		Region:       "ap-northeast-1",
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
+	})
+}
+
+func TestTheHandlerProvisionsThroughSecretsManagerWithoutEverReturningThePassword(t *testing.T) {
+	ctx := context.Background()
+	_, base := master(t)
+	sm := secretsClient(t)
+	name := unique(t, "hooli")
+
+	masterSecret, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name:         aws.String("test/master/" + name),
+		SecretString: aws.String(`{"username":"` + masterRole + `","password":"master-password"}`),
+	})
+	require.NoError(t, err)
+	// Pulumi creates the tenant secret empty; the function fills it.
+	tenantSecret, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("test/tenants/" + name)})
+	require.NoError(t, err)
+
+	port := 5432
+	if p := base.Port(); p != "" {
+		port, err = strconv.Atoi(p)
+		require.NoError(t, err)
+	}
+	h := &tenantdb.Handler{Secrets: sm, SSLMode: "prefer"}
+	event := func(action string, limit int, onRemove string) tenantdb.Event {
+		ev := tenantdb.Event{
+			Database: name, ConnectionLimit: limit, Host: base.Hostname(), Port: port,
+			MasterSecretArn: aws.ToString(masterSecret.ARN), TenantSecretArn: aws.ToString(tenantSecret.ARN),
+			OnRemove: onRemove,
+		}
+		ev.TF = &struct {
+			Action string `json:"action"`
+		}{Action: action}
+		return ev
+	}
+	credentialsNow := func() tenantdb.Credentials {
+		out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: tenantSecret.ARN})
+		require.NoError(t, err)
+		var c tenantdb.Credentials
+		require.NoError(t, json.Unmarshal([]byte(aws.ToString(out.SecretString)), &c))
+		return c
+	}
+
+	result, err := h.Handle(ctx, event("create", 5, "keep"))
+	require.NoError(t, err)
+	assert.Equal(t, tenantdb.Result{Database: name, Action: "create"}, result, "the result carries no credentials")
+	first := credentialsNow()
+	assert.Len(t, first.Password, 32)
+	assert.Equal(t, name, first.Username)
+	assert.Equal(t, name, first.DBName)
+
+	_, err = h.Handle(ctx, event("update", 20, "keep"))
+	require.NoError(t, err)
+	assert.Equal(t, first.Password, credentialsNow().Password, "an update keeps the password")
+
+	tenant, err := connectAs(t, base, name, first.Password, name)
+	require.NoError(t, err, "the secret's credentials work")
+	tenant.Close(ctx)
+
+	_, err = h.Handle(ctx, event("delete", 20, "keep"))
+	require.NoError(t, err)
+	_, err = connectAs(t, base, name, first.Password, name)
+	assert.Error(t, err, "a removed tenant cannot log in")
+
+	_, err = h.Handle(ctx, event("delete", 20, "drop"))
+	require.NoError(t, err)
+	super, err := pgx.Connect(ctx, os.Getenv("TENANTDB_TEST_DSN"))
+	require.NoError(t, err)
+	defer super.Close(ctx)
+	assert.False(t, databaseExists(t, super, name), "onRemove: drop drops the database")
+}
