@@ -47,7 +47,7 @@ var presets = map[string]Preset{
 			WAFRateLimit:       2000,
 		},
 		Logs:           Logs{RetentionDays: 7},
-		DataProtection: DataProtection{Protect: false},
+		DataProtection: DataProtection{Protect: false, BackupPlan: false},
 		SiloSizing: SiloSizing{
 			InstanceClass:    "db.t4g.micro",
 			AllocatedStorage: 20,
@@ -95,7 +95,7 @@ var presets = map[string]Preset{
 			WAFRateLimit:       2000,
 		},
 		Logs:           Logs{RetentionDays: 90},
-		DataProtection: DataProtection{Protect: true},
+		DataProtection: DataProtection{Protect: true, BackupPlan: true},
 		SiloSizing:     SiloSizing{},
 	},
 }

@@ -117,9 +117,11 @@ type Logs struct {
 
 // DataProtection is the `dataProtection` section. Protect turns on, for
 // every stateful resource: deletion protection, a final snapshot, Pulumi
-// `protect`, and retain-on-delete for tenant databases.
+// `protect`, and retain-on-delete for tenant databases. BackupPlan puts the
+// databases under an AWS Backup plan (daily, weekly, monthly).
 type DataProtection struct {
-	Protect bool `json:"protect"`
+	Protect    bool `json:"protect"`
+	BackupPlan bool `json:"backupPlan"`
 }
 
 // SiloSizing is the `siloSizing` section: it caps what a silo tenant gets in

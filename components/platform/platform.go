@@ -10,6 +10,7 @@ import (
 	awsx "github.com/pulumi/pulumi-awsx/sdk/v2/go/awsx/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/saas-platform/saas-platform/components/data"
 	"github.com/saas-platform/saas-platform/components/network"
 	"github.com/saas-platform/saas-platform/config"
 )
@@ -25,6 +26,13 @@ func Program(ctx *pulumi.Context) error {
 func Run(ctx *pulumi.Context, export func(name string, value pulumi.Input)) error {
 	cfg, err := config.Load(ctx)
 	if err != nil {
+		return err
+	}
+	previous, err := previousDeployment(ctx)
+	if err != nil {
+		return err
+	}
+	if err := config.CheckTransitions(cfg, previous); err != nil {
 		return err
 	}
 	p, err := NewPlatform(ctx, cfg.Project+"-"+cfg.Name, &PlatformArgs{Stack: cfg})
@@ -68,7 +76,9 @@ type Platform struct {
 	pulumi.ResourceState
 
 	Provider *aws.Provider
+	Key      *data.EncryptionKey
 	Network  *network.Network
+	Data     *data.Data
 
 	stack *config.Stack
 }
@@ -94,9 +104,49 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 	p.Provider = provider
 	children := []pulumi.ResourceOption{pulumi.Parent(p), pulumi.Providers(provider)}
 
+	// The key comes first: the network's flow logs are encrypted with it.
+	p.Key, err = data.NewEncryptionKey(ctx, name, &data.EncryptionKeyArgs{
+		Alias:  "alias/" + cfg.Project + "/" + cfg.Name,
+		Region: cfg.Region,
+		LogGroupPatterns: []string{
+			PathPrefix(cfg) + "/*",
+			"/aws/rds/instance/" + cfg.Project + "-" + cfg.Name + "/*",
+			"/aws/rds/instance/" + cfg.Project + "-" + cfg.Name + "-*",
+		},
+		Protect: cfg.DataProtection.Protect,
+	}, children...)
+	if err != nil {
+		return nil, err
+	}
+
 	netArgs := networkArgs(cfg)
 	netArgs.Provider = provider
+	netArgs.LogsKmsKeyArn = p.Key.Arn
 	p.Network, err = network.NewNetwork(ctx, name, netArgs, children...)
+	if err != nil {
+		return nil, err
+	}
+
+	p.Data, err = data.NewData(ctx, name, &data.DataArgs{
+		Project:     cfg.Project,
+		Environment: cfg.Name,
+		Region:      cfg.Region,
+		KeyArn:      p.Key.Arn,
+		Network: data.NetworkInputs{
+			PrivateSubnetIds:           p.Network.PrivateSubnetIds,
+			DatabaseSubnetGroupName:    p.Network.DatabaseSubnetGroupName,
+			CacheSubnetGroupName:       p.Network.CacheSubnetGroupName,
+			DatabaseSecurityGroupId:    p.Network.DatabaseSecurityGroupId,
+			CacheSecurityGroupId:       p.Network.CacheSecurityGroupId,
+			ProvisionerSecurityGroupId: p.Network.ProvisionerSecurityGroupId,
+		},
+		Database:         cfg.Database,
+		Cache:            cfg.Cache,
+		Tenants:          cfg.Tenants,
+		LogRetentionDays: cfg.Logs.RetentionDays,
+		Protect:          cfg.DataProtection.Protect,
+		BackupPlan:       cfg.DataProtection.BackupPlan,
+	}, children...)
 	if err != nil {
 		return nil, err
 	}
@@ -145,9 +195,22 @@ func networkArgs(cfg *config.Stack) *network.NetworkArgs {
 	return args
 }
 
+// Outputs the next deployment reads back to check plan changes.
+const (
+	OutputTenants          = "tenants"
+	OutputCacheClusterMode = "cacheClusterMode"
+)
+
 // Outputs are the stack outputs: what operators and other stacks read.
 func (p *Platform) Outputs() map[string]pulumi.Input {
 	return map[string]pulumi.Input{
+		OutputTenants:                 p.Data.Tenants,
+		OutputCacheClusterMode:        pulumi.Bool(p.stack.Cache.ClusterMode),
+		"keyArn":                      p.Key.Arn,
+		"databaseAddress":             p.Data.DatabaseAddress,
+		"databaseSecretArn":           p.Data.DatabaseSecretArn,
+		"cacheEndpoint":               p.Data.CacheEndpoint,
+		"cacheAuthSecretArn":          p.Data.CacheAuthSecretArn,
 		"environment":                 pulumi.String(p.stack.Name),
 		"sizing":                      pulumi.String(p.stack.Sizing),
 		"region":                      pulumi.String(p.stack.Region),

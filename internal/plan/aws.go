@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"strings"
 
@@ -48,11 +49,62 @@ func (m *Mocks) outputs(r Resource, id string, inputs resource.PropertyMap) reso
 		set("isolatedSubnetIds", m.subnetIDs(r, "isolated", zones))
 	case "aws:cloudwatch/logGroup:LogGroup":
 		set("arn", m.arn("logs", "log-group:"+name))
+	case "aws:kms/key:Key":
+		keyID := uuid(id)
+		set("keyId", keyID)
+		set("arn", m.arn("kms", "key/"+keyID))
+	case "aws:rds/instance:Instance":
+		identifier := str(inputs, "identifier", name)
+		address := fmt.Sprintf("%s.c%s.%s.rds.amazonaws.com", identifier, id[len(id)-7:], m.region)
+		set("arn", m.arn("rds", "db:"+identifier))
+		set("address", address)
+		set("endpoint", address+":5432")
+		set("port", 5432)
+		set("resourceId", "db-"+strings.ToUpper(id[len(id)-7:]))
+		if b, ok := inputs["manageMasterUserPassword"]; ok && b.IsBool() && b.BoolValue() {
+			set("masterUserSecrets", []any{map[string]any{
+				"secretArn":    m.arn("secretsmanager", "secret:rds!db-"+uuid(id)+"-AbCdEf"),
+				"secretStatus": "active",
+			}})
+		}
+	case "aws:rds/parameterGroup:ParameterGroup", "aws:rds/subnetGroup:SubnetGroup":
+		set("arn", m.arn("rds", "pg:"+name))
+	case "aws:elasticache/replicationGroup:ReplicationGroup":
+		group := str(inputs, "replicationGroupId", name)
+		set("arn", m.arn("elasticache", "replicationgroup:"+group))
+		set("primaryEndpointAddress", fmt.Sprintf("master.%s.abc123.%s.cache.amazonaws.com", group, regionCode(m.region)))
+		set("configurationEndpointAddress", fmt.Sprintf("clustercfg.%s.abc123.%s.cache.amazonaws.com", group, regionCode(m.region)))
+	case "aws:secretsmanager/secret:Secret":
+		set("arn", m.arn("secretsmanager", "secret:"+name+"-AbCdEf"))
+	case "aws:lambda/function:Function":
+		set("arn", m.arn("lambda", "function:"+name))
+		set("invokeArn", fmt.Sprintf("arn:aws:apigateway:%s:lambda:path/2015-03-31/functions/%s/invocations", m.region, m.arn("lambda", "function:"+name)))
+	case "aws:ssm/parameter:Parameter":
+		set("arn", m.arn("ssm", "parameter"+name))
+	case "random:index/randomPassword:RandomPassword":
+		// The provider marks the result secret; so does the mock.
+		out["result"] = resource.MakeSecret(resource.NewStringProperty("mock-" + id))
+	case "random:index/randomId:RandomId":
+		set("hex", id[len(id)-8:])
+		set("b64Url", id[len(id)-8:])
 	case "aws:iam/role:Role":
 		set("arn", m.arn("iam", "role/"+name))
 		set("uniqueId", "AROA"+strings.ToUpper(id[len(id)-7:]))
 	}
 	return out
+}
+
+// uuid shapes a stable, UUID-like id from a hash-based id.
+func uuid(id string) string {
+	h := fmt.Sprintf("%x", sha256.Sum256([]byte(id)))
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+func str(inputs resource.PropertyMap, key, fallback string) string {
+	if v, ok := inputs[resource.PropertyKey(key)]; ok && v.IsString() {
+		return v.StringValue()
+	}
+	return fallback
 }
 
 func (m *Mocks) subnetIDs(r Resource, tier string, zones int) []any {

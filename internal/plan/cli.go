@@ -1,9 +1,11 @@
 package plan
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 
 	"github.com/saas-platform/saas-platform/config"
@@ -20,6 +22,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	configFile := flags.String("config", "", "stack file to read instead of Pulumi.<stack>.yaml")
 	projectDir := flags.String("project", ".", "directory holding Pulumi.yaml")
 	format := flags.String("format", "table", "output format: table or json")
+	previousFile := flags.String("previous", "", "outputs of the last deployment (pulumi stack output --json, or a JSON plan) to check plan changes against")
 	if err := flags.Parse(args); err != nil {
 		return 2
 	}
@@ -50,7 +53,14 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "plan: %s sets no aws:region and AWS_REGION is unset: planning for %s\n", file, DefaultRegion)
 		sf.Values[config.KeyRegion] = DefaultRegion
 	}
-	result, err := Run(project, *stack, sf)
+	var previous map[string]any
+	if *previousFile != "" {
+		if previous, err = readPrevious(*previousFile); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 2
+		}
+	}
+	result, err := Run(project, *stack, sf, previous)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
@@ -65,4 +75,23 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// readPrevious reads stack outputs: either `pulumi stack output --json` or
+// a JSON plan, whose "outputs" it takes.
+func readPrevious(path string) (map[string]any, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading previous outputs: %w", err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("%s is not JSON: %w", path, err)
+	}
+	if outputs, ok := doc["outputs"].(map[string]any); ok {
+		if _, isPlan := doc["resources"]; isPlan {
+			return outputs, nil
+		}
+	}
+	return doc, nil
 }

@@ -20,6 +20,8 @@ import (
 // AccountID is the AWS account the mock pretends to be.
 const AccountID = "123456789012"
 
+const stackReferenceType = "pulumi:pulumi:StackReference"
+
 // Resource is one registration the program made.
 type Resource struct {
 	URN          string         `json:"urn"`
@@ -60,6 +62,9 @@ type Call struct {
 // call, and answers with outputs shaped like AWS's.
 type Mocks struct {
 	project, stack, region string
+	// previous are the outputs of an earlier deployment, returned when the
+	// program reads its own stack.
+	previous map[string]any
 
 	mu        sync.Mutex
 	resources []Resource
@@ -69,6 +74,13 @@ type Mocks struct {
 // NewMocks returns a recording mock for one stack in one region.
 func NewMocks(project, stack, region string) *Mocks {
 	return &Mocks{project: project, stack: stack, region: region}
+}
+
+// WithPrevious makes the mock answer the program's read of its own stack
+// with these outputs, as if the stack had been deployed before.
+func (m *Mocks) WithPrevious(outputs map[string]any) *Mocks {
+	m.previous = outputs
+	return m
 }
 
 // Resources returns what was registered, sorted by URN: registration order
@@ -99,6 +111,10 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		Dependencies: []string{},
 		Provider:     providerURN(args.Provider),
 	}
+	if read := args.ReadRPC; read != nil {
+		r.Parent = read.GetParent()
+		r.Options.Provider = r.Provider
+	}
 	if rpc != nil {
 		r.Parent = rpc.GetParent()
 		r.Dependencies = append(r.Dependencies, rpc.GetDependencies()...)
@@ -120,9 +136,12 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	}
 	r.URN = m.urn(r.Parent, r.Type, r.Name)
 
-	id := ""
+	id := args.ID
 	state := args.Inputs.Copy()
-	if args.Custom || strings.HasPrefix(args.TypeToken, "awsx:") {
+	if args.TypeToken == stackReferenceType {
+		state["outputs"] = resource.NewObjectProperty(resource.NewPropertyMapFromMap(m.previous))
+		state["secretOutputNames"] = resource.NewArrayProperty(nil)
+	} else if args.Custom || strings.HasPrefix(args.TypeToken, "awsx:") {
 		id = m.physicalID(r)
 		r.ID = id
 		for k, v := range m.outputs(r, id, args.Inputs) {

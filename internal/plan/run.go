@@ -42,7 +42,7 @@ func ProjectName(dir string) (string, error) {
 }
 
 // RunStackFile runs the program on a stack file, with the project named by
-// the Pulumi.yaml in projectDir.
+// the Pulumi.yaml in projectDir, as a first deployment.
 func RunStackFile(projectDir, stackFile, stack string) (*Result, error) {
 	project, err := ProjectName(projectDir)
 	if err != nil {
@@ -52,7 +52,7 @@ func RunStackFile(projectDir, stackFile, stack string) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Run(project, stack, sf)
+	return Run(project, stack, sf, nil)
 }
 
 // DefaultRegion is planned for when neither the stack file nor the
@@ -60,11 +60,13 @@ func RunStackFile(projectDir, stackFile, stack string) (*Result, error) {
 const DefaultRegion = "us-east-1"
 
 // Run runs the whole program, platform.Run, under the recording mock, with
-// the stack file's values as the stack's configuration. A config error is
+// the stack file's values as the stack's configuration. previous, when not
+// nil, are the outputs of an earlier deployment (see `pulumi stack output
+// --json`): plan changes are checked against them. A config error is
 // returned as is (a *config.Error), before anything is recorded.
-func Run(project, stack string, sf *config.StackFile) (*Result, error) {
+func Run(project, stack string, sf *config.StackFile, previous map[string]any) (*Result, error) {
 	region := sf.Values[config.KeyRegion]
-	mocks := NewMocks(project, stack, region)
+	mocks := NewMocks(project, stack, region).WithPrevious(previous)
 	exports := newExports()
 
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {

@@ -1,0 +1,173 @@
+package data
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/elasticache"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
+	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/saas-platform/saas-platform/config"
+)
+
+// Redis windows and port from the source architecture (UTC).
+const (
+	redisPort              = 6379
+	redisMaintenanceWindow = "sun:05:00-sun:06:00"
+	redisSnapshotWindow    = "03:00-04:00"
+)
+
+type cacheArgs struct {
+	replicationGroupID string
+	settings           config.Cache
+	subnetGroup        pulumi.StringInput
+	securityGroup      pulumi.StringInput
+	keyArn             pulumi.StringInput
+	logGroupName       string
+	logRetention       int
+	secretName         string
+	parameterPath      string
+	protect            bool
+}
+
+type cacheOutputs struct {
+	endpoint      pulumi.StringOutput
+	authSecretArn pulumi.StringOutput
+	arn           pulumi.StringOutput
+}
+
+// newCache creates the Redis replication group: encrypted at rest with the
+// key and in transit, AUTH required (the token is a Pulumi secret, handed to
+// services through Secrets Manager), slow log to CloudWatch Logs.
+func newCache(ctx *pulumi.Context, name string, args cacheArgs, parent pulumi.Resource) (cacheOutputs, error) {
+	opts := pulumi.Parent(parent)
+	c := args.settings
+	var out cacheOutputs
+
+	clusterEnabled := "no"
+	if c.ClusterMode {
+		clusterEnabled = "yes"
+	}
+	family := "redis" + strings.Split(c.EngineVersion, ".")[0]
+	params, err := elasticache.NewParameterGroup(ctx, name, &elasticache.ParameterGroupArgs{
+		Family:      pulumi.String(family),
+		Description: pulumi.String("Redis for " + args.replicationGroupID + ": cluster mode " + clusterEnabled),
+		Parameters: elasticache.ParameterGroupParameterArray{
+			elasticache.ParameterGroupParameterArgs{Name: pulumi.String("cluster-enabled"), Value: pulumi.String(clusterEnabled)},
+		},
+	}, opts)
+	if err != nil {
+		return out, err
+	}
+
+	token, err := random.NewRandomPassword(ctx, name+"-auth", &random.RandomPasswordArgs{
+		Length:  pulumi.Int(64),
+		Special: pulumi.Bool(false), // AUTH tokens refuse @, " and /
+	}, opts)
+	if err != nil {
+		return out, err
+	}
+	secret, err := secretsmanager.NewSecret(ctx, name+"-auth", &secretsmanager.SecretArgs{
+		Name:                 pulumi.String(args.secretName),
+		Description:          pulumi.String("Redis AUTH token of " + args.replicationGroupID),
+		KmsKeyId:             args.keyArn,
+		RecoveryWindowInDays: pulumi.Int(recoveryWindow(args.protect)),
+	}, opts)
+	if err != nil {
+		return out, err
+	}
+	if _, err := secretsmanager.NewSecretVersion(ctx, name+"-auth", &secretsmanager.SecretVersionArgs{
+		SecretId:     secret.ID(),
+		SecretString: token.Result,
+	}, opts); err != nil {
+		return out, err
+	}
+
+	slowLog, err := cloudwatch.NewLogGroup(ctx, name+"-slow-log", &cloudwatch.LogGroupArgs{
+		Name:            pulumi.String(args.logGroupName),
+		RetentionInDays: pulumi.Int(args.logRetention),
+		KmsKeyId:        args.keyArn,
+	}, opts)
+	if err != nil {
+		return out, err
+	}
+
+	failover := c.ReplicasPerShard > 0
+	rg := &elasticache.ReplicationGroupArgs{
+		ReplicationGroupId:       pulumi.String(args.replicationGroupID),
+		Description:              pulumi.String("Redis of " + args.replicationGroupID),
+		Engine:                   pulumi.String("redis"),
+		EngineVersion:            pulumi.String(c.EngineVersion),
+		NodeType:                 pulumi.String(c.NodeType),
+		Port:                     pulumi.Int(redisPort),
+		ParameterGroupName:       params.Name,
+		SubnetGroupName:          args.subnetGroup,
+		SecurityGroupIds:         pulumi.StringArray{args.securityGroup},
+		AtRestEncryptionEnabled:  pulumi.Bool(true),
+		KmsKeyId:                 args.keyArn,
+		TransitEncryptionEnabled: pulumi.Bool(true),
+		AuthToken:                token.Result,
+		AutomaticFailoverEnabled: pulumi.Bool(failover),
+		MultiAzEnabled:           pulumi.Bool(failover),
+		MaintenanceWindow:        pulumi.String(redisMaintenanceWindow),
+		SnapshotWindow:           pulumi.String(redisSnapshotWindow),
+		SnapshotRetentionLimit:   pulumi.Int(c.SnapshotRetentionDays),
+		AutoMinorVersionUpgrade:  pulumi.Bool(true),
+		ApplyImmediately:         pulumi.Bool(!args.protect),
+		LogDeliveryConfigurations: elasticache.ReplicationGroupLogDeliveryConfigurationArray{
+			elasticache.ReplicationGroupLogDeliveryConfigurationArgs{
+				Destination:     slowLog.Name,
+				DestinationType: pulumi.String("cloudwatch-logs"),
+				LogFormat:       pulumi.String("json"),
+				LogType:         pulumi.String("slow-log"),
+			},
+		},
+	}
+	if c.ClusterMode {
+		rg.ClusterMode = pulumi.String("enabled")
+		rg.NumNodeGroups = pulumi.Int(c.Shards)
+		rg.ReplicasPerNodeGroup = pulumi.Int(c.ReplicasPerShard)
+	} else {
+		rg.NumCacheClusters = pulumi.Int(1 + c.ReplicasPerShard)
+	}
+	if args.protect {
+		suffix, err := random.NewRandomId(ctx, name+"-final-snapshot", &random.RandomIdArgs{ByteLength: pulumi.Int(4)}, opts)
+		if err != nil {
+			return out, err
+		}
+		rg.FinalSnapshotIdentifier = pulumi.Sprintf("%s-final-%s", args.replicationGroupID, suffix.Hex)
+	}
+	group, err := elasticache.NewReplicationGroup(ctx, name, rg, opts, pulumi.Protect(args.protect))
+	if err != nil {
+		return out, fmt.Errorf("replication group: %w", err)
+	}
+
+	// Cluster mode is reached through the configuration endpoint, a single
+	// primary through its primary endpoint.
+	out.endpoint = group.PrimaryEndpointAddress
+	if c.ClusterMode {
+		out.endpoint = group.ConfigurationEndpointAddress
+	}
+	out.authSecretArn = secret.Arn
+	out.arn = group.Arn
+	for fact, value := range map[string]pulumi.StringInput{
+		"endpoint":        out.endpoint,
+		"port":            pulumi.String(fmt.Sprint(redisPort)),
+		"auth-secret-arn": secret.Arn,
+	} {
+		if _, err := ssm.NewParameter(ctx, name+"-"+fact, &ssm.ParameterArgs{
+			Name:        pulumi.String(args.parameterPath + "/" + fact),
+			Description: pulumi.String("Redis " + fact),
+			Type:        pulumi.String("SecureString"),
+			KeyId:       args.keyArn,
+			Value:       value,
+		}, opts); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}

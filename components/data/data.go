@@ -1,0 +1,249 @@
+package data
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/saas-platform/saas-platform/config"
+)
+
+// DBInstanceQuota is the default number of RDS instances per region; the
+// component warns as the environment nears it.
+const DBInstanceQuota = 40
+
+// NetworkInputs is what the data stores need from the network.
+type NetworkInputs struct {
+	PrivateSubnetIds           pulumi.StringArrayInput
+	DatabaseSubnetGroupName    pulumi.StringInput
+	CacheSubnetGroupName       pulumi.StringInput
+	DatabaseSecurityGroupId    pulumi.StringInput
+	CacheSecurityGroupId       pulumi.StringInput
+	ProvisionerSecurityGroupId pulumi.StringInput
+}
+
+// DataArgs configures Data.
+type DataArgs struct {
+	Project     string
+	Environment string
+	Region      string
+	KeyArn      pulumi.StringInput
+	Network     NetworkInputs
+
+	Database config.Database
+	Cache    config.Cache
+	Tenants  []config.Tenant
+
+	LogRetentionDays int
+	// Protect turns on deletion protection, final snapshots and Pulumi
+	// protect/retain for every stateful resource.
+	Protect bool
+	// BackupPlan puts the databases under AWS Backup.
+	BackupPlan bool
+}
+
+// Data is the environment's stateful layer.
+type Data struct {
+	pulumi.ResourceState
+
+	DatabaseAddress    pulumi.StringOutput `pulumi:"databaseAddress"`
+	DatabaseSecretArn  pulumi.StringOutput `pulumi:"databaseSecretArn"`
+	DatabaseArn        pulumi.StringOutput `pulumi:"databaseArn"`
+	CacheEndpoint      pulumi.StringOutput `pulumi:"cacheEndpoint"`
+	CacheAuthSecretArn pulumi.StringOutput `pulumi:"cacheAuthSecretArn"`
+	CacheArn           pulumi.StringOutput `pulumi:"cacheArn"`
+	// Tenants maps tenant id to {plan, isolation, host, port, database,
+	// secretArn, allocatedStorage}: what services need to reach a tenant,
+	// and what the next deployment checks plan changes against.
+	Tenants pulumi.MapOutput `pulumi:"tenants"`
+	// ParameterPrefix is where the connection facts are: /<project>/<stack>.
+	ParameterPrefix string
+}
+
+// NewData builds the shared PostgreSQL, every tenant's database, Redis and,
+// when asked, the backup plan.
+func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.ResourceOption) (*Data, error) {
+	if args == nil {
+		return nil, fmt.Errorf("data %s: args are required", name)
+	}
+	d := &Data{ParameterPrefix: "/" + args.Project + "/" + args.Environment}
+	if err := ctx.RegisterComponentResource("saas:data:Data", name, d, opts...); err != nil {
+		return nil, err
+	}
+	caller, err := aws.GetCallerIdentity(ctx, nil, pulumi.Parent(d))
+	if err != nil {
+		return nil, fmt.Errorf("data %s: reading the account id: %w", name, err)
+	}
+	identifier := args.Project + "-" + args.Environment
+	secretPrefix := args.Project + "/" + args.Environment
+
+	silos := 0
+	for _, t := range args.Tenants {
+		if t.Plan.Isolation == config.Silo {
+			silos++
+		}
+	}
+	if total := silos + 1; total*5 >= DBInstanceQuota*4 {
+		_ = ctx.Log.Warn(fmt.Sprintf(
+			"%s runs %d RDS instances (1 shared + %d silo tenants); the default quota is %d per region: request an increase before adding silo tenants",
+			identifier, total, silos, DBInstanceQuota), &pulumi.LogArgs{Resource: d})
+	}
+
+	paramGroup, err := newParameterGroup(ctx, name, args.Database.EngineVersion, d)
+	if err != nil {
+		return nil, fmt.Errorf("data %s: parameter group: %w", name, err)
+	}
+	shared := postgresShared{
+		subnetGroup:         args.Network.DatabaseSubnetGroupName,
+		securityGroup:       args.Network.DatabaseSecurityGroupId,
+		parameterGroup:      paramGroup.Name,
+		keyArn:              args.KeyArn,
+		logRetention:        args.LogRetentionDays,
+		performanceInsights: args.Database.PerformanceInsights,
+		monitoringInterval:  args.Database.MonitoringInterval,
+		logExports:          args.Database.LogExports,
+	}
+	if args.Database.MonitoringInterval > 0 {
+		role, err := newMonitoringRole(ctx, name+"-rds-monitoring", caller.AccountId, d)
+		if err != nil {
+			return nil, fmt.Errorf("data %s: monitoring role: %w", name, err)
+		}
+		shared.monitoringRole = role.Arn
+	}
+
+	db := args.Database
+	sharedDB, err := newPostgres(ctx, name, shared, postgresInstance{
+		identifier:          identifier,
+		instanceClass:       db.InstanceClass,
+		engineVersion:       db.EngineVersion,
+		allocatedStorage:    db.AllocatedStorage,
+		maxAllocatedStorage: db.MaxAllocatedStorage,
+		multiAz:             db.MultiAz,
+		backupRetentionDays: db.BackupRetentionDays,
+		dbName:              "platform",
+		protect:             args.Protect,
+		retainOnDelete:      args.Protect,
+	}, d)
+	if err != nil {
+		return nil, fmt.Errorf("data %s: %w", name, err)
+	}
+	d.DatabaseAddress = sharedDB.Address
+	d.DatabaseSecretArn = masterSecretArn(sharedDB)
+	d.DatabaseArn = sharedDB.Arn
+	if err := d.parameters(ctx, name+"-database", args.KeyArn, map[string]pulumi.StringInput{
+		"host": sharedDB.Address, "port": pulumi.String("5432"), "secret-arn": d.DatabaseSecretArn,
+	}, "/database"); err != nil {
+		return nil, fmt.Errorf("data %s: %w", name, err)
+	}
+
+	var provisionerName pulumi.StringInput
+	var provisionerDeps []pulumi.Resource
+	if silos < len(args.Tenants) {
+		binary, err := ProvisionerBinary()
+		if err != nil {
+			return nil, fmt.Errorf("data %s: %w", name, err)
+		}
+		function, deps, err := newProvisioner(ctx, name+"-tenant-provisioner", provisionerArgs{
+			region: args.Region, account: caller.AccountId,
+			logGroupName:     d.ParameterPrefix + "/lambda/tenant-provisioner",
+			logRetention:     args.LogRetentionDays,
+			keyArn:           args.KeyArn,
+			subnetIds:        args.Network.PrivateSubnetIds,
+			securityGroupId:  args.Network.ProvisionerSecurityGroupId,
+			masterSecretArn:  d.DatabaseSecretArn,
+			tenantSecretsArn: fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s/tenants/*", args.Region, caller.AccountId, secretPrefix),
+			code:             pulumi.NewAssetArchive(map[string]any{"bootstrap": pulumi.NewFileAsset(binary)}),
+		}, d)
+		if err != nil {
+			return nil, fmt.Errorf("data %s: tenant provisioner: %w", name, err)
+		}
+		provisionerName, provisionerDeps = function.Name, deps
+	}
+
+	tenants := pulumi.Map{}
+	databaseArns := pulumi.StringArray{sharedDB.Arn}
+	for _, t := range args.Tenants {
+		td, err := NewTenantDatabase(ctx, name+"-tenant-"+t.ID, &TenantDatabaseArgs{
+			Tenant:            t,
+			Identifier:        identifier + "-" + t.ID,
+			SecretName:        secretPrefix + "/tenants/" + t.ID + "/database",
+			ParameterPath:     d.ParameterPrefix + "/tenants/" + t.ID,
+			KeyArn:            args.KeyArn,
+			Protect:           args.Protect,
+			Postgres:          shared,
+			EngineVersion:     db.EngineVersion,
+			SharedHost:        sharedDB.Address,
+			SharedSecretArn:   d.DatabaseSecretArn,
+			ProvisionerName:   provisionerName,
+			ProvisionerDepend: provisionerDeps,
+		}, pulumi.Parent(d))
+		if err != nil {
+			return nil, fmt.Errorf("data %s: %w", name, err)
+		}
+		if t.Plan.Isolation == config.Silo {
+			databaseArns = append(databaseArns, td.InstanceArn)
+		}
+		tenants[t.ID] = pulumi.Map{
+			"plan":             pulumi.String(t.Plan.Name),
+			"isolation":        pulumi.String(string(t.Plan.Isolation)),
+			"host":             td.Host,
+			"port":             td.Port,
+			"database":         td.Database,
+			"secretArn":        td.SecretArn,
+			"allocatedStorage": pulumi.Int(t.Database.AllocatedStorage),
+		}
+	}
+	d.Tenants = tenants.ToMapOutput()
+
+	cache, err := newCache(ctx, name+"-redis", cacheArgs{
+		replicationGroupID: identifier,
+		settings:           args.Cache,
+		subnetGroup:        args.Network.CacheSubnetGroupName,
+		securityGroup:      args.Network.CacheSecurityGroupId,
+		keyArn:             args.KeyArn,
+		logGroupName:       d.ParameterPrefix + "/redis/slow-log",
+		logRetention:       args.LogRetentionDays,
+		secretName:         secretPrefix + "/cache/auth-token",
+		parameterPath:      d.ParameterPrefix + "/cache",
+		protect:            args.Protect,
+	}, d)
+	if err != nil {
+		return nil, fmt.Errorf("data %s: redis: %w", name, err)
+	}
+	d.CacheEndpoint, d.CacheAuthSecretArn, d.CacheArn = cache.endpoint, cache.authSecretArn, cache.arn
+
+	if args.BackupPlan {
+		if err := newBackups(ctx, name, caller.AccountId, args.KeyArn, databaseArns, d); err != nil {
+			return nil, fmt.Errorf("data %s: backups: %w", name, err)
+		}
+	}
+
+	if err := ctx.RegisterResourceOutputs(d, pulumi.Map{
+		"databaseAddress":    d.DatabaseAddress,
+		"databaseSecretArn":  d.DatabaseSecretArn,
+		"cacheEndpoint":      d.CacheEndpoint,
+		"cacheAuthSecretArn": d.CacheAuthSecretArn,
+		"tenants":            d.Tenants,
+	}); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// parameters publishes connection facts as SecureString parameters under
+// the environment's prefix.
+func (d *Data) parameters(ctx *pulumi.Context, name string, keyArn pulumi.StringInput, facts map[string]pulumi.StringInput, path string) error {
+	for fact, value := range facts {
+		if _, err := ssm.NewParameter(ctx, name+"-"+fact, &ssm.ParameterArgs{
+			Name:  pulumi.String(d.ParameterPrefix + path + "/" + fact),
+			Type:  pulumi.String("SecureString"),
+			KeyId: keyArn,
+			Value: value,
+		}, pulumi.Parent(d)); err != nil {
+			return err
+		}
+	}
+	return nil
+}

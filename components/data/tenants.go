@@ -1,0 +1,186 @@
+package data
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/saas-platform/saas-platform/config"
+)
+
+// TenantDatabaseArgs configures a TenantDatabase.
+type TenantDatabaseArgs struct {
+	Tenant config.Tenant
+	// Identifier names the silo instance: <project>-<stack>-<id>.
+	Identifier string
+	// SecretName and ParameterPath are where services find the tenant:
+	// <project>/<stack>/tenants/<id>/database and /<project>/<stack>/tenants/<id>.
+	SecretName    string
+	ParameterPath string
+	KeyArn        pulumi.StringInput
+	Protect       bool
+
+	// Silo tenants: the shared instance settings and the plan's size.
+	Postgres      postgresShared
+	EngineVersion string
+
+	// Pool tenants: the shared instance and the provisioning function.
+	SharedHost        pulumi.StringInput
+	SharedSecretArn   pulumi.StringInput
+	ProvisionerName   pulumi.StringInput
+	ProvisionerDepend []pulumi.Resource
+}
+
+// TenantDatabase is where one tenant's data lives, by its plan: a database
+// and login role in the shared PostgreSQL (pool) or a dedicated instance
+// (silo); either way its credentials are in Secrets Manager and its
+// connection facts are SSM parameters.
+type TenantDatabase struct {
+	pulumi.ResourceState
+
+	Host      pulumi.StringOutput `pulumi:"host"`
+	Port      pulumi.IntOutput    `pulumi:"port"`
+	Database  pulumi.StringOutput `pulumi:"database"`
+	SecretArn pulumi.StringOutput `pulumi:"secretArn"`
+	// InstanceArn is the silo instance, for backups; empty for pool tenants.
+	InstanceArn pulumi.StringOutput `pulumi:"instanceArn"`
+}
+
+// DatabaseName is the tenant's database (and, for pool tenants, login role)
+// name: the id with hyphens as underscores, which RDS accepts as a DbName.
+func DatabaseName(tenantID string) string {
+	return strings.ReplaceAll(tenantID, "-", "_")
+}
+
+// NewTenantDatabase builds one tenant's database by its plan.
+func NewTenantDatabase(ctx *pulumi.Context, name string, args *TenantDatabaseArgs, opts ...pulumi.ResourceOption) (*TenantDatabase, error) {
+	t := &TenantDatabase{}
+	if err := ctx.RegisterComponentResource("saas:data:TenantDatabase", name, t, opts...); err != nil {
+		return nil, err
+	}
+	tenant := args.Tenant
+	tags := map[string]string{"TenantId": tenant.ID, "Plan": tenant.Plan.Name}
+	database := DatabaseName(tenant.ID)
+	t.Database = pulumi.String(database).ToStringOutput()
+	t.Port = pulumi.Int(5432).ToIntOutput()
+
+	var err error
+	if tenant.Plan.Isolation == config.Silo {
+		err = t.silo(ctx, name, args, tags, database)
+	} else {
+		err = t.pool(ctx, name, args, tags, database)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("tenant %s: %w", tenant.ID, err)
+	}
+
+	facts := map[string]pulumi.StringInput{
+		"host":       t.Host,
+		"port":       pulumi.String("5432"),
+		"database":   t.Database,
+		"secret-arn": t.SecretArn,
+	}
+	for _, fact := range []string{"host", "port", "database", "secret-arn"} {
+		if _, err := ssm.NewParameter(ctx, name+"-"+fact, &ssm.ParameterArgs{
+			Name:        pulumi.String(args.ParameterPath + "/" + fact),
+			Description: pulumi.String(fmt.Sprintf("Tenant %s (%s): PostgreSQL %s", tenant.ID, tenant.Plan.Name, fact)),
+			Type:        pulumi.String("SecureString"),
+			KeyId:       args.KeyArn,
+			Value:       facts[fact],
+			Tags:        pulumi.ToStringMap(tags),
+		}, pulumi.Parent(t)); err != nil {
+			return nil, fmt.Errorf("tenant %s: %s parameter: %w", tenant.ID, fact, err)
+		}
+	}
+
+	if err := ctx.RegisterResourceOutputs(t, pulumi.Map{
+		"host": t.Host, "port": t.Port, "database": t.Database, "secretArn": t.SecretArn,
+	}); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// silo gives the tenant its own instance. With protection on (prod) it is
+// protected and retained: removing the tenant from the stack file leaves the
+// instance running until someone deletes it on purpose, unless the tenant
+// was marked onRemove: drop in an earlier deployment.
+func (t *TenantDatabase) silo(ctx *pulumi.Context, name string, args *TenantDatabaseArgs, tags map[string]string, database string) error {
+	db := args.Tenant.Database
+	keep := args.Protect && args.Tenant.OnRemove != config.OnRemoveDrop
+	instance, err := newPostgres(ctx, name, args.Postgres, postgresInstance{
+		identifier:          args.Identifier,
+		instanceClass:       db.InstanceClass,
+		engineVersion:       args.EngineVersion,
+		allocatedStorage:    db.AllocatedStorage,
+		multiAz:             db.MultiAz,
+		backupRetentionDays: db.BackupRetentionDays,
+		dbName:              database,
+		protect:             keep,
+		retainOnDelete:      keep,
+		tags:                tags,
+	}, t)
+	if err != nil {
+		return err
+	}
+	t.Host = instance.Address
+	t.SecretArn = masterSecretArn(instance)
+	t.InstanceArn = instance.Arn
+	return nil
+}
+
+// pool creates the tenant's secret, empty, and invokes the provisioning
+// function, which creates the role and database and writes the password
+// into the secret. The invocation follows the resource lifecycle: removing
+// the tenant invokes it with "delete", which keeps the data unless the
+// tenant was marked onRemove: drop.
+func (t *TenantDatabase) pool(ctx *pulumi.Context, name string, args *TenantDatabaseArgs, tags map[string]string, database string) error {
+	secret, err := secretsmanager.NewSecret(ctx, name, &secretsmanager.SecretArgs{
+		Name:                 pulumi.String(args.SecretName),
+		Description:          pulumi.String(fmt.Sprintf("Tenant %s: credentials for database %s in the shared PostgreSQL", args.Tenant.ID, database)),
+		KmsKeyId:             args.KeyArn,
+		RecoveryWindowInDays: pulumi.Int(recoveryWindow(args.Protect)),
+		Tags:                 pulumi.ToStringMap(tags),
+	}, pulumi.Parent(t), pulumi.RetainOnDelete(args.Protect && args.Tenant.OnRemove != config.OnRemoveDrop))
+	if err != nil {
+		return err
+	}
+	input := pulumi.All(args.SharedHost, args.SharedSecretArn, secret.Arn).ApplyT(func(v []any) (string, error) {
+		body, err := json.Marshal(map[string]any{
+			"database":        database,
+			"connectionLimit": args.Tenant.Plan.ConnectionLimit,
+			"host":            v[0],
+			"port":            5432,
+			"masterSecretArn": v[1],
+			"tenantSecretArn": v[2],
+			"onRemove":        args.Tenant.OnRemove,
+		})
+		return string(body), err
+	}).(pulumi.StringOutput)
+	if _, err := lambda.NewInvocation(ctx, name, &lambda.InvocationArgs{
+		FunctionName:   args.ProvisionerName,
+		Input:          input,
+		LifecycleScope: pulumi.String("CRUD"),
+		TerraformKey:   pulumi.String("tf"),
+	}, pulumi.Parent(t), pulumi.DependsOn(args.ProvisionerDepend)); err != nil {
+		return err
+	}
+	t.Host = args.SharedHost.ToStringOutput()
+	t.SecretArn = secret.Arn
+	t.InstanceArn = pulumi.String("").ToStringOutput()
+	return nil
+}
+
+// recoveryWindow: protected environments keep a deleted secret for 30 days;
+// others delete at once so a tenant can be re-created under the same name.
+func recoveryWindow(protect bool) int {
+	if protect {
+		return 30
+	}
+	return 0
+}
