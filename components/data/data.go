@@ -85,10 +85,8 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 			silos++
 		}
 	}
-	if total := silos + 1; total*5 >= DBInstanceQuota*4 {
-		_ = ctx.Log.Warn(fmt.Sprintf(
-			"%s runs %d RDS instances (1 shared + %d silo tenants); the default quota is %d per region: request an increase before adding silo tenants",
-			identifier, total, silos, DBInstanceQuota), &pulumi.LogArgs{Resource: d})
+	if msg := quotaWarning(identifier, silos); msg != "" {
+		_ = ctx.Log.Warn(msg, &pulumi.LogArgs{Resource: d})
 	}
 
 	paramGroup, err := newParameterGroup(ctx, name, args.Database.EngineVersion, d)
@@ -230,6 +228,17 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 		return nil, err
 	}
 	return d, nil
+}
+
+// quotaWarning says when the environment's RDS instances reach 80 % of the
+// default regional quota.
+func quotaWarning(identifier string, silos int) string {
+	total := silos + 1
+	if total*5 < DBInstanceQuota*4 {
+		return ""
+	}
+	return fmt.Sprintf("%s runs %d RDS instances (1 shared + %d silo tenants); the default quota is %d per region: "+
+		"request an increase before adding silo tenants", identifier, total, silos, DBInstanceQuota)
 }
 
 // parameters publishes connection facts as SecureString parameters under

@@ -85,8 +85,9 @@ func (m *Mocks) outputs(r Resource, id string, inputs resource.PropertyMap) reso
 		// The provider marks the result secret; so does the mock.
 		out["result"] = resource.MakeSecret(resource.NewStringProperty("mock-" + id))
 	case "random:index/randomId:RandomId":
-		set("hex", id[len(id)-8:])
-		set("b64Url", id[len(id)-8:])
+		hex := fmt.Sprintf("%x", sha256.Sum256([]byte(id)))[:8]
+		set("hex", hex)
+		set("b64Url", hex)
 	case "aws:iam/role:Role":
 		set("arn", m.arn("iam", "role/"+name))
 		set("uniqueId", "AROA"+strings.ToUpper(id[len(id)-7:]))

@@ -1,0 +1,431 @@
+package data_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/saas-platform/saas-platform/components/data"
+	"github.com/saas-platform/saas-platform/config"
+	"github.com/saas-platform/saas-platform/internal/plan"
+)
+
+const (
+	instanceType   = "aws:rds/instance:Instance"
+	invocationType = "aws:lambda/invocation:Invocation"
+	parameterType  = "aws:ssm/parameter:Parameter"
+	secretType     = "aws:secretsmanager/secret:Secret"
+	redisType      = "aws:elasticache/replicationGroup:ReplicationGroup"
+	keyType        = "aws:kms/key:Key"
+)
+
+// oneOfEachPlan is a stack with a tenant on every plan.
+const oneOfEachPlan = `[
+	{"id":"acme","plan":"enterprise"},
+	{"id":"umbrella-corp","plan":"premium"},
+	{"id":"globex","plan":"free"},
+	{"id":"initech","plan":"basic"}
+]`
+
+// stack resolves a real preset with one tenant of each plan.
+func stack(t *testing.T, sizing string, extra map[string]string) *config.Stack {
+	t.Helper()
+	values := map[string]string{
+		"aws:region":                 "ap-northeast-1",
+		"saas-platform:sizing":       sizing,
+		"saas-platform:tenants":      oneOfEachPlan,
+		"saas-platform:loadBalancer": `{"requireHttps":false}`,
+	}
+	for k, v := range extra {
+		values[k] = v
+	}
+	s, err := config.Parse("saas-platform", sizing, values)
+	require.NoError(t, err)
+	return s
+}
+
+type built struct {
+	resources []plan.Resource
+	keyArn    string
+}
+
+// build runs the key and the data component for a resolved stack.
+func build(t *testing.T, s *config.Stack) built {
+	t.Helper()
+	mocks := plan.NewMocks(s.Project, s.Name, s.Region)
+	var keyArn string
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		key, err := data.NewEncryptionKey(ctx, "env", &data.EncryptionKeyArgs{
+			Alias: "alias/test", Region: s.Region, LogGroupPatterns: []string{"/saas-platform/test/*"},
+			Protect: s.DataProtection.Protect,
+		})
+		if err != nil {
+			return err
+		}
+		key.Arn.ApplyT(func(arn string) error { keyArn = arn; return nil })
+		_, err = data.NewData(ctx, "env", &data.DataArgs{
+			Project: s.Project, Environment: s.Name, Region: s.Region, KeyArn: key.Arn,
+			Network: data.NetworkInputs{
+				PrivateSubnetIds:           pulumi.ToStringArray([]string{"subnet-private-a", "subnet-private-b"}),
+				DatabaseSubnetGroupName:    pulumi.String("db-subnets"),
+				CacheSubnetGroupName:       pulumi.String("cache-subnets"),
+				DatabaseSecurityGroupId:    pulumi.String("sg-db"),
+				CacheSecurityGroupId:       pulumi.String("sg-cache"),
+				ProvisionerSecurityGroupId: pulumi.String("sg-provisioner"),
+			},
+			Database: s.Database, Cache: s.Cache, Tenants: s.Tenants,
+			LogRetentionDays: s.Logs.RetentionDays,
+			Protect:          s.DataProtection.Protect, BackupPlan: s.DataProtection.BackupPlan,
+		})
+		return err
+	}, pulumi.WithMocks(s.Project, s.Name, mocks))
+	require.NoError(t, err)
+	require.NotEmpty(t, keyArn)
+	return built{resources: mocks.Resources(), keyArn: keyArn}
+}
+
+func instance(t *testing.T, b built, identifier string) plan.Resource {
+	t.Helper()
+	for _, r := range plan.OfType(b.resources, instanceType) {
+		if r.String("identifier") == identifier {
+			return r
+		}
+	}
+	t.Fatalf("no instance %s", identifier)
+	return plan.Resource{}
+}
+
+func TestTheSharedDatabaseFollowsThePreset(t *testing.T) {
+	cases := []struct {
+		sizing             string
+		class              string
+		multiAz            bool
+		storage, max       float64
+		backups            float64
+		insights           bool
+		monitoring         float64
+		logExports         []string
+		protected          bool
+		ignoresStorageSize bool
+	}{
+		{"dev", "db.t4g.micro", false, 20, 0, 1, false, 0, []string{}, false, false},
+		{"prod", "db.r6g.large", true, 100, 1000, 14, true, 60, []string{"postgresql", "upgrade"}, true, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.sizing, func(t *testing.T) {
+			b := build(t, stack(t, tc.sizing, nil))
+			db := instance(t, b, "saas-platform-"+tc.sizing)
+			assert.Equal(t, tc.class, db.String("instanceClass"))
+			assert.Equal(t, tc.multiAz, db.Bool("multiAz"))
+			assert.Equal(t, tc.storage, db.Number("allocatedStorage"))
+			assert.Equal(t, tc.max, db.Number("maxAllocatedStorage"))
+			assert.Equal(t, tc.backups, db.Number("backupRetentionPeriod"))
+			assert.Equal(t, tc.insights, db.Bool("performanceInsightsEnabled"))
+			assert.Equal(t, tc.monitoring, db.Number("monitoringInterval"))
+			assert.Equal(t, tc.logExports, db.Strings("enabledCloudwatchLogsExports"), "exports")
+			if tc.monitoring > 0 {
+				assert.Contains(t, db.String("monitoringRoleArn"), ":role/")
+			}
+
+			assert.Equal(t, "gp3", db.String("storageType"))
+			assert.True(t, db.Bool("storageEncrypted"))
+			assert.Equal(t, b.keyArn, db.String("kmsKeyId"), "encrypted with the environment's key")
+			assert.True(t, db.Bool("manageMasterUserPassword"), "RDS manages the master password")
+			assert.Nil(t, db.Input("password"), "no password in the program")
+			assert.Equal(t, b.keyArn, db.String("masterUserSecretKmsKeyId"))
+			assert.False(t, db.Bool("publiclyAccessible"))
+			assert.Equal(t, "db-subnets", db.String("dbSubnetGroupName"))
+			assert.Equal(t, []string{"sg-db"}, db.Strings("vpcSecurityGroupIds"))
+
+			assert.Equal(t, tc.protected, db.Bool("deletionProtection"))
+			assert.Equal(t, !tc.protected, db.Bool("skipFinalSnapshot"))
+			assert.Equal(t, tc.protected, db.Options.Protect)
+			if tc.protected {
+				assert.Regexp(t, `^saas-platform-prod-final-[0-9a-f]{8}$`, db.String("finalSnapshotIdentifier"))
+			} else {
+				assert.Empty(t, db.String("finalSnapshotIdentifier"))
+			}
+			assert.Equal(t, tc.ignoresStorageSize, len(db.Options.IgnoreChanges) > 0, "storage autoscaling owns allocatedStorage")
+		})
+	}
+}
+
+func TestEveryInstanceSharesOneParameterGroupThatForcesTLS(t *testing.T) {
+	b := build(t, stack(t, "prod", nil))
+	groups := plan.OfType(b.resources, "aws:rds/parameterGroup:ParameterGroup")
+	require.Len(t, groups, 1)
+	assert.Equal(t, "postgres16", groups[0].String("family"))
+	params := map[string]string{}
+	for i := 0; ; i++ {
+		name := groups[0].String("parameters." + itoa(i) + ".name")
+		if name == "" {
+			break
+		}
+		params[name] = groups[0].String("parameters." + itoa(i) + ".value")
+	}
+	assert.Equal(t, "1", params["rds.force_ssl"])
+
+	instances := plan.OfType(b.resources, instanceType)
+	require.Len(t, instances, 3, "shared + two silo tenants")
+	for _, db := range instances {
+		assert.Equal(t, instances[0].String("parameterGroupName"), db.String("parameterGroupName"), db.Name)
+		assert.Equal(t, "db-subnets", db.String("dbSubnetGroupName"), db.Name)
+	}
+}
+
+func itoa(i int) string { return string(rune('0' + i)) }
+
+func TestTenantsGetWhatTheirPlanBuys(t *testing.T) {
+	type silo struct {
+		class   string
+		storage float64
+		multiAz bool
+		backups float64
+	}
+	cases := []struct {
+		sizing string
+		silos  map[string]silo
+	}{
+		{"dev", map[string]silo{
+			"acme":          {"db.t4g.micro", 20, false, 14},
+			"umbrella-corp": {"db.t4g.micro", 20, false, 7},
+		}},
+		{"prod", map[string]silo{
+			"acme":          {"db.r6g.large", 500, true, 14},
+			"umbrella-corp": {"db.t4g.medium", 100, false, 7},
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.sizing, func(t *testing.T) {
+			b := build(t, stack(t, tc.sizing, nil))
+			for id, want := range tc.silos {
+				db := instance(t, b, "saas-platform-"+tc.sizing+"-"+id)
+				assert.Equal(t, want.class, db.String("instanceClass"), id)
+				assert.Equal(t, want.storage, db.Number("allocatedStorage"), id)
+				assert.Equal(t, want.multiAz, db.Bool("multiAz"), id)
+				assert.Equal(t, want.backups, db.Number("backupRetentionPeriod"), id)
+				assert.Equal(t, map[string]any{"TenantId": id, "Plan": map[string]string{"acme": "enterprise", "umbrella-corp": "premium"}[id]}, db.Input("tags"))
+				assert.True(t, db.Bool("storageEncrypted"), id)
+				assert.Equal(t, b.keyArn, db.String("kmsKeyId"), id)
+				assert.False(t, db.Bool("publiclyAccessible"), id)
+			}
+
+			invoked := map[string]float64{}
+			for _, inv := range plan.OfType(b.resources, invocationType) {
+				assert.Equal(t, "CRUD", inv.String("lifecycleScope"))
+				var input struct {
+					Database        string
+					ConnectionLimit float64
+					OnRemove        string
+				}
+				require.NoError(t, json.Unmarshal([]byte(inv.String("input")), &input))
+				invoked[input.Database] = input.ConnectionLimit
+				assert.Equal(t, config.OnRemoveKeep, input.OnRemove)
+			}
+			assert.Equal(t, map[string]float64{"globex": 5, "initech": 20}, invoked,
+				"pool tenants get a provisioning call and silo tenants none")
+			for _, r := range plan.OfType(b.resources, instanceType) {
+				assert.NotContains(t, []string{"saas-platform-" + tc.sizing + "-globex", "saas-platform-" + tc.sizing + "-initech"},
+					r.String("identifier"), "pool tenants get no instance")
+			}
+		})
+	}
+}
+
+func TestSiloTenantsSurviveRemovalFromAProtectedStack(t *testing.T) {
+	cases := []struct {
+		name              string
+		sizing            string
+		tenants           string
+		protect, retained bool
+	}{
+		{"prod keeps them", "prod", oneOfEachPlan, true, true},
+		{"dev lets them go", "dev", oneOfEachPlan, false, false},
+		{"prod lets them go when marked onRemove drop", "prod", `[{"id":"acme","plan":"enterprise","onRemove":"drop"}]`, false, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			b := build(t, stack(t, tc.sizing, map[string]string{"saas-platform:tenants": tc.tenants}))
+			db := instance(t, b, "saas-platform-"+tc.sizing+"-acme")
+			assert.Equal(t, tc.protect, db.Options.Protect)
+			assert.Equal(t, tc.retained, db.Options.RetainOnDelete)
+			assert.Equal(t, tc.protect, db.Bool("deletionProtection"))
+		})
+	}
+}
+
+func TestEveryTenantPublishesItsConnectionFactsUnderTheEnvironmentPrefix(t *testing.T) {
+	b := build(t, stack(t, "prod", nil))
+	facts := map[string][]string{}
+	for _, p := range plan.OfType(b.resources, parameterType) {
+		name := p.String("name")
+		if !strings.HasPrefix(name, "/saas-platform/prod/tenants/") {
+			continue
+		}
+		parts := strings.Split(strings.TrimPrefix(name, "/saas-platform/prod/tenants/"), "/")
+		facts[parts[0]] = append(facts[parts[0]], parts[1])
+		assert.Equal(t, "SecureString", p.String("type"), name)
+		assert.Equal(t, b.keyArn, p.String("keyId"), name)
+		assert.Equal(t, parts[0], p.String("tags.TenantId"), name)
+	}
+	for _, id := range []string{"acme", "umbrella-corp", "globex", "initech"} {
+		assert.ElementsMatch(t, []string{"host", "port", "database", "secret-arn"}, facts[id], id)
+	}
+}
+
+func TestPoolTenantSecretsAreEncryptedAndFilledOnlyByTheProvisioner(t *testing.T) {
+	b := build(t, stack(t, "dev", nil))
+	names := map[string]bool{}
+	for _, s := range plan.OfType(b.resources, secretType) {
+		names[s.String("name")] = true
+		assert.Equal(t, b.keyArn, s.String("kmsKeyId"), s.Name)
+	}
+	assert.True(t, names["saas-platform/dev/tenants/globex/database"])
+	assert.True(t, names["saas-platform/dev/tenants/initech/database"])
+	for _, v := range plan.OfType(b.resources, "aws:secretsmanager/secretVersion:SecretVersion") {
+		assert.NotContains(t, v.Name, "tenant", "no tenant password passes through Pulumi")
+	}
+}
+
+func TestRedisFollowsThePresetAndIsAlwaysEncryptedAndAuthenticated(t *testing.T) {
+	cases := []struct {
+		sizing       string
+		clusterMode  string
+		shards       float64
+		replicas     float64
+		cacheNodes   float64
+		failover     bool
+		clusterParam string
+		snapshots    float64
+	}{
+		{"dev", "", 0, 0, 1, false, "no", 1},
+		{"prod", "enabled", 3, 1, 0, true, "yes", 7},
+	}
+	for _, tc := range cases {
+		t.Run(tc.sizing, func(t *testing.T) {
+			b := build(t, stack(t, tc.sizing, nil))
+			groups := plan.OfType(b.resources, redisType)
+			require.Len(t, groups, 1)
+			rg := groups[0]
+			assert.Equal(t, tc.clusterMode, rg.String("clusterMode"))
+			assert.Equal(t, tc.shards, rg.Number("numNodeGroups"))
+			assert.Equal(t, tc.replicas, rg.Number("replicasPerNodeGroup"))
+			assert.Equal(t, tc.cacheNodes, rg.Number("numCacheClusters"))
+			assert.Equal(t, tc.failover, rg.Bool("automaticFailoverEnabled"))
+			assert.Equal(t, tc.failover, rg.Bool("multiAzEnabled"))
+			assert.Equal(t, tc.snapshots, rg.Number("snapshotRetentionLimit"))
+
+			assert.True(t, rg.Bool("atRestEncryptionEnabled"))
+			assert.Equal(t, b.keyArn, rg.String("kmsKeyId"))
+			assert.True(t, rg.Bool("transitEncryptionEnabled"))
+			assert.Equal(t, "[secret]", rg.String("authToken"), "AUTH is required and secret")
+			assert.Equal(t, "7.1", rg.String("engineVersion"))
+			assert.Equal(t, float64(6379), rg.Number("port"))
+			assert.Equal(t, "sun:05:00-sun:06:00", rg.String("maintenanceWindow"))
+			assert.Equal(t, "03:00-04:00", rg.String("snapshotWindow"))
+			assert.Equal(t, []string{"sg-cache"}, rg.Strings("securityGroupIds"))
+			assert.Equal(t, "cache-subnets", rg.String("subnetGroupName"))
+			assert.Equal(t, "slow-log", rg.String("logDeliveryConfigurations.0.logType"))
+			assert.Equal(t, "cloudwatch-logs", rg.String("logDeliveryConfigurations.0.destinationType"))
+
+			params := plan.OfType(b.resources, "aws:elasticache/parameterGroup:ParameterGroup")
+			require.Len(t, params, 1)
+			assert.Equal(t, "cluster-enabled", params[0].String("parameters.0.name"))
+			assert.Equal(t, tc.clusterParam, params[0].String("parameters.0.value"))
+
+			_, ok := plan.Named(b.resources, parameterType, "env-redis-endpoint")
+			assert.True(t, ok, "the endpoint is published in SSM")
+		})
+	}
+}
+
+func TestTheKeyRotatesAndLetsOnlyThisEnvironmentsLogGroupsUseIt(t *testing.T) {
+	for _, sizing := range []string{"dev", "prod"} {
+		t.Run(sizing, func(t *testing.T) {
+			b := build(t, stack(t, sizing, nil))
+			keys := plan.OfType(b.resources, keyType)
+			require.Len(t, keys, 1)
+			assert.True(t, keys[0].Bool("enableKeyRotation"))
+			assert.Equal(t, sizing == "prod", keys[0].Options.Protect)
+			var policy struct {
+				Statement []struct {
+					Principal map[string][]string
+					Condition map[string]map[string][]string
+				}
+			}
+			require.NoError(t, json.Unmarshal([]byte(keys[0].String("policy")), &policy))
+			require.Len(t, policy.Statement, 2)
+			assert.Equal(t, []string{"logs.ap-northeast-1.amazonaws.com"}, policy.Statement[1].Principal["Service"])
+			assert.Equal(t, []string{"arn:aws:logs:ap-northeast-1:" + plan.AccountID + ":log-group:/saas-platform/test/*"},
+				policy.Statement[1].Condition["ArnLike"]["kms:EncryptionContext:aws:logs:arn"])
+		})
+	}
+}
+
+func TestProdBacksUpTheSharedAndSiloDatabases(t *testing.T) {
+	dev := build(t, stack(t, "dev", nil))
+	assert.Empty(t, plan.OfType(dev.resources, "aws:backup/plan:Plan"), "dev relies on RDS's own backups")
+
+	prod := build(t, stack(t, "prod", nil))
+	vaults := plan.OfType(prod.resources, "aws:backup/vault:Vault")
+	require.Len(t, vaults, 1)
+	assert.Equal(t, prod.keyArn, vaults[0].String("kmsKeyArn"))
+	assert.True(t, vaults[0].Options.Protect)
+
+	plans := plan.OfType(prod.resources, "aws:backup/plan:Plan")
+	require.Len(t, plans, 1)
+	keep := map[string]float64{}
+	for i := 0; i < 3; i++ {
+		keep[plans[0].String("rules."+itoa(i)+".ruleName")] = plans[0].Number("rules." + itoa(i) + ".lifecycle.deleteAfter")
+	}
+	assert.Equal(t, map[string]float64{"daily": 35, "weekly": 90, "monthly": 365}, keep)
+
+	selections := plan.OfType(prod.resources, "aws:backup/selection:Selection")
+	require.Len(t, selections, 1)
+	assert.ElementsMatch(t, []string{
+		"arn:aws:rds:ap-northeast-1:" + plan.AccountID + ":db:saas-platform-prod",
+		"arn:aws:rds:ap-northeast-1:" + plan.AccountID + ":db:saas-platform-prod-acme",
+		"arn:aws:rds:ap-northeast-1:" + plan.AccountID + ":db:saas-platform-prod-umbrella-corp",
+	}, selections[0].Strings("resources"))
+}
+
+func TestTheProvisionerRunsPrivatelyWithLeastPrivilege(t *testing.T) {
+	b := build(t, stack(t, "prod", nil))
+	functions := plan.OfType(b.resources, "aws:lambda/function:Function")
+	require.Len(t, functions, 1)
+	fn := functions[0]
+	assert.Equal(t, "provided.al2023", fn.String("runtime"))
+	assert.Equal(t, []string{"arm64"}, fn.Strings("architectures"))
+	assert.Equal(t, []string{"subnet-private-a", "subnet-private-b"}, fn.Strings("vpcConfig.subnetIds"))
+	assert.Equal(t, []string{"sg-provisioner"}, fn.Strings("vpcConfig.securityGroupIds"))
+	assert.Equal(t, "/saas-platform/prod/lambda/tenant-provisioner", fn.String("loggingConfig.logGroup"))
+
+	policy, ok := plan.Named(b.resources, "aws:iam/rolePolicy:RolePolicy", "env-tenant-provisioner")
+	require.True(t, ok)
+	var doc struct {
+		Statement []struct {
+			Sid      string
+			Action   []string
+			Resource []string
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(policy.String("policy")), &doc))
+	for _, s := range doc.Statement {
+		for _, r := range s.Resource {
+			assert.NotEqual(t, "*", r, "%s is not scoped", s.Sid)
+		}
+		if s.Sid == "TenantCredentials" {
+			assert.Equal(t, []string{"arn:aws:secretsmanager:ap-northeast-1:" + plan.AccountID + ":secret:saas-platform/prod/tenants/*"}, s.Resource)
+		}
+	}
+}
+
+func TestAStackWithoutPoolTenantsHasNoProvisioner(t *testing.T) {
+	b := build(t, stack(t, "dev", map[string]string{"saas-platform:tenants": `[{"id":"acme","plan":"premium"}]`}))
+	assert.Empty(t, plan.OfType(b.resources, "aws:lambda/function:Function"))
+	assert.Empty(t, plan.OfType(b.resources, invocationType))
+}
