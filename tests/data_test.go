@@ -1,0 +1,240 @@
+package tests
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/saas-platform/saas-platform/config"
+	"github.com/saas-platform/saas-platform/internal/plan"
+)
+
+const (
+	instanceType = "aws:rds/instance:Instance"
+	redisType    = "aws:elasticache/replicationGroup:ReplicationGroup"
+)
+
+func sharedInstance(t *testing.T, result *plan.Result) plan.Resource {
+	t.Helper()
+	for _, r := range plan.OfType(result.Resources, instanceType) {
+		if r.String("identifier") == "saas-platform-"+result.Stack {
+			return r
+		}
+	}
+	t.Fatal("no shared instance")
+	return plan.Resource{}
+}
+
+func TestProdDataIsHighlyAvailableEncryptedProtectedAndBackedUp(t *testing.T) {
+	result := planStack(t, "prod")
+	key := plan.OfType(result.Resources, "aws:kms/key:Key")
+	require.Len(t, key, 1)
+	assert.True(t, key[0].Bool("enableKeyRotation"))
+	keyArn, _ := result.Outputs["keyArn"].(string)
+	require.NotEmpty(t, keyArn)
+
+	db := sharedInstance(t, result)
+	assert.True(t, db.Bool("multiAz"))
+	assert.True(t, db.Bool("storageEncrypted"))
+	assert.Equal(t, keyArn, db.String("kmsKeyId"))
+	assert.True(t, db.Bool("deletionProtection"))
+	assert.True(t, db.Bool("manageMasterUserPassword"))
+	assert.False(t, db.Bool("publiclyAccessible"))
+	assert.NotEmpty(t, db.String("finalSnapshotIdentifier"))
+	assert.True(t, db.Options.Protect)
+
+	redis := plan.OfType(result.Resources, redisType)
+	require.Len(t, redis, 1)
+	assert.Equal(t, 3.0, redis[0].Number("numNodeGroups"))
+	assert.Equal(t, 1.0, redis[0].Number("replicasPerNodeGroup"))
+	assert.True(t, redis[0].Bool("atRestEncryptionEnabled"))
+	assert.True(t, redis[0].Bool("transitEncryptionEnabled"))
+	assert.True(t, redis[0].Bool("multiAzEnabled"))
+	assert.True(t, redis[0].Bool("automaticFailoverEnabled"))
+
+	assert.Len(t, plan.OfType(result.Resources, "aws:backup/plan:Plan"), 1)
+	assert.Len(t, plan.OfType(result.Resources, "aws:backup/selection:Selection"), 1)
+}
+
+func TestDevDataIsEncryptedButDisposable(t *testing.T) {
+	result := planStack(t, "dev")
+	db := sharedInstance(t, result)
+	assert.True(t, db.Bool("skipFinalSnapshot"))
+	assert.False(t, db.Bool("deletionProtection"))
+	assert.True(t, db.Bool("storageEncrypted"))
+	redis := plan.OfType(result.Resources, redisType)
+	require.Len(t, redis, 1)
+	assert.True(t, redis[0].Bool("atRestEncryptionEnabled"))
+	assert.True(t, redis[0].Bool("transitEncryptionEnabled"))
+	assert.Empty(t, plan.OfType(result.Resources, "aws:backup/plan:Plan"))
+}
+
+func TestNoDataStoreIsPublicAndEveryOneIsEncrypted(t *testing.T) {
+	for _, stack := range stacks {
+		t.Run(stack, func(t *testing.T) {
+			result := planStack(t, stack)
+			for _, db := range plan.OfType(result.Resources, instanceType) {
+				assert.False(t, db.Bool("publiclyAccessible"), db.Name)
+				assert.True(t, db.Bool("storageEncrypted"), db.Name)
+			}
+			for _, group := range plan.OfType(result.Resources, "aws:cloudwatch/logGroup:LogGroup") {
+				assert.NotEmpty(t, group.String("kmsKeyId"), "%s is not encrypted with the key", group.Name)
+			}
+			for _, secret := range plan.OfType(result.Resources, "aws:secretsmanager/secret:Secret") {
+				assert.NotEmpty(t, secret.String("kmsKeyId"), secret.Name)
+			}
+			for _, p := range plan.OfType(result.Resources, "aws:ssm/parameter:Parameter") {
+				assert.Equal(t, "SecureString", p.String("type"), p.Name)
+			}
+		})
+	}
+}
+
+func TestTheTenantsOutputMapsEachTenantToHowToReachIt(t *testing.T) {
+	result := planStack(t, "prod")
+	tenants, ok := result.Outputs["tenants"].(map[string]any)
+	require.True(t, ok)
+	require.Len(t, tenants, 4)
+	acme := tenants["acme"].(map[string]any)
+	assert.Equal(t, "enterprise", acme["plan"])
+	assert.Equal(t, "silo", acme["isolation"])
+	assert.Contains(t, acme["host"], "saas-platform-prod-acme.")
+	globex := tenants["globex"].(map[string]any)
+	assert.Equal(t, "pool", globex["isolation"])
+	assert.Equal(t, result.Outputs["databaseAddress"], globex["host"], "pool tenants live in the shared instance")
+	assert.Contains(t, globex["secretArn"], "saas-platform/prod/tenants/globex/database")
+}
+
+func TestNoSecretValueReachesThePlan(t *testing.T) {
+	code, stdout, stderr := runPlan("--stack", "prod", "--format", "json")
+	require.Equal(t, 0, code, stderr)
+	assert.NotContains(t, stdout, "mock-", "the mock's generated secrets must show as [secret]")
+	assert.Contains(t, stdout, `"authToken": "[secret]"`)
+}
+
+// previousOutputs writes stack outputs as `pulumi stack output --json` would.
+func previousOutputs(t *testing.T, outputs map[string]any) string {
+	path := filepath.Join(t.TempDir(), "previous.json")
+	data, err := json.Marshal(outputs)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, data, 0o600))
+	return path
+}
+
+func deployedTenant(plan, isolation string, storage int) map[string]any {
+	return map[string]any{"plan": plan, "isolation": isolation, "allocatedStorage": storage}
+}
+
+func TestPlanChangesAWSCannotMakeInPlaceAreRefusedBeforeAnythingIsRegistered(t *testing.T) {
+	cases := []struct {
+		name     string
+		previous map[string]any
+		key      string
+		message  string
+	}{
+		{"a pool tenant moved to a silo plan",
+			map[string]any{"tenants": map[string]any{"umbrella": deployedTenant("free", "pool", 0)}},
+			"saas-platform:tenants[1].plan", "pg_dump"},
+		{"a silo tenant moved to a pool plan",
+			map[string]any{"tenants": map[string]any{"globex": deployedTenant("premium", "silo", 100)}},
+			"saas-platform:tenants[2].plan", "cannot move in place"},
+		{"a silo tenant whose storage would shrink",
+			map[string]any{"tenants": map[string]any{"umbrella": deployedTenant("enterprise", "silo", 500)}},
+			"saas-platform:tenants[1].plan", "shrink tenant umbrella's storage from 500 to 100 GiB"},
+		{"redis cluster mode switched off",
+			map[string]any{"cacheClusterMode": false},
+			"saas-platform:cache.clusterMode", "cannot change on the deployed replication group"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runPlan("--stack", "prod", "--previous", previousOutputs(t, tc.previous))
+			assert.Equal(t, 1, code)
+			assert.Empty(t, stdout)
+			assert.Contains(t, stderr, tc.key)
+			assert.Contains(t, stderr, tc.message)
+		})
+	}
+}
+
+func TestPlanChangesAWSCanMakeInPlaceArePlanned(t *testing.T) {
+	// Prod's stack file has acme on enterprise and initech on basic.
+	previous := map[string]any{
+		"tenants": map[string]any{
+			"acme":    deployedTenant("premium", "silo", 100), // upgrade: bigger class, storage grows
+			"initech": deployedTenant("free", "pool", 0),      // free -> basic: a new connection limit
+		},
+		"cacheClusterMode": true,
+	}
+	code, stdout, stderr := runPlan("--stack", "prod", "--format", "json", "--previous", previousOutputs(t, previous))
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, `"identifier": "saas-platform-prod-acme"`)
+}
+
+// manyTenants writes a prod-sized stack file with pool and silo tenants.
+func manyTenants(t testing.TB, pool, silo int) string {
+	var b strings.Builder
+	b.WriteString("config:\n  aws:region: ap-northeast-1\n  saas-platform:sizing: prod\n")
+	b.WriteString("  saas-platform:domain: {certificateArn: arn:aws:acm:ap-northeast-1:123456789012:certificate/abc}\n")
+	b.WriteString("  saas-platform:tenants:\n")
+	for i := 0; i < pool; i++ {
+		fmt.Fprintf(&b, "    - {id: pool-%03d, plan: %s}\n", i, []string{"free", "basic"}[i%2])
+	}
+	for i := 0; i < silo; i++ {
+		fmt.Fprintf(&b, "    - {id: silo-%02d, plan: %s}\n", i, []string{"premium", "enterprise"}[i%2])
+	}
+	path := filepath.Join(t.TempDir(), "Pulumi.scale.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(b.String()), 0o600))
+	return path
+}
+
+func TestSixHundredPoolAndTwelveSiloTenantsPlanThirteenInstancesAndEveryTenantsFacts(t *testing.T) {
+	start := time.Now()
+	result, err := plan.RunStackFile("..", manyTenants(t, 600, 12), "scale")
+	require.NoError(t, err)
+	t.Logf("planned %d resources for 612 tenants in %s", len(result.Resources), time.Since(start).Round(time.Millisecond))
+
+	instances := plan.OfType(result.Resources, instanceType)
+	assert.Len(t, instances, 13, "the shared instance and 12 silo tenants")
+	for _, db := range instances {
+		if db.String("identifier") == "saas-platform-scale" {
+			continue
+		}
+		plan := db.String("tags.Plan")
+		assert.Contains(t, []string{"premium", "enterprise"}, plan, db.Name)
+		assert.NotEmpty(t, db.String("tags.TenantId"), db.Name)
+		assert.Equal(t, plan == "enterprise", db.Bool("multiAz"), db.Name)
+	}
+
+	facts := map[string]int{}
+	for _, p := range plan.OfType(result.Resources, "aws:ssm/parameter:Parameter") {
+		if rest, ok := strings.CutPrefix(p.String("name"), "/saas-platform/scale/tenants/"); ok {
+			facts[strings.Split(rest, "/")[0]]++
+		}
+	}
+	assert.Len(t, facts, 612)
+	for id, n := range facts {
+		assert.Equal(t, 4, n, id)
+	}
+	assert.Len(t, plan.OfType(result.Resources, "aws:lambda/invocation:Invocation"), 600)
+}
+
+// BenchmarkPlanOf612Tenants measures a whole offline plan of 600 pool and 12
+// silo tenants: go test ./tests -run '^$' -bench PlanOf612Tenants
+func BenchmarkPlanOf612Tenants(b *testing.B) {
+	file := manyTenants(b, 600, 12)
+	sf, err := config.ReadStackFile(file, "saas-platform")
+	require.NoError(b, err)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := plan.Run("saas-platform", "scale", sf, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
