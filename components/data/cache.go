@@ -7,7 +7,6 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/elasticache"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -154,20 +153,13 @@ func newCache(ctx *pulumi.Context, name string, args cacheArgs, parent pulumi.Re
 	}
 	out.authSecretArn = secret.Arn
 	out.arn = group.Arn
-	for fact, value := range map[string]pulumi.StringInput{
-		"endpoint":        out.endpoint,
-		"port":            pulumi.String(fmt.Sprint(redisPort)),
-		"auth-secret-arn": secret.Arn,
-	} {
-		if _, err := ssm.NewParameter(ctx, name+"-"+fact, &ssm.ParameterArgs{
-			Name:        pulumi.String(args.parameterPath + "/" + fact),
-			Description: pulumi.String("Redis " + fact),
-			Type:        pulumi.String("SecureString"),
-			KeyId:       args.keyArn,
-			Value:       value,
-		}, opts); err != nil {
-			return out, err
-		}
+	if err := publishParameters(ctx, parent, name, args.parameterPath, "Redis of "+args.replicationGroupID, args.keyArn,
+		map[string]pulumi.StringInput{
+			"endpoint":        out.endpoint,
+			"port":            pulumi.String(fmt.Sprint(redisPort)),
+			"auth-secret-arn": secret.Arn,
+		}, nil); err != nil {
+		return out, err
 	}
 	return out, nil
 }

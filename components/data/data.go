@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/saas-platform/saas-platform/config"
@@ -130,9 +129,10 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 	d.DatabaseAddress = sharedDB.Address
 	d.DatabaseSecretArn = masterSecretArn(sharedDB)
 	d.DatabaseArn = sharedDB.Arn
-	if err := d.parameters(ctx, name+"-database", args.KeyArn, map[string]pulumi.StringInput{
-		"host": sharedDB.Address, "port": pulumi.String("5432"), "secret-arn": d.DatabaseSecretArn,
-	}, "/database"); err != nil {
+	if err := publishParameters(ctx, d, name+"-database", d.ParameterPrefix+"/database", "Shared PostgreSQL", args.KeyArn,
+		map[string]pulumi.StringInput{
+			"host": sharedDB.Address, "port": pulumi.String("5432"), "secret-arn": d.DatabaseSecretArn,
+		}, nil); err != nil {
 		return nil, fmt.Errorf("data %s: %w", name, err)
 	}
 
@@ -239,20 +239,4 @@ func quotaWarning(identifier string, silos int) string {
 	}
 	return fmt.Sprintf("%s runs %d RDS instances (1 shared + %d silo tenants); the default quota is %d per region: "+
 		"request an increase before adding silo tenants", identifier, total, silos, DBInstanceQuota)
-}
-
-// parameters publishes connection facts as SecureString parameters under
-// the environment's prefix.
-func (d *Data) parameters(ctx *pulumi.Context, name string, keyArn pulumi.StringInput, facts map[string]pulumi.StringInput, path string) error {
-	for fact, value := range facts {
-		if _, err := ssm.NewParameter(ctx, name+"-"+fact, &ssm.ParameterArgs{
-			Name:  pulumi.String(d.ParameterPrefix + path + "/" + fact),
-			Type:  pulumi.String("SecureString"),
-			KeyId: keyArn,
-			Value: value,
-		}, pulumi.Parent(d)); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/saas-platform/saas-platform/config"
@@ -79,23 +78,12 @@ func NewTenantDatabase(ctx *pulumi.Context, name string, args *TenantDatabaseArg
 		return nil, fmt.Errorf("tenant %s: %w", tenant.ID, err)
 	}
 
-	facts := map[string]pulumi.StringInput{
-		"host":       t.Host,
-		"port":       pulumi.String("5432"),
-		"database":   t.Database,
-		"secret-arn": t.SecretArn,
-	}
-	for _, fact := range []string{"host", "port", "database", "secret-arn"} {
-		if _, err := ssm.NewParameter(ctx, name+"-"+fact, &ssm.ParameterArgs{
-			Name:        pulumi.String(args.ParameterPath + "/" + fact),
-			Description: pulumi.String(fmt.Sprintf("Tenant %s (%s): PostgreSQL %s", tenant.ID, tenant.Plan.Name, fact)),
-			Type:        pulumi.String("SecureString"),
-			KeyId:       args.KeyArn,
-			Value:       facts[fact],
-			Tags:        pulumi.ToStringMap(tags),
-		}, pulumi.Parent(t)); err != nil {
-			return nil, fmt.Errorf("tenant %s: %s parameter: %w", tenant.ID, fact, err)
-		}
+	if err := publishParameters(ctx, t, name, args.ParameterPath,
+		fmt.Sprintf("Tenant %s (%s): PostgreSQL", tenant.ID, tenant.Plan.Name), args.KeyArn,
+		map[string]pulumi.StringInput{
+			"host": t.Host, "port": pulumi.String("5432"), "database": t.Database, "secret-arn": t.SecretArn,
+		}, tags); err != nil {
+		return nil, fmt.Errorf("tenant %s: parameters: %w", tenant.ID, err)
 	}
 
 	if err := ctx.RegisterResourceOutputs(t, pulumi.Map{
