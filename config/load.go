@@ -155,6 +155,8 @@ type serviceEntry struct {
 	Capacity        string   `json:"capacity"`
 	Schedule        string   `json:"schedule"`
 	WebSockets      bool     `json:"websockets"`
+
+	ContainerHealthCheck *bool `json:"containerHealthCheck"`
 }
 
 // tenantEntry is a `tenants` item as written.

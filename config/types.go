@@ -162,6 +162,9 @@ type Service struct {
 	Capacity        string
 	Schedule        string // EventBridge schedule; set: a scheduled task, not a service
 	WebSockets      bool   // sticky sessions and a long idle timeout
+	// ContainerHealthCheck runs `curl -f http://localhost:<port><path>` in
+	// the container; turn it off for images without curl.
+	ContainerHealthCheck bool
 }
 
 // Routed reports whether the service is reached through the load balancer.

@@ -324,6 +324,7 @@ func (v *validator) resolveService(e serviceEntry) Service {
 		Name: e.Name, Image: e.Image, Port: e.Port, CPU: 256, Memory: 512,
 		HealthCheckPath: e.HealthCheckPath, Paths: e.Paths, Priority: e.Priority,
 		Capacity: e.Capacity, Schedule: e.Schedule, WebSockets: e.WebSockets,
+		ContainerHealthCheck: e.ContainerHealthCheck == nil || *e.ContainerHealthCheck,
 	}
 	if s.Capacity == "" {
 		s.Capacity = c.Capacity

@@ -57,6 +57,9 @@ type Data struct {
 	// secretArn, allocatedStorage}: what services need to reach a tenant,
 	// and what the next deployment checks plan changes against.
 	Tenants pulumi.MapOutput `pulumi:"tenants"`
+	// SiloSecretArns are the silo tenants' credential secrets (RDS-managed,
+	// so outside the tenants' secret path); services may read them.
+	SiloSecretArns pulumi.StringArrayOutput `pulumi:"siloSecretArns"`
 	// ParameterPrefix is where the connection facts are: /<project>/<stack>.
 	ParameterPrefix string
 }
@@ -162,6 +165,7 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 
 	tenants := pulumi.Map{}
 	databaseArns := pulumi.StringArray{sharedDB.Arn}
+	siloSecrets := pulumi.StringArray{}
 	for _, t := range args.Tenants {
 		td, err := NewTenantDatabase(ctx, name+"-tenant-"+t.ID, &TenantDatabaseArgs{
 			Tenant:            t,
@@ -182,6 +186,7 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 		}
 		if t.Plan.Isolation == config.Silo {
 			databaseArns = append(databaseArns, td.InstanceArn)
+			siloSecrets = append(siloSecrets, td.SecretArn)
 		}
 		tenants[t.ID] = pulumi.Map{
 			"plan":             pulumi.String(t.Plan.Name),
@@ -194,6 +199,7 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 		}
 	}
 	d.Tenants = tenants.ToMapOutput()
+	d.SiloSecretArns = siloSecrets.ToStringArrayOutput()
 
 	cache, err := newCache(ctx, name+"-redis", cacheArgs{
 		replicationGroupID: identifier,

@@ -10,6 +10,7 @@ import (
 	awsx "github.com/pulumi/pulumi-awsx/sdk/v2/go/awsx/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/saas-platform/saas-platform/components/compute"
 	"github.com/saas-platform/saas-platform/components/data"
 	"github.com/saas-platform/saas-platform/components/network"
 	"github.com/saas-platform/saas-platform/config"
@@ -79,6 +80,7 @@ type Platform struct {
 	Key      *data.EncryptionKey
 	Network  *network.Network
 	Data     *data.Data
+	Compute  *compute.Compute
 
 	stack *config.Stack
 }
@@ -146,6 +148,37 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		LogRetentionDays: cfg.Logs.RetentionDays,
 		Protect:          cfg.DataProtection.Protect,
 		BackupPlan:       cfg.DataProtection.BackupPlan,
+	}, children...)
+	if err != nil {
+		return nil, err
+	}
+
+	p.Compute, err = compute.NewCompute(ctx, name, &compute.ComputeArgs{
+		Project:     cfg.Project,
+		Environment: cfg.Name,
+		Region:      cfg.Region,
+		PathPrefix:  PathPrefix(cfg),
+		KeyArn:      p.Key.Arn,
+		Network: compute.NetworkInputs{
+			VpcId:                       p.Network.VpcId,
+			PublicSubnetIds:             p.Network.PublicSubnetIds,
+			PrivateSubnetIds:            p.Network.PrivateSubnetIds,
+			LoadBalancerSecurityGroupId: p.Network.LoadBalancerSecurityGroupId,
+			ServiceSecurityGroupId:      p.Network.ServiceSecurityGroupId,
+		},
+		Data: compute.DataInputs{
+			DatabaseSecretArn:  p.Data.DatabaseSecretArn,
+			CacheAuthSecretArn: p.Data.CacheAuthSecretArn,
+			SiloSecretArns:     p.Data.SiloSecretArns,
+		},
+		Services:          cfg.Services,
+		ImageTag:          cfg.ImageTag,
+		DefaultCapacity:   cfg.Compute.Capacity,
+		ContainerInsights: cfg.Compute.ContainerInsights,
+		LoadBalancer:      cfg.LoadBalancer,
+		CertificateArn:    cfg.Domain.CertificateArn,
+		LogRetentionDays:  cfg.Logs.RetentionDays,
+		Protect:           cfg.DataProtection.Protect,
 	}, children...)
 	if err != nil {
 		return nil, err

@@ -81,6 +81,44 @@ func (m *Mocks) outputs(r Resource, id string, inputs resource.PropertyMap) reso
 		set("invokeArn", fmt.Sprintf("arn:aws:apigateway:%s:lambda:path/2015-03-31/functions/%s/invocations", m.region, m.arn("lambda", "function:"+name)))
 	case "aws:ssm/parameter:Parameter":
 		set("arn", m.arn("ssm", "parameter"+name))
+	case "aws:ecr/repository:Repository":
+		repo := str(inputs, "name", name)
+		set("arn", m.arn("ecr", "repository/"+repo))
+		set("registryId", AccountID)
+		set("repositoryUrl", fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", AccountID, m.region, repo))
+	case "aws:ecs/cluster:Cluster":
+		set("arn", m.arn("ecs", "cluster/"+name))
+	case "aws:ecs/taskDefinition:TaskDefinition":
+		family := str(inputs, "family", name)
+		set("arn", m.arn("ecs", "task-definition/"+family+":1"))
+		set("arnWithoutRevision", m.arn("ecs", "task-definition/"+family))
+		set("revision", 1)
+	case "aws:ecs/service:Service":
+		set("arn", m.arn("ecs", "service/"+name))
+	case "aws:lb/loadBalancer:LoadBalancer":
+		suffix := "app/" + name + "/" + id[len(id)-7:]
+		set("arn", m.arn("elasticloadbalancing", "loadbalancer/"+suffix))
+		set("arnSuffix", suffix)
+		set("dnsName", fmt.Sprintf("%s-%s.%s.elb.amazonaws.com", name, id[len(id)-7:], m.region))
+		set("zoneId", "Z14GRHDCWA56QT")
+	case "aws:lb/targetGroup:TargetGroup":
+		suffix := "targetgroup/" + name + "/" + id[len(id)-7:]
+		set("arn", m.arn("elasticloadbalancing", suffix))
+		set("arnSuffix", suffix)
+	case "aws:lb/listener:Listener":
+		set("arn", m.arn("elasticloadbalancing", "listener/app/"+name))
+	case "aws:s3/bucketV2:BucketV2":
+		set("bucket", name)
+		set("arn", "arn:aws:s3:::"+name)
+	case "aws:wafv2/webAcl:WebAcl":
+		set("arn", m.arn("wafv2", "regional/webacl/"+name+"/"+uuid(id)))
+	case "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace":
+		set("arn", m.arn("servicediscovery", "namespace/ns-"+id[len(id)-7:]))
+		set("hostedZone", "Z"+strings.ToUpper(id[len(id)-7:]))
+	case "aws:servicediscovery/service:Service":
+		set("arn", m.arn("servicediscovery", "service/srv-"+id[len(id)-7:]))
+	case "aws:cloudwatch/eventRule:EventRule":
+		set("arn", m.arn("events", "rule/"+name))
 	case "random:index/randomPassword:RandomPassword":
 		// The provider marks the result secret; so does the mock.
 		out["result"] = resource.MakeSecret(resource.NewStringProperty("mock-" + id))
@@ -157,6 +195,10 @@ var functions = map[string]func(m *Mocks, args map[string]any) map[string]any{
 	},
 	"aws:index/getPartition:getPartition": func(m *Mocks, _ map[string]any) map[string]any {
 		return map[string]any{"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com"}
+	},
+	"aws:elb/getServiceAccount:getServiceAccount": func(m *Mocks, _ map[string]any) map[string]any {
+		// The region's Elastic Load Balancing account (ap-northeast-1's, whatever the region).
+		return map[string]any{"id": "582318560864", "arn": "arn:aws:iam::582318560864:root"}
 	},
 	"aws:ec2/getRouteTables:getRouteTables": func(m *Mocks, args map[string]any) map[string]any {
 		vpc, _ := args["vpcId"].(string)

@@ -1,0 +1,258 @@
+// Package compute owns what runs the workloads: an ECR repository per
+// service, the ECS cluster with Fargate and Fargate Spot, each service's
+// task definition, roles, service and autoscaling, the load balancer with
+// its routing rules and WAF, Cloud Map names for internal services, and
+// EventBridge schedules for scheduled tasks.
+package compute
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecs"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lb"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/servicediscovery"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/saas-platform/saas-platform/config"
+)
+
+// NetworkInputs is what compute needs from the network.
+type NetworkInputs struct {
+	VpcId                       pulumi.StringInput
+	PublicSubnetIds             pulumi.StringArrayInput
+	PrivateSubnetIds            pulumi.StringArrayInput
+	LoadBalancerSecurityGroupId pulumi.StringInput
+	ServiceSecurityGroupId      pulumi.StringInput
+}
+
+// DataInputs is what compute needs from the data layer: the secrets every
+// container gets, and the silo tenants' secrets services may read.
+type DataInputs struct {
+	DatabaseSecretArn  pulumi.StringInput
+	CacheAuthSecretArn pulumi.StringInput
+	SiloSecretArns     pulumi.StringArrayInput
+}
+
+// ComputeArgs configures Compute.
+type ComputeArgs struct {
+	Project     string
+	Environment string
+	Region      string
+	// PathPrefix is the environment's path, /<project>/<stack>: log groups
+	// and the SSM parameters services may read live under it.
+	PathPrefix string
+	KeyArn     pulumi.StringInput
+	Network    NetworkInputs
+	Data       DataInputs
+
+	Services          []config.Service
+	ImageTag          string
+	DefaultCapacity   string
+	ContainerInsights bool
+	LoadBalancer      config.LoadBalancer
+	CertificateArn    string // empty: HTTP only
+	LogRetentionDays  int
+	Protect           bool
+}
+
+// ServiceRefs names what observability watches for one service.
+type ServiceRefs struct {
+	Name   string
+	Routed bool
+	// TargetGroupArnSuffix is set for routed services.
+	TargetGroupArnSuffix pulumi.StringOutput
+}
+
+// Compute is the environment's workloads.
+type Compute struct {
+	pulumi.ResourceState
+
+	ClusterName           pulumi.StringOutput `pulumi:"clusterName"`
+	LoadBalancerDnsName   pulumi.StringOutput `pulumi:"loadBalancerDnsName"`
+	LoadBalancerArnSuffix pulumi.StringOutput `pulumi:"loadBalancerArnSuffix"`
+	// Repositories maps service name to repository URL.
+	Repositories pulumi.StringMapOutput `pulumi:"repositories"`
+	// Services lists the long-running services, in stack-file order.
+	Services []ServiceRefs
+
+	Cluster           *ecs.Cluster
+	args              *ComputeArgs
+	account           string
+	capacityProviders *ecs.ClusterCapacityProviders
+	lb                *loadBalancer
+	namespace         *servicediscovery.PrivateDnsNamespace
+	secrets           []containerSecret
+}
+
+// NewCompute builds the cluster, the load balancer and every service.
+func NewCompute(ctx *pulumi.Context, name string, args *ComputeArgs, opts ...pulumi.ResourceOption) (*Compute, error) {
+	if args == nil {
+		return nil, fmt.Errorf("compute %s: args are required", name)
+	}
+	c := &Compute{args: args}
+	if err := ctx.RegisterComponentResource("saas:compute:Compute", name, c, opts...); err != nil {
+		return nil, err
+	}
+	caller, err := aws.GetCallerIdentity(ctx, nil, pulumi.Parent(c))
+	if err != nil {
+		return nil, fmt.Errorf("compute %s: reading the account id: %w", name, err)
+	}
+	c.account = caller.AccountId
+	c.secrets = c.containerSecrets()
+
+	if c.Cluster, c.capacityProviders, err = newCluster(ctx, c, name, args); err != nil {
+		return nil, fmt.Errorf("compute %s: cluster: %w", name, err)
+	}
+
+	targetGroups := map[string]*lb.TargetGroup{}
+	var defaultTarget pulumi.StringInput
+	internal := false
+	for _, s := range args.Services {
+		switch {
+		case s.Scheduled():
+		case s.Routed():
+			tg, err := c.targetGroup(ctx, s)
+			if err != nil {
+				return nil, fmt.Errorf("compute %s: %s target group: %w", name, s.Name, err)
+			}
+			targetGroups[s.Name] = tg
+			for _, p := range s.Paths {
+				if p == "/*" && defaultTarget == nil {
+					defaultTarget = tg.Arn
+				}
+			}
+		default:
+			internal = true
+		}
+	}
+	if c.lb, err = newLoadBalancer(ctx, c, name, args, defaultTarget); err != nil {
+		return nil, fmt.Errorf("compute %s: load balancer: %w", name, err)
+	}
+	if internal {
+		if c.namespace, err = servicediscovery.NewPrivateDnsNamespace(ctx, name, &servicediscovery.PrivateDnsNamespaceArgs{
+			Name:        pulumi.String(Namespace(args.Project, args.Environment)),
+			Description: pulumi.String("Internal services of " + args.Project + "-" + args.Environment),
+			Vpc:         args.Network.VpcId,
+		}, pulumi.Parent(c)); err != nil {
+			return nil, fmt.Errorf("compute %s: namespace: %w", name, err)
+		}
+	}
+
+	repositories := pulumi.StringMap{}
+	for _, s := range args.Services {
+		url, refs, err := c.workload(ctx, s, targetGroups[s.Name])
+		if err != nil {
+			return nil, fmt.Errorf("compute %s: service %s: %w", name, s.Name, err)
+		}
+		repositories[s.Name] = url
+		if refs != nil {
+			c.Services = append(c.Services, *refs)
+		}
+	}
+
+	c.ClusterName = c.Cluster.Name
+	c.LoadBalancerDnsName = c.lb.alb.DnsName
+	c.LoadBalancerArnSuffix = c.lb.alb.ArnSuffix
+	c.Repositories = repositories.ToStringMapOutput()
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"clusterName":         c.ClusterName,
+		"loadBalancerDnsName": c.LoadBalancerDnsName,
+		"repositories":        c.Repositories,
+	}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// workload builds one stack-file service: a long-running service, or a
+// scheduled task.
+func (c *Compute) workload(ctx *pulumi.Context, s config.Service, tg *lb.TargetGroup) (pulumi.StringOutput, *ServiceRefs, error) {
+	args := c.args
+	repo, err := newRepository(ctx, c, s.Name, args)
+	if err != nil {
+		return pulumi.StringOutput{}, nil, err
+	}
+	logGroup, err := cloudwatch.NewLogGroup(ctx, s.Name, &cloudwatch.LogGroupArgs{
+		Name:            pulumi.String(args.PathPrefix + "/services/" + s.Name),
+		RetentionInDays: pulumi.Int(args.LogRetentionDays),
+		KmsKeyId:        args.KeyArn,
+	}, pulumi.Parent(c))
+	if err != nil {
+		return pulumi.StringOutput{}, nil, err
+	}
+	execRole, taskRole, err := c.roles(ctx, s, repo, logGroup)
+	if err != nil {
+		return pulumi.StringOutput{}, nil, err
+	}
+	var image pulumi.StringInput = pulumi.Sprintf("%s:%s", repo.RepositoryUrl, args.ImageTag)
+	if s.Image != "" {
+		image = pulumi.String(s.Image)
+	}
+	task, err := c.taskDefinition(ctx, s, image, logGroup, execRole, taskRole)
+	if err != nil {
+		return pulumi.StringOutput{}, nil, err
+	}
+	if s.Scheduled() {
+		return repo.RepositoryUrl, nil, c.schedule(ctx, s, task, execRole, taskRole)
+	}
+
+	var registry *servicediscovery.Service
+	if tg != nil {
+		if err := c.rule(ctx, s, tg); err != nil {
+			return pulumi.StringOutput{}, nil, err
+		}
+	} else if registry, err = c.registry(ctx, s); err != nil {
+		return pulumi.StringOutput{}, nil, err
+	}
+	svc, err := c.service(ctx, s, task, tg, registry)
+	if err != nil {
+		return pulumi.StringOutput{}, nil, err
+	}
+	if s.Autoscaled() {
+		if err := c.autoscaling(ctx, s, svc, tg); err != nil {
+			return pulumi.StringOutput{}, nil, err
+		}
+	}
+	refs := &ServiceRefs{Name: s.Name, Routed: tg != nil}
+	if tg != nil {
+		refs.TargetGroupArnSuffix = tg.ArnSuffix
+	}
+	return repo.RepositoryUrl, refs, nil
+}
+
+// containerSecrets are the database and Redis facts every container gets,
+// injected by ECS from SSM and Secrets Manager at start.
+func (c *Compute) containerSecrets() []containerSecret {
+	param := func(path string) pulumi.StringInput {
+		return pulumi.String(fmt.Sprintf("arn:aws:ssm:%s:%s:parameter%s%s", c.args.Region, c.account, c.args.PathPrefix, path))
+	}
+	db := c.args.Data.DatabaseSecretArn
+	return []containerSecret{
+		{"DATABASE_HOST", param("/database/host")},
+		{"DATABASE_PORT", param("/database/port")},
+		{"DATABASE_USERNAME", pulumi.Sprintf("%s:username::", db)},
+		{"DATABASE_PASSWORD", pulumi.Sprintf("%s:password::", db)},
+		{"REDIS_HOST", param("/cache/endpoint")},
+		{"REDIS_PORT", param("/cache/port")},
+		{"REDIS_AUTH_TOKEN", c.args.Data.CacheAuthSecretArn},
+	}
+}
+
+// Namespace is the private DNS zone of internal services:
+// <service>.<stack>.<project>.internal.
+func Namespace(project, environment string) string {
+	return strings.ToLower(environment + "." + project + ".internal")
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
