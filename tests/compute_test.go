@@ -1,0 +1,105 @@
+package tests
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/saas-platform/saas-platform/config"
+	"github.com/saas-platform/saas-platform/internal/plan"
+)
+
+// stackConfig resolves a stack file the way the program does.
+func stackConfig(t *testing.T, stack string) *config.Stack {
+	t.Helper()
+	sf, err := config.ReadStackFile("../Pulumi."+stack+".yaml", "saas-platform")
+	require.NoError(t, err)
+	cfg, err := config.Parse("saas-platform", stack, sf.Values)
+	require.NoError(t, err)
+	return cfg
+}
+
+func providers(r plan.Resource) map[string][2]float64 {
+	out := map[string][2]float64{}
+	for i := 0; ; i++ {
+		p := r.String("capacityProviderStrategies." + string(rune('0'+i)) + ".capacityProvider")
+		if p == "" {
+			return out
+		}
+		out[p] = [2]float64{
+			r.Number("capacityProviderStrategies." + string(rune('0'+i)) + ".base"),
+			r.Number("capacityProviderStrategies." + string(rune('0'+i)) + ".weight"),
+		}
+	}
+}
+
+func TestProdServicesRunOnFargateAndSpotBehindAHardenedLoadBalancer(t *testing.T) {
+	result := planStack(t, "prod")
+	cfg := stackConfig(t, "prod")
+
+	clusters := plan.OfType(result.Resources, "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders")
+	require.Len(t, clusters, 1)
+	assert.ElementsMatch(t, []string{"FARGATE", "FARGATE_SPOT"}, clusters[0].Strings("capacityProviders"))
+
+	want := map[string]config.Service{}
+	for _, s := range cfg.Services {
+		want[s.Name] = s
+	}
+	services := plan.OfType(result.Resources, "aws:ecs/service:Service")
+	require.NotEmpty(t, services)
+	for _, svc := range services {
+		s := want[svc.Name]
+		assert.Nil(t, svc.Input("launchType"), svc.Name)
+		assert.False(t, svc.Bool("networkConfiguration.assignPublicIp"), svc.Name)
+		assert.True(t, svc.Bool("deploymentCircuitBreaker.rollback"), svc.Name)
+		if s.Capacity == config.CapacityBalanced {
+			assert.Equal(t, map[string][2]float64{"FARGATE": {2, 1}, "FARGATE_SPOT": {0, 4}}, providers(svc), svc.Name)
+		} else {
+			assert.NotContains(t, providers(svc), "FARGATE", "%s overrides to %s", svc.Name, s.Capacity)
+		}
+	}
+
+	priorities := map[string]float64{}
+	for _, rule := range plan.OfType(result.Resources, "aws:lb/listenerRule:ListenerRule") {
+		priorities[rule.Name] = rule.Number("priority")
+	}
+	wantPriorities := map[string]float64{}
+	for _, s := range cfg.Services {
+		if s.Routed() {
+			wantPriorities[s.Name] = float64(s.Priority)
+		}
+	}
+	assert.Equal(t, wantPriorities, priorities, "one rule per routed service, at the stack file's priority")
+
+	alb := plan.OfType(result.Resources, "aws:lb/loadBalancer:LoadBalancer")
+	require.Len(t, alb, 1)
+	assert.True(t, alb[0].Bool("enableDeletionProtection"))
+	assert.True(t, alb[0].Bool("dropInvalidHeaderFields"))
+	assert.Len(t, plan.OfType(result.Resources, "aws:wafv2/webAclAssociation:WebAclAssociation"), 1)
+	assert.NotEmpty(t, plan.OfType(result.Resources, "aws:appautoscaling/target:Target"))
+
+	repos := plan.OfType(result.Resources, "aws:ecr/repository:Repository")
+	assert.Len(t, repos, len(cfg.Services), "a repository per service")
+
+	for _, td := range plan.OfType(result.Resources, "aws:ecs/taskDefinition:TaskDefinition") {
+		var defs []struct {
+			LogConfiguration struct{ LogDriver string }
+		}
+		require.NoError(t, json.Unmarshal([]byte(td.String("containerDefinitions")), &defs))
+		for _, d := range defs {
+			assert.Equal(t, "awslogs", d.LogConfiguration.LogDriver, td.Name)
+		}
+	}
+}
+
+func TestDevServicesRunOnlyOnFargateSpot(t *testing.T) {
+	result := planStack(t, "dev")
+	services := plan.OfType(result.Resources, "aws:ecs/service:Service")
+	require.NotEmpty(t, services)
+	for _, svc := range services {
+		assert.Equal(t, map[string][2]float64{"FARGATE_SPOT": {0, 1}}, providers(svc), svc.Name)
+	}
+	assert.Empty(t, plan.OfType(result.Resources, "aws:wafv2/webAcl:WebAcl"))
+}
