@@ -26,6 +26,7 @@ const (
 	KeyLogs           = "logs"
 	KeyDataProtection = "dataProtection"
 	KeySiloSizing     = "siloSizing"
+	KeyAlarms         = "alarms"
 	KeyAlerts         = "alerts"
 	KeyDomain         = "domain"
 	KeyServices       = "services"
@@ -39,7 +40,7 @@ const (
 func ProjectKeys() []string {
 	return []string{
 		KeySizing, KeyImageTag, KeyNetwork, KeyDatabase, KeyCache, KeyCompute,
-		KeyLoadBalancer, KeyLogs, KeyDataProtection, KeySiloSizing, KeyAlerts,
+		KeyLoadBalancer, KeyLogs, KeyDataProtection, KeySiloSizing, KeyAlarms, KeyAlerts,
 		KeyDomain, KeyServices, KeyTenants,
 	}
 }
@@ -119,6 +120,7 @@ func Parse(project, stack string, values map[string]string) (*Stack, error) {
 	p.decodeObject(KeyLogs, &s.Logs)
 	p.decodeObject(KeyDataProtection, &s.DataProtection)
 	p.decodeObject(KeySiloSizing, &s.SiloSizing)
+	p.decodeObject(KeyAlarms, &s.Alarms)
 	p.decodeObject(KeyAlerts, &s.Alerts)
 	p.decodeObject(KeyDomain, &s.Domain)
 

@@ -53,6 +53,12 @@ var presets = map[string]Preset{
 			AllocatedStorage: 20,
 			SingleAz:         true,
 		},
+		Alarms: Alarms{
+			Notify: false, PeriodSeconds: 300, EvaluationPeriods: 2,
+			CPUPercent: 80, MemoryPercent: 80, Target5xxCount: 10, LatencyP95Seconds: 2,
+			DBCPUPercent: 80, DBFreeStoragePct: 10, DBConnections: 60,
+			CacheCPUPercent: 80, CacheMemoryPct: 85, CacheEvictions: 100,
+		},
 	},
 	"prod": {
 		Network: Network{
@@ -97,6 +103,12 @@ var presets = map[string]Preset{
 		Logs:           Logs{RetentionDays: 90},
 		DataProtection: DataProtection{Protect: true, BackupPlan: true},
 		SiloSizing:     SiloSizing{},
+		Alarms: Alarms{
+			Notify: true, PeriodSeconds: 300, EvaluationPeriods: 2,
+			CPUPercent: 80, MemoryPercent: 80, Target5xxCount: 10, LatencyP95Seconds: 1,
+			DBCPUPercent: 80, DBFreeStoragePct: 10, DBConnections: 400,
+			CacheCPUPercent: 80, CacheMemoryPct: 85, CacheEvictions: 100,
+		},
 	},
 }
 

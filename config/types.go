@@ -33,6 +33,7 @@ type Preset struct {
 	Logs           Logs
 	DataProtection DataProtection
 	SiloSizing     SiloSizing
+	Alarms         Alarms
 }
 
 // NAT gateway layouts, as written in the stack file.
@@ -130,6 +131,24 @@ type SiloSizing struct {
 	InstanceClass    string `json:"instanceClass"`    // empty: the plan's class
 	AllocatedStorage int    `json:"allocatedStorage"` // 0: the plan's storage
 	SingleAz         bool   `json:"singleAz"`         // true: never multi-AZ
+}
+
+// Alarms is the `alarms` section: every threshold, period and evaluation
+// count of the environment's alarms, and whether they notify anyone.
+type Alarms struct {
+	Notify            bool    `json:"notify"`            // alarm actions to the alert topic
+	PeriodSeconds     int     `json:"periodSeconds"`     // a multiple of 60
+	EvaluationPeriods int     `json:"evaluationPeriods"` // consecutive breaching periods
+	CPUPercent        float64 `json:"cpuPercent"`        // ECS service CPU
+	MemoryPercent     float64 `json:"memoryPercent"`     // ECS service memory
+	Target5xxCount    float64 `json:"target5xxCount"`    // ALB target 5xx per period
+	LatencyP95Seconds float64 `json:"latencyP95Seconds"` // ALB target response time, p95
+	DBCPUPercent      float64 `json:"dbCpuPercent"`
+	DBFreeStoragePct  float64 `json:"dbFreeStoragePercent"` // of the allocated storage
+	DBConnections     float64 `json:"dbConnections"`
+	CacheCPUPercent   float64 `json:"cacheCpuPercent"`    // Redis engine CPU
+	CacheMemoryPct    float64 `json:"cacheMemoryPercent"` // DatabaseMemoryUsagePercentage
+	CacheEvictions    float64 `json:"cacheEvictions"`     // per period
 }
 
 // Alerts is the `alerts` section.

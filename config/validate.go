@@ -81,6 +81,7 @@ func (v *validator) validate(services []serviceEntry, tenants []tenantEntry) {
 	v.loadBalancer()
 	v.logs()
 	v.siloSizing()
+	v.alarms()
 	v.alerts()
 	v.domain()
 	v.services(services)
@@ -257,6 +258,33 @@ func (v *validator) siloSizing() {
 	}
 	if s.AllocatedStorage != 0 {
 		v.storage(key+".allocatedStorage", s.AllocatedStorage)
+	}
+}
+
+func (v *validator) alarms() {
+	a := v.stack.Alarms
+	key := v.key(KeyAlarms)
+	if a.PeriodSeconds < 60 || a.PeriodSeconds%60 != 0 {
+		v.problem(key+".periodSeconds", strconv.Itoa(a.PeriodSeconds), "must be a multiple of 60, such as 300")
+	}
+	if a.EvaluationPeriods < 1 || a.EvaluationPeriods > 24 {
+		v.problem(key+".evaluationPeriods", strconv.Itoa(a.EvaluationPeriods), "must be between 1 and 24")
+	}
+	for name, pct := range map[string]float64{
+		"cpuPercent": a.CPUPercent, "memoryPercent": a.MemoryPercent, "dbCpuPercent": a.DBCPUPercent,
+		"dbFreeStoragePercent": a.DBFreeStoragePct, "cacheCpuPercent": a.CacheCPUPercent, "cacheMemoryPercent": a.CacheMemoryPct,
+	} {
+		if pct <= 0 || pct > 100 {
+			v.problem(key+"."+name, strconv.FormatFloat(pct, 'g', -1, 64), "must be a percentage above 0 and at most 100")
+		}
+	}
+	for name, n := range map[string]float64{
+		"target5xxCount": a.Target5xxCount, "latencyP95Seconds": a.LatencyP95Seconds,
+		"dbConnections": a.DBConnections, "cacheEvictions": a.CacheEvictions,
+	} {
+		if n <= 0 {
+			v.problem(key+"."+name, strconv.FormatFloat(n, 'g', -1, 64), "must be above 0")
+		}
 	}
 }
 

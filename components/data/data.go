@@ -62,6 +62,35 @@ type Data struct {
 	SiloSecretArns pulumi.StringArrayOutput `pulumi:"siloSecretArns"`
 	// ParameterPrefix is where the connection facts are: /<project>/<stack>.
 	ParameterPrefix string
+	// Databases are the PostgreSQL instances (shared first), and CacheNodes
+	// the Redis nodes: what alarms and the dashboard watch.
+	Databases  []DatabaseRef
+	CacheNodes []string
+}
+
+// DatabaseRef names one PostgreSQL instance for monitoring.
+type DatabaseRef struct {
+	Identifier       string
+	AllocatedStorage int // GiB
+	Tags             map[string]string
+}
+
+// CacheNodeIDs are the node ids ElastiCache gives a replication group's
+// members, which its metrics are reported by.
+func CacheNodeIDs(groupID string, c config.Cache) []string {
+	var ids []string
+	if !c.ClusterMode {
+		for n := 1; n <= 1+c.ReplicasPerShard; n++ {
+			ids = append(ids, fmt.Sprintf("%s-%03d", groupID, n))
+		}
+		return ids
+	}
+	for shard := 1; shard <= c.Shards; shard++ {
+		for n := 1; n <= 1+c.ReplicasPerShard; n++ {
+			ids = append(ids, fmt.Sprintf("%s-%04d-%03d", groupID, shard, n))
+		}
+	}
+	return ids
 }
 
 // NewData builds the shared PostgreSQL, every tenant's database, Redis and,
@@ -129,6 +158,7 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 	if err != nil {
 		return nil, fmt.Errorf("data %s: %w", name, err)
 	}
+	d.Databases = append(d.Databases, DatabaseRef{Identifier: identifier, AllocatedStorage: db.AllocatedStorage})
 	d.DatabaseAddress = sharedDB.Address
 	d.DatabaseSecretArn = masterSecretArn(sharedDB)
 	d.DatabaseArn = sharedDB.Arn
@@ -185,6 +215,10 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 			return nil, fmt.Errorf("data %s: %w", name, err)
 		}
 		if t.Plan.Isolation == config.Silo {
+			d.Databases = append(d.Databases, DatabaseRef{
+				Identifier: identifier + "-" + t.ID, AllocatedStorage: t.Database.AllocatedStorage,
+				Tags: map[string]string{"TenantId": t.ID, "Plan": t.Plan.Name},
+			})
 			databaseArns = append(databaseArns, td.InstanceArn)
 			siloSecrets = append(siloSecrets, td.SecretArn)
 		}
@@ -217,6 +251,7 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 		return nil, fmt.Errorf("data %s: redis: %w", name, err)
 	}
 	d.CacheEndpoint, d.CacheAuthSecretArn, d.CacheArn = cache.endpoint, cache.authSecretArn, cache.arn
+	d.CacheNodes = CacheNodeIDs(identifier, args.Cache)
 
 	if args.BackupPlan {
 		if err := newBackups(ctx, name, caller.AccountId, args.KeyArn, databaseArns, d); err != nil {

@@ -358,7 +358,7 @@ func TestTheKeyRotatesAndLetsOnlyThisEnvironmentsLogGroupsUseIt(t *testing.T) {
 				}
 			}
 			require.NoError(t, json.Unmarshal([]byte(keys[0].String("policy")), &policy))
-			require.Len(t, policy.Statement, 2)
+			require.Len(t, policy.Statement, 3)
 			assert.Equal(t, []string{"logs.ap-northeast-1.amazonaws.com"}, policy.Statement[1].Principal["Service"])
 			assert.Equal(t, []string{"arn:aws:logs:ap-northeast-1:" + plan.AccountID + ":log-group:/saas-platform/test/*"},
 				policy.Statement[1].Condition["ArnLike"]["kms:EncryptionContext:aws:logs:arn"])

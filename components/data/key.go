@@ -68,6 +68,15 @@ func NewEncryptionKey(ctx *pulumi.Context, name string, args *EncryptionKeyArgs,
 			Resource:  []string{"*"},
 			Condition: awspolicy.Condition{"ArnLike": {"kms:EncryptionContext:aws:logs:arn": logGroupArns}},
 		},
+		awspolicy.Statement{
+			// Alarms publish to the encrypted alert topic.
+			Sid:       "CloudWatchAlarmsPublishToTheAlertTopic",
+			Effect:    "Allow",
+			Principal: map[string][]string{"Service": {"cloudwatch.amazonaws.com"}},
+			Action:    []string{"kms:Decrypt", "kms:GenerateDataKey*"},
+			Resource:  []string{"*"},
+			Condition: awspolicy.Condition{"StringEquals": {"aws:SourceAccount": {caller.AccountId}}},
+		},
 	)
 	key, err := kms.NewKey(ctx, name, &kms.KeyArgs{
 		Description:          pulumi.String("Encrypts the data of " + args.Alias),

@@ -13,6 +13,7 @@ import (
 	"github.com/saas-platform/saas-platform/components/compute"
 	"github.com/saas-platform/saas-platform/components/data"
 	"github.com/saas-platform/saas-platform/components/network"
+	"github.com/saas-platform/saas-platform/components/observability"
 	"github.com/saas-platform/saas-platform/config"
 )
 
@@ -81,6 +82,7 @@ type Platform struct {
 	Network  *network.Network
 	Data     *data.Data
 	Compute  *compute.Compute
+	Observer *observability.Observability
 
 	stack *config.Stack
 }
@@ -184,10 +186,41 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		return nil, err
 	}
 
+	// Observability comes last: it watches what the others built.
+	p.Observer, err = observability.NewObservability(ctx, name, observabilityArgs(cfg, p), children...)
+	if err != nil {
+		return nil, err
+	}
+
 	if err := ctx.RegisterResourceOutputs(p, pulumi.ToMap(map[string]any{})); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+func observabilityArgs(cfg *config.Stack, p *Platform) *observability.ObservabilityArgs {
+	args := &observability.ObservabilityArgs{
+		Project:               cfg.Project,
+		Environment:           cfg.Name,
+		Region:                cfg.Region,
+		KeyArn:                p.Key.Arn,
+		Emails:                cfg.Alerts.Emails,
+		Alarms:                cfg.Alarms,
+		ClusterName:           p.Compute.ClusterName,
+		LoadBalancerArnSuffix: p.Compute.LoadBalancerArnSuffix,
+		CacheNodes:            p.Data.CacheNodes,
+	}
+	for _, s := range p.Compute.Services {
+		args.Services = append(args.Services, observability.Service{
+			Name: s.Name, Routed: s.Routed, TargetGroupArnSuffix: s.TargetGroupArnSuffix,
+		})
+	}
+	for _, db := range p.Data.Databases {
+		args.Databases = append(args.Databases, observability.Database{
+			Identifier: db.Identifier, AllocatedStorage: db.AllocatedStorage, Tags: db.Tags,
+		})
+	}
+	return args
 }
 
 // PathPrefix is the environment's path for log groups, SSM parameters and

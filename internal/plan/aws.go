@@ -117,6 +117,12 @@ func (m *Mocks) outputs(r Resource, id string, inputs resource.PropertyMap) reso
 		set("hostedZone", "Z"+strings.ToUpper(id[len(id)-7:]))
 	case "aws:servicediscovery/service:Service":
 		set("arn", m.arn("servicediscovery", "service/srv-"+id[len(id)-7:]))
+	case "aws:sns/topic:Topic":
+		set("arn", m.arn("sns", name))
+	case "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:cloudwatch/compositeAlarm:CompositeAlarm":
+		set("arn", m.arn("cloudwatch", "alarm:"+name))
+	case "aws:cloudwatch/dashboard:Dashboard":
+		set("dashboardArn", "arn:aws:cloudwatch::"+AccountID+":dashboard/"+name)
 	case "aws:cloudwatch/eventRule:EventRule":
 		set("arn", m.arn("events", "rule/"+name))
 	case "random:index/randomPassword:RandomPassword":

@@ -1,0 +1,335 @@
+// Package observability owns how an environment tells people it is in
+// trouble: the alert topic and its subscriptions, alarms on every service
+// and data store, a composite alarm per service, and a dashboard generated
+// from the same lists.
+package observability
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/saas-platform/saas-platform/config"
+	"github.com/saas-platform/saas-platform/internal/awspolicy"
+)
+
+// Service is a long-running service to watch.
+type Service struct {
+	Name                 string
+	Routed               bool
+	TargetGroupArnSuffix pulumi.StringInput // routed services only
+}
+
+// Database is a PostgreSQL instance to watch.
+type Database struct {
+	Identifier       string
+	AllocatedStorage int // GiB
+	Tags             map[string]string
+}
+
+// ObservabilityArgs configures Observability.
+type ObservabilityArgs struct {
+	Project     string
+	Environment string
+	Region      string
+	KeyArn      pulumi.StringInput
+	Emails      []string
+	Alarms      config.Alarms
+
+	ClusterName           pulumi.StringInput
+	LoadBalancerArnSuffix pulumi.StringInput
+	Services              []Service
+	Databases             []Database
+	CacheNodes            []string
+}
+
+// Observability is the environment's alerting and dashboard.
+type Observability struct {
+	pulumi.ResourceState
+
+	TopicArn      pulumi.StringOutput `pulumi:"topicArn"`
+	DashboardName pulumi.StringOutput `pulumi:"dashboardName"`
+
+	args    *ObservabilityArgs
+	prefix  string
+	account string
+}
+
+// NewObservability creates the topic, the alarms and the dashboard.
+func NewObservability(ctx *pulumi.Context, name string, args *ObservabilityArgs, opts ...pulumi.ResourceOption) (*Observability, error) {
+	if args == nil {
+		return nil, fmt.Errorf("observability %s: args are required", name)
+	}
+	o := &Observability{args: args, prefix: args.Project + "-" + args.Environment}
+	if err := ctx.RegisterComponentResource("saas:observability:Observability", name, o, opts...); err != nil {
+		return nil, err
+	}
+	caller, err := aws.GetCallerIdentity(ctx, nil, pulumi.Parent(o))
+	if err != nil {
+		return nil, fmt.Errorf("observability %s: reading the account id: %w", name, err)
+	}
+	o.account = caller.AccountId
+	topic, err := o.topic(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("observability %s: topic: %w", name, err)
+	}
+	o.TopicArn = topic.Arn
+
+	for _, s := range args.Services {
+		if err := o.serviceAlarms(ctx, s); err != nil {
+			return nil, fmt.Errorf("observability %s: service %s: %w", name, s.Name, err)
+		}
+	}
+	for _, db := range args.Databases {
+		if err := o.databaseAlarms(ctx, db); err != nil {
+			return nil, fmt.Errorf("observability %s: database %s: %w", name, db.Identifier, err)
+		}
+	}
+	for _, node := range args.CacheNodes {
+		if err := o.cacheAlarms(ctx, node); err != nil {
+			return nil, fmt.Errorf("observability %s: cache node %s: %w", name, node, err)
+		}
+	}
+
+	dashboard, err := o.dashboard(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("observability %s: dashboard: %w", name, err)
+	}
+	o.DashboardName = dashboard.DashboardName
+	if err := ctx.RegisterResourceOutputs(o, pulumi.Map{"topicArn": o.TopicArn, "dashboardName": o.DashboardName}); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// topic is the one place alarms send to: encrypted with the environment's
+// key, published to only by this account's CloudWatch alarms, delivered
+// to the alert emails (each address confirms its subscription).
+func (o *Observability) topic(ctx *pulumi.Context, name string) (*sns.Topic, error) {
+	topic, err := sns.NewTopic(ctx, name+"-alerts", &sns.TopicArgs{
+		DisplayName:    pulumi.String("Alerts " + o.prefix),
+		KmsMasterKeyId: o.args.KeyArn,
+	}, pulumi.Parent(o))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := sns.NewTopicPolicy(ctx, name+"-alerts", &sns.TopicPolicyArgs{
+		Arn: topic.Arn,
+		Policy: awspolicy.Output(func(v []any) awspolicy.Document {
+			return awspolicy.New(awspolicy.Statement{
+				Sid: "AlarmsPublish", Effect: "Allow",
+				Principal: map[string][]string{"Service": {"cloudwatch.amazonaws.com"}},
+				Action:    []string{"sns:Publish"},
+				Resource:  []string{v[0].(string)},
+				Condition: awspolicy.Condition{"StringEquals": {"aws:SourceAccount": {o.account}}},
+			})
+		}, topic.Arn),
+	}, pulumi.Parent(o)); err != nil {
+		return nil, err
+	}
+	for i, email := range o.args.Emails {
+		if _, err := sns.NewTopicSubscription(ctx, fmt.Sprintf("%s-alerts-%d", name, i), &sns.TopicSubscriptionArgs{
+			Topic:    topic.Arn,
+			Protocol: pulumi.String("email"),
+			Endpoint: pulumi.String(email),
+		}, pulumi.Parent(o)); err != nil {
+			return nil, err
+		}
+	}
+	return topic, nil
+}
+
+// threshold is one metric alarm.
+type threshold struct {
+	name        string // unique suffix: <prefix>-<subject>-<name>
+	subject     string
+	description string
+	namespace   string
+	metric      string
+	statistic   string // or extended, e.g. p95
+	comparison  string
+	value       float64
+	dimensions  pulumi.StringMap
+	missing     string
+	tags        map[string]string
+}
+
+// actions returns the alarm and recovery actions: the topic when the
+// preset notifies (prod always does), none otherwise.
+func (o *Observability) actions() pulumi.Array {
+	if !o.args.Alarms.Notify {
+		return nil
+	}
+	return pulumi.Array{o.TopicArn}
+}
+
+func (o *Observability) alarmName(subject, name string) string {
+	return fmt.Sprintf("%s-%s-%s", o.prefix, subject, name)
+}
+
+func (o *Observability) alarm(ctx *pulumi.Context, t threshold) (string, error) {
+	a := o.args.Alarms
+	alarmName := o.alarmName(t.subject, t.name)
+	args := &cloudwatch.MetricAlarmArgs{
+		Name:               pulumi.String(alarmName),
+		AlarmDescription:   pulumi.String(t.description),
+		Namespace:          pulumi.String(t.namespace),
+		MetricName:         pulumi.String(t.metric),
+		Dimensions:         t.dimensions,
+		Period:             pulumi.Int(a.PeriodSeconds),
+		EvaluationPeriods:  pulumi.Int(a.EvaluationPeriods),
+		ComparisonOperator: pulumi.String(t.comparison),
+		Threshold:          pulumi.Float64(t.value),
+		TreatMissingData:   pulumi.String(t.missing),
+		AlarmActions:       o.actions(),
+		OkActions:          o.actions(),
+		Tags:               pulumi.ToStringMap(t.tags),
+	}
+	if strings.HasPrefix(t.statistic, "p") {
+		args.ExtendedStatistic = pulumi.String(t.statistic)
+	} else {
+		args.Statistic = pulumi.String(t.statistic)
+	}
+	_, err := cloudwatch.NewMetricAlarm(ctx, alarmName, args, pulumi.Parent(o))
+	return alarmName, err
+}
+
+// serviceAlarms watches CPU, memory and running tasks of a service, and its
+// errors and latency behind the load balancer; a composite alarm per
+// service says "this service is unwell" once, on alarm and on recovery.
+func (o *Observability) serviceAlarms(ctx *pulumi.Context, s Service) error {
+	a := o.args.Alarms
+	ecsDims := pulumi.StringMap{"ClusterName": o.args.ClusterName, "ServiceName": pulumi.String(s.Name)}
+	checks := []threshold{
+		{name: "cpu", description: fmt.Sprintf("%s CPU above %g %%", s.Name, a.CPUPercent),
+			namespace: "AWS/ECS", metric: "CPUUtilization", statistic: "Average", value: a.CPUPercent},
+		{name: "memory", description: fmt.Sprintf("%s memory above %g %%", s.Name, a.MemoryPercent),
+			namespace: "AWS/ECS", metric: "MemoryUtilization", statistic: "Average", value: a.MemoryPercent},
+	}
+	for i := range checks {
+		checks[i].dimensions, checks[i].comparison, checks[i].missing = ecsDims, "GreaterThanThreshold", "missing"
+	}
+	if s.Routed {
+		albDims := pulumi.StringMap{"LoadBalancer": o.args.LoadBalancerArnSuffix, "TargetGroup": s.TargetGroupArnSuffix}
+		checks = append(checks,
+			threshold{name: "5xx", description: fmt.Sprintf("%s answers more than %g 5xx per period", s.Name, a.Target5xxCount),
+				namespace: "AWS/ApplicationELB", metric: "HTTPCode_Target_5XX_Count", statistic: "Sum",
+				comparison: "GreaterThanThreshold", value: a.Target5xxCount, dimensions: albDims, missing: "notBreaching"},
+			threshold{name: "latency", description: fmt.Sprintf("%s p95 response time above %g s", s.Name, a.LatencyP95Seconds),
+				namespace: "AWS/ApplicationELB", metric: "TargetResponseTime", statistic: "p95",
+				comparison: "GreaterThanThreshold", value: a.LatencyP95Seconds, dimensions: albDims, missing: "notBreaching"},
+		)
+	}
+	var rule []string
+	for _, c := range checks {
+		c.subject = s.Name
+		name, err := o.alarm(ctx, c)
+		if err != nil {
+			return err
+		}
+		rule = append(rule, fmt.Sprintf("ALARM(%q)", name))
+	}
+	if err := o.tasksBelowDesired(ctx, s); err != nil {
+		return err
+	}
+	composite := o.alarmName(s.Name, "unhealthy")
+	_, err := cloudwatch.NewCompositeAlarm(ctx, composite, &cloudwatch.CompositeAlarmArgs{
+		AlarmName:        pulumi.String(composite),
+		AlarmDescription: pulumi.String(s.Name + " is unhealthy: CPU, memory, errors or latency"),
+		AlarmRule:        pulumi.String(strings.Join(rule, " OR ")),
+		AlarmActions:     pulumi.StringArray{o.TopicArn},
+		OkActions:        pulumi.StringArray{o.TopicArn},
+		ActionsEnabled:   pulumi.Bool(o.args.Alarms.Notify),
+	}, pulumi.Parent(o))
+	return err
+}
+
+// tasksBelowDesired compares Container Insights' running and desired task
+// counts (no data without Container Insights, which the dev preset leaves
+// off: the alarm then stays quiet).
+func (o *Observability) tasksBelowDesired(ctx *pulumi.Context, s Service) error {
+	a := o.args.Alarms
+	name := o.alarmName(s.Name, "tasks")
+	metric := func(id, metricName string) cloudwatch.MetricAlarmMetricQueryArgs {
+		return cloudwatch.MetricAlarmMetricQueryArgs{
+			Id: pulumi.String(id),
+			Metric: &cloudwatch.MetricAlarmMetricQueryMetricArgs{
+				Namespace: pulumi.String("ECS/ContainerInsights"), MetricName: pulumi.String(metricName),
+				Dimensions: pulumi.StringMap{"ClusterName": o.args.ClusterName, "ServiceName": pulumi.String(s.Name)},
+				Period:     pulumi.Int(a.PeriodSeconds), Stat: pulumi.String("Average"),
+			},
+		}
+	}
+	_, err := cloudwatch.NewMetricAlarm(ctx, name, &cloudwatch.MetricAlarmArgs{
+		Name:               pulumi.String(name),
+		AlarmDescription:   pulumi.String(s.Name + " runs fewer tasks than desired"),
+		ComparisonOperator: pulumi.String("GreaterThanThreshold"),
+		Threshold:          pulumi.Float64(0),
+		EvaluationPeriods:  pulumi.Int(a.EvaluationPeriods),
+		TreatMissingData:   pulumi.String("missing"),
+		MetricQueries: cloudwatch.MetricAlarmMetricQueryArray{
+			metric("running", "RunningTaskCount"),
+			metric("desired", "DesiredTaskCount"),
+			cloudwatch.MetricAlarmMetricQueryArgs{
+				Id: pulumi.String("missing"), Expression: pulumi.String("desired - running"),
+				Label: pulumi.String("tasks missing"), ReturnData: pulumi.Bool(true),
+			},
+		},
+		AlarmActions: o.actions(),
+		OkActions:    o.actions(),
+	}, pulumi.Parent(o))
+	return err
+}
+
+// databaseAlarms watch CPU, free storage and connections of an instance.
+// Multi-AZ standbys are synchronous and there are no read replicas, so
+// there is no replica lag to watch.
+func (o *Observability) databaseAlarms(ctx *pulumi.Context, db Database) error {
+	a := o.args.Alarms
+	dims := pulumi.StringMap{"DBInstanceIdentifier": pulumi.String(db.Identifier)}
+	freeBytes := float64(db.AllocatedStorage) * 1024 * 1024 * 1024 * a.DBFreeStoragePct / 100
+	subject := "db-shared"
+	if db.Identifier != o.prefix {
+		subject = "db-" + strings.TrimPrefix(db.Identifier, o.prefix+"-")
+	}
+	for _, t := range []threshold{
+		{name: "cpu", description: fmt.Sprintf("%s CPU above %g %%", db.Identifier, a.DBCPUPercent),
+			metric: "CPUUtilization", statistic: "Average", comparison: "GreaterThanThreshold", value: a.DBCPUPercent},
+		{name: "free-storage", description: fmt.Sprintf("%s has less than %g %% of its storage free", db.Identifier, a.DBFreeStoragePct),
+			metric: "FreeStorageSpace", statistic: "Minimum", comparison: "LessThanThreshold", value: freeBytes},
+		{name: "connections", description: fmt.Sprintf("%s has more than %g connections", db.Identifier, a.DBConnections),
+			metric: "DatabaseConnections", statistic: "Maximum", comparison: "GreaterThanThreshold", value: a.DBConnections},
+	} {
+		t.subject, t.namespace, t.dimensions, t.missing, t.tags = subject, "AWS/RDS", dims, "missing", db.Tags
+		if _, err := o.alarm(ctx, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cacheAlarms watch each Redis node's engine CPU, memory and evictions.
+func (o *Observability) cacheAlarms(ctx *pulumi.Context, node string) error {
+	a := o.args.Alarms
+	dims := pulumi.StringMap{"CacheClusterId": pulumi.String(node)}
+	subject := strings.TrimPrefix(node, o.prefix+"-")
+	for _, t := range []threshold{
+		{name: "cpu", description: fmt.Sprintf("Redis %s engine CPU above %g %%", node, a.CacheCPUPercent),
+			metric: "EngineCPUUtilization", statistic: "Average", value: a.CacheCPUPercent},
+		{name: "memory", description: fmt.Sprintf("Redis %s memory above %g %%", node, a.CacheMemoryPct),
+			metric: "DatabaseMemoryUsagePercentage", statistic: "Average", value: a.CacheMemoryPct},
+		{name: "evictions", description: fmt.Sprintf("Redis %s evicts more than %g keys per period", node, a.CacheEvictions),
+			metric: "Evictions", statistic: "Sum", value: a.CacheEvictions},
+	} {
+		t.subject = "redis-" + subject
+		t.namespace, t.dimensions, t.comparison, t.missing = "AWS/ElastiCache", dims, "GreaterThanThreshold", "missing"
+		if _, err := o.alarm(ctx, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
