@@ -158,7 +158,8 @@ type serviceEntry struct {
 	Schedule        string   `json:"schedule"`
 	WebSockets      bool     `json:"websockets"`
 
-	ContainerHealthCheck *bool `json:"containerHealthCheck"`
+	ContainerHealthCheck   *bool `json:"containerHealthCheck"`
+	ReadOnlyRootFilesystem *bool `json:"readOnlyRootFilesystem"`
 }
 
 // tenantEntry is a `tenants` item as written.

@@ -184,6 +184,9 @@ type Service struct {
 	// ContainerHealthCheck runs `curl -f http://localhost:<port><path>` in
 	// the container; turn it off for images without curl.
 	ContainerHealthCheck bool
+	// ReadOnlyRootFilesystem mounts the image read-only, with a writable
+	// /tmp; turn it off only for images that must write elsewhere.
+	ReadOnlyRootFilesystem bool
 }
 
 // Routed reports whether the service is reached through the load balancer.

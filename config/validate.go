@@ -352,7 +352,8 @@ func (v *validator) resolveService(e serviceEntry) Service {
 		Name: e.Name, Image: e.Image, Port: e.Port, CPU: 256, Memory: 512,
 		HealthCheckPath: e.HealthCheckPath, Paths: e.Paths, Priority: e.Priority,
 		Capacity: e.Capacity, Schedule: e.Schedule, WebSockets: e.WebSockets,
-		ContainerHealthCheck: e.ContainerHealthCheck == nil || *e.ContainerHealthCheck,
+		ContainerHealthCheck:   e.ContainerHealthCheck == nil || *e.ContainerHealthCheck,
+		ReadOnlyRootFilesystem: e.ReadOnlyRootFilesystem == nil || *e.ReadOnlyRootFilesystem,
 	}
 	if s.Capacity == "" {
 		s.Capacity = c.Capacity

@@ -65,7 +65,7 @@ func (c *Compute) taskDefinition(ctx *pulumi.Context, s config.Service, image pu
 			"name":                   s.Name,
 			"image":                  v[0],
 			"essential":              true,
-			"readonlyRootFilesystem": false,
+			"readonlyRootFilesystem": s.ReadOnlyRootFilesystem,
 			"privileged":             false,
 			"environment":            nameValues(env),
 			"logConfiguration": map[string]any{
@@ -74,6 +74,9 @@ func (c *Compute) taskDefinition(ctx *pulumi.Context, s config.Service, image pu
 					"awslogs-group": v[1].(string), "awslogs-region": args.Region, "awslogs-stream-prefix": s.Name,
 				},
 			},
+		}
+		if s.ReadOnlyRootFilesystem {
+			container["mountPoints"] = []map[string]any{{"sourceVolume": scratchVolume, "containerPath": "/tmp", "readOnly": false}}
 		}
 		var secrets []map[string]any
 		for i, sec := range c.secrets {
@@ -112,8 +115,13 @@ func (c *Compute) taskDefinition(ctx *pulumi.Context, s config.Service, image pu
 			OperatingSystemFamily: pulumi.String("LINUX"), CpuArchitecture: pulumi.String("X86_64"),
 		},
 		ContainerDefinitions: definitions,
+		// Task storage for the writable /tmp of a read-only container.
+		Volumes: ecs.TaskDefinitionVolumeArray{ecs.TaskDefinitionVolumeArgs{Name: pulumi.String(scratchVolume)}},
 	}, pulumi.Parent(c))
 }
+
+// scratchVolume is the task's ephemeral storage, mounted at /tmp.
+const scratchVolume = "scratch"
 
 func nameValues(m map[string]string) []map[string]string {
 	keys := sortedKeys(m)
