@@ -11,10 +11,14 @@ import (
 	"github.com/saas-platform/saas-platform/internal/plan"
 )
 
-// stackConfig resolves a stack file the way the program does.
+// stackConfig resolves Pulumi.<stack>.yaml the way the program does.
 func stackConfig(t *testing.T, stack string) *config.Stack {
+	return stackConfigFile(t, "../Pulumi."+stack+".yaml", stack)
+}
+
+func stackConfigFile(t *testing.T, file, stack string) *config.Stack {
 	t.Helper()
-	sf, err := config.ReadStackFile("../Pulumi."+stack+".yaml", "saas-platform")
+	sf, err := config.ReadStackFile(file, "saas-platform")
 	require.NoError(t, err)
 	cfg, err := config.Parse("saas-platform", stack, sf.Values)
 	require.NoError(t, err)
