@@ -143,6 +143,8 @@ func TestInvalidConfigIsRejectedWithTheKeyTheValueAndWhatIsAllowed(t *testing.T)
 			"saas-platform:services[0] (service api).desiredCount", "5", "between minCount (1) and maxCount (3)"},
 		{"a minimum above the maximum", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"desiredCount":2,"minCount":4,"maxCount":3}]`},
 			"saas-platform:services[0] (service api).minCount", "4..3", "minCount <= maxCount"},
+		{"ECS Exec on a read-only root filesystem", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"executeCommand":true}]`},
+			"saas-platform:services[0] (service api).executeCommand", "true", "readOnlyRootFilesystem: false"},
 		{"a schedule EventBridge cannot read", "dev", map[string]string{"saas-platform:services": `[{"name":"update","schedule":"every 15 minutes"}]`},
 			"saas-platform:services[0] (service update).schedule", "every 15 minutes", "cron("},
 		{"a scheduled task with paths", "dev", map[string]string{"saas-platform:services": `[{"name":"update","schedule":"rate(15 minutes)","port":3000,"paths":["/u"],"priority":5,"healthCheckPath":"/h"}]`},

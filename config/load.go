@@ -160,6 +160,7 @@ type serviceEntry struct {
 
 	ContainerHealthCheck   *bool `json:"containerHealthCheck"`
 	ReadOnlyRootFilesystem *bool `json:"readOnlyRootFilesystem"`
+	ExecuteCommand         bool  `json:"executeCommand"`
 }
 
 // tenantEntry is a `tenants` item as written.

@@ -187,6 +187,9 @@ type Service struct {
 	// ReadOnlyRootFilesystem mounts the image read-only, with a writable
 	// /tmp; turn it off only for images that must write elsewhere.
 	ReadOnlyRootFilesystem bool
+	// ExecuteCommand allows ECS Exec sessions into the service's tasks,
+	// logged and encrypted; ECS Exec needs a writable root filesystem.
+	ExecuteCommand bool
 }
 
 // Routed reports whether the service is reached through the load balancer.

@@ -354,6 +354,7 @@ func (v *validator) resolveService(e serviceEntry) Service {
 		Capacity: e.Capacity, Schedule: e.Schedule, WebSockets: e.WebSockets,
 		ContainerHealthCheck:   e.ContainerHealthCheck == nil || *e.ContainerHealthCheck,
 		ReadOnlyRootFilesystem: e.ReadOnlyRootFilesystem == nil || *e.ReadOnlyRootFilesystem,
+		ExecuteCommand:         e.ExecuteCommand,
 	}
 	if s.Capacity == "" {
 		s.Capacity = c.Capacity
@@ -421,6 +422,9 @@ func (v *validator) serviceShape(key string, s Service) {
 		v.problem(key+".minCount", fmt.Sprintf("%d..%d", s.MinCount, s.MaxCount), "must satisfy 0 <= minCount <= maxCount <= 1000")
 	} else if s.DesiredCount < s.MinCount || s.DesiredCount > s.MaxCount {
 		v.problem(key+".desiredCount", strconv.Itoa(s.DesiredCount), fmt.Sprintf("must be between minCount (%d) and maxCount (%d)", s.MinCount, s.MaxCount))
+	}
+	if s.ExecuteCommand && s.ReadOnlyRootFilesystem {
+		v.problem(key+".executeCommand", "true", "needs readOnlyRootFilesystem: false: the ECS Exec agent writes to the root filesystem")
 	}
 	if s.WebSockets && !s.Routed() {
 		v.problem(key+".websockets", "true", "needs paths: only a routed service receives WebSocket connections")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -61,6 +62,28 @@ func TestProdDataIsHighlyAvailableEncryptedProtectedAndBackedUp(t *testing.T) {
 
 	assert.Len(t, plan.OfType(result.Resources, "aws:backup/plan:Plan"), 1)
 	assert.Len(t, plan.OfType(result.Resources, "aws:backup/selection:Selection"), 1)
+}
+
+func TestDeployOrderKeepsWhatEachResourceNeedsInPlace(t *testing.T) {
+	result := planStack(t, "prod")
+	network := "urn:pulumi:prod::saas-platform::saas:platform:Platform$saas:network:Network$"
+	for _, inv := range plan.OfType(result.Resources, "aws:lambda/invocation:Invocation") {
+		// It runs on removal too: its path to the database must outlive it.
+		for _, needed := range []string{
+			network + "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule::saas-platform-prod-provisioner-out-postgres",
+			network + "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule::saas-platform-prod-db-in-provisioner",
+			network + "awsx:ec2:Vpc::saas-platform-prod",
+		} {
+			assert.True(t, slices.Contains(inv.Dependencies, needed), "%s does not depend on %s", inv.Name, needed)
+		}
+	}
+	for _, db := range plan.OfType(result.Resources, instanceType) {
+		assert.Contains(t, strings.Join(db.Dependencies, " "), "aws:iam/rolePolicyAttachment:RolePolicyAttachment::saas-platform-prod-rds-monitoring",
+			"%s is monitored only once the role may publish", db.Name)
+	}
+	policies := plan.OfType(result.Resources, "aws:s3/bucketPolicy:BucketPolicy")
+	require.Len(t, policies, 1)
+	assert.Contains(t, policies[0].String("policy"), "logdelivery.elasticloadbalancing.amazonaws.com", "newer regions deliver ALB logs from this service")
 }
 
 func TestDevDataIsEncryptedButDisposable(t *testing.T) {

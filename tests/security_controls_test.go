@@ -210,8 +210,13 @@ func TestControl_ECS_8_SecretsAreNotPassedAsEnvironmentVariables(t *testing.T) {
 			env, _ := c["environment"].([]any)
 			for _, e := range env {
 				key := strings.ToUpper(e.(map[string]any)["name"].(string))
-				for _, word := range []string{"PASSWORD", "SECRET", "TOKEN", "KEY"} {
+				value, _ := e.(map[string]any)["value"].(string)
+				for _, word := range []string{"PASSWORD", "TOKEN", "KEY"} {
 					assert.NotContains(t, key, word, name)
+				}
+				if strings.Contains(key, "SECRET") {
+					// Only where to find a secret, never its value.
+					assert.True(t, strings.HasSuffix(key, "_ARN") && strings.HasPrefix(value, "arn:aws:secretsmanager:"), "%s: %s", name, key)
 				}
 			}
 			secrets, _ := c["secrets"].([]any)

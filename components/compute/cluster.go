@@ -46,14 +46,14 @@ func newRepository(ctx *pulumi.Context, c *Compute, name string, args *ComputeAr
 
 // newCluster makes the ECS cluster with Fargate and Fargate Spot, and
 // execute-command sessions logged, encrypted, to their own log group.
-func newCluster(ctx *pulumi.Context, c *Compute, name string, args *ComputeArgs) (*ecs.Cluster, *ecs.ClusterCapacityProviders, error) {
+func newCluster(ctx *pulumi.Context, c *Compute, name string, args *ComputeArgs) (*ecs.Cluster, *ecs.ClusterCapacityProviders, *cloudwatch.LogGroup, error) {
 	execLogs, err := cloudwatch.NewLogGroup(ctx, name+"-exec", &cloudwatch.LogGroupArgs{
 		Name:            pulumi.String(args.PathPrefix + "/ecs/exec"),
 		RetentionInDays: pulumi.Int(args.LogRetentionDays),
 		KmsKeyId:        args.KeyArn,
 	}, pulumi.Parent(c))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	insights := "disabled"
 	if args.ContainerInsights {
@@ -75,7 +75,7 @@ func newCluster(ctx *pulumi.Context, c *Compute, name string, args *ComputeArgs)
 		},
 	}, pulumi.Parent(c))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	var defaults ecs.ClusterCapacityProvidersDefaultCapacityProviderStrategyArray
 	for _, s := range Strategy(args.DefaultCapacity, balancedBase) {
@@ -88,5 +88,5 @@ func newCluster(ctx *pulumi.Context, c *Compute, name string, args *ComputeArgs)
 		CapacityProviders:                 pulumi.ToStringArray([]string{Fargate, FargateSpot}),
 		DefaultCapacityProviderStrategies: defaults,
 	}, pulumi.Parent(c))
-	return cluster, providers, err
+	return cluster, providers, execLogs, err
 }

@@ -80,6 +80,7 @@ type Compute struct {
 	Services []ServiceRefs
 
 	Cluster           *ecs.Cluster
+	execLogGroup      *cloudwatch.LogGroup
 	args              *ComputeArgs
 	account           string
 	capacityProviders *ecs.ClusterCapacityProviders
@@ -104,7 +105,7 @@ func NewCompute(ctx *pulumi.Context, name string, args *ComputeArgs, opts ...pul
 	c.account = caller.AccountId
 	c.secrets = c.containerSecrets()
 
-	if c.Cluster, c.capacityProviders, err = newCluster(ctx, c, name, args); err != nil {
+	if c.Cluster, c.capacityProviders, c.execLogGroup, err = newCluster(ctx, c, name, args); err != nil {
 		return nil, fmt.Errorf("compute %s: cluster: %w", name, err)
 	}
 
@@ -201,14 +202,15 @@ func (c *Compute) workload(ctx *pulumi.Context, s config.Service, tg *lb.TargetG
 	}
 
 	var registry *servicediscovery.Service
+	var rule *lb.ListenerRule
 	if tg != nil {
-		if err := c.rule(ctx, s, tg); err != nil {
+		if rule, err = c.rule(ctx, s, tg); err != nil {
 			return pulumi.StringOutput{}, nil, err
 		}
 	} else if registry, err = c.registry(ctx, s); err != nil {
 		return pulumi.StringOutput{}, nil, err
 	}
-	svc, err := c.service(ctx, s, task, tg, registry)
+	svc, err := c.service(ctx, s, task, tg, rule, registry)
 	if err != nil {
 		return pulumi.StringOutput{}, nil, err
 	}
@@ -225,17 +227,17 @@ func (c *Compute) workload(ctx *pulumi.Context, s config.Service, tg *lb.TargetG
 }
 
 // containerSecrets are the database and Redis facts every container gets,
-// injected by ECS from SSM and Secrets Manager at start.
+// injected by ECS from SSM and Secrets Manager at start. Database
+// credentials are not among them: RDS rotates them, and a value injected at
+// start goes stale; services read DATABASE_SECRET_ARN (and the tenants'
+// secret ARNs) at runtime instead.
 func (c *Compute) containerSecrets() []containerSecret {
 	param := func(path string) pulumi.StringInput {
 		return pulumi.String(fmt.Sprintf("arn:aws:ssm:%s:%s:parameter%s%s", c.args.Region, c.account, c.args.PathPrefix, path))
 	}
-	db := c.args.Data.DatabaseSecretArn
 	return []containerSecret{
 		{"DATABASE_HOST", param("/database/host")},
 		{"DATABASE_PORT", param("/database/port")},
-		{"DATABASE_USERNAME", pulumi.Sprintf("%s:username::", db)},
-		{"DATABASE_PASSWORD", pulumi.Sprintf("%s:password::", db)},
 		{"REDIS_HOST", param("/cache/endpoint")},
 		{"REDIS_PORT", param("/cache/port")},
 		{"REDIS_AUTH_TOKEN", c.args.Data.CacheAuthSecretArn},

@@ -154,6 +154,9 @@ func TestEveryServiceRunsPrivatelyAndRollsBackAFailedDeployment(t *testing.T) {
 		deps := strings.Join(svc.Dependencies, " ")
 		assert.Contains(t, deps, "ClusterCapacityProviders", svc.Name)
 		assert.Contains(t, deps, "aws:lb/listener:Listener", "%s waits for the listener", svc.Name)
+		if svc.Input("loadBalancers") != nil {
+			assert.Contains(t, deps, "aws:lb/listenerRule:ListenerRule::"+svc.Name, "%s waits until its target group is attached", svc.Name)
+		}
 	}
 	for _, target := range plan.OfType(resources, "aws:cloudwatch/eventTarget:EventTarget") {
 		assert.False(t, target.Bool("ecsTarget.networkConfiguration.assignPublicIp"))
@@ -294,12 +297,17 @@ func TestContainersGetSecretsInjectedAndLogToTheirOwnGroup(t *testing.T) {
 		for _, s := range c.Secrets {
 			secrets[s.Name] = s.ValueFrom
 		}
-		assert.Equal(t, "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:rds!db-shared:password::", secrets["DATABASE_PASSWORD"], name)
+		assert.NotContains(t, secrets, "DATABASE_PASSWORD", "%s: RDS rotates it, so it is read at runtime, not injected at start", name)
 		assert.Equal(t, "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:cache-auth", secrets["REDIS_AUTH_TOKEN"], name)
+		env := map[string]string{}
+		for _, e := range c.Environment {
+			env[e.Name] = e.Value
+		}
+		assert.Equal(t, "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:rds!db-shared", env["DATABASE_SECRET_ARN"], name)
 		assert.Equal(t, "arn:aws:ssm:ap-northeast-1:123456789012:parameter/saas-platform/prod/database/host", secrets["DATABASE_HOST"], name)
-		for _, env := range c.Environment {
-			assert.NotContains(t, strings.ToUpper(env.Name), "PASSWORD", name)
-			assert.NotContains(t, strings.ToUpper(env.Name), "TOKEN", name)
+		for _, e := range c.Environment {
+			assert.NotContains(t, strings.ToUpper(e.Name), "PASSWORD", name)
+			assert.NotContains(t, strings.ToUpper(e.Name), "TOKEN", name)
 		}
 		assert.Equal(t, "awslogs", c.LogConfig.LogDriver, name)
 		assert.Equal(t, "/saas-platform/prod/services/"+name, c.LogConfig.Options["awslogs-group"], name)
@@ -333,7 +341,7 @@ func policy(t *testing.T, resources []plan.Resource, name string) map[string]sta
 
 func TestTaskRolesReachOnlyTheirOwnEnvironment(t *testing.T) {
 	resources := build(t, stack(t, "prod", workloads))
-	unscoped := map[string]bool{"Traces": true, "ExecuteCommand": true, "RegistryLogin": true}
+	unscoped := map[string]bool{"Traces": true, "RegistryLogin": true}
 	for _, s := range plan.OfType(resources, serviceType) {
 		task := policy(t, resources, s.Name+"-task")
 		assert.Equal(t, []string{
@@ -341,9 +349,12 @@ func TestTaskRolesReachOnlyTheirOwnEnvironment(t *testing.T) {
 			"arn:aws:ssm:ap-northeast-1:123456789012:parameter/saas-platform/prod/*",
 		}, task["EnvironmentParameters"].Resource, s.Name)
 		assert.Equal(t, []string{
+			"arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:rds!db-shared",
 			"arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:saas-platform/prod/tenants/*",
 			"arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:rds!db-acme",
-		}, task["TenantCredentials"].Resource, s.Name)
+		}, task["DatabaseCredentials"].Resource, s.Name)
+		assert.NotContains(t, task, "ExecuteCommandChannels", "%s: ECS Exec is off unless asked for", s.Name)
+		assert.False(t, s.Bool("enableExecuteCommand"), s.Name)
 		assert.ElementsMatch(t, []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, task["Traces"].Action)
 		for _, doc := range []map[string]statement{task, policy(t, resources, s.Name+"-execution")} {
 			for sid, st := range doc {
@@ -415,4 +426,15 @@ func TestInternalServicesAreFoundByNameAndScheduledTasksRunOnTheirSchedule(t *te
 	assert.Equal(t, "cron(0/15 * * * ? *)", rules[0].String("scheduleExpression"))
 	run := policy(t, resources, "update-schedule")
 	assert.Equal(t, []string{"arn:aws:ecs:ap-northeast-1:123456789012:task-definition/saas-platform-dev-update:*"}, run["RunThisTask"].Resource)
+}
+
+func TestECSExecIsAnOptInWithTheAccessItNeeds(t *testing.T) {
+	resources := build(t, stack(t, "dev", `[{"name":"api","port":3000,"readOnlyRootFilesystem":false,"executeCommand":true}]`))
+	svc, ok := plan.Named(resources, serviceType, "api")
+	require.True(t, ok)
+	assert.True(t, svc.Bool("enableExecuteCommand"))
+	task := policy(t, resources, "api-task")
+	assert.Equal(t, []string{"arn:aws:kms:ap-northeast-1:123456789012:key/k"}, task["ExecuteCommandSessionKey"].Resource)
+	assert.Equal(t, []string{"arn:aws:logs:ap-northeast-1:123456789012:log-group:/saas-platform/dev/ecs/exec:*"}, task["ExecuteCommandLogs"].Resource)
+	assert.Contains(t, task["ExecuteCommandChannels"].Action, "ssmmessages:OpenDataChannel")
 }

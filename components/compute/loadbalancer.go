@@ -176,9 +176,12 @@ func newAccessLogBucket(ctx *pulumi.Context, c *Compute, name string, args *Comp
 	}, opts); err != nil {
 		return nil, nil, err
 	}
-	elbAccount, err := elb.GetServiceAccount(ctx, &elb.GetServiceAccountArgs{}, pulumi.Parent(c))
-	if err != nil {
-		return nil, nil, err
+	// Regions opened before August 2022 deliver logs from a regional ELB
+	// account; newer ones from the log delivery service, and have no such
+	// account (the lookup fails there). Allow whichever the region uses.
+	deliverers := map[string][]string{"Service": {"logdelivery.elasticloadbalancing.amazonaws.com"}}
+	if elbAccount, err := elb.GetServiceAccount(ctx, &elb.GetServiceAccountArgs{}, pulumi.Parent(c)); err == nil {
+		deliverers["AWS"] = []string{elbAccount.Arn}
 	}
 	policy, err := s3.NewBucketPolicy(ctx, name, &s3.BucketPolicyArgs{
 		Bucket: bucket.ID(),
@@ -186,7 +189,7 @@ func newAccessLogBucket(ctx *pulumi.Context, c *Compute, name string, args *Comp
 			arn := v[0].(string)
 			return awspolicy.New(
 				awspolicy.Statement{Sid: "LoadBalancerDelivers", Effect: "Allow",
-					Principal: map[string][]string{"AWS": {elbAccount.Arn}},
+					Principal: deliverers,
 					Action:    []string{"s3:PutObject"},
 					Resource:  []string{arn + "/alb/AWSLogs/" + c.account + "/*"}},
 				awspolicy.Statement{Sid: "TLSOnly", Effect: "Deny",

@@ -56,11 +56,14 @@ func (c *Compute) taskDefinition(ctx *pulumi.Context, s config.Service, image pu
 	if s.Port > 0 {
 		env["PORT"] = fmt.Sprint(s.Port)
 	}
-	inputs := []any{image, logGroup.Name}
+	inputs := []any{image, logGroup.Name, args.Data.DatabaseSecretArn}
 	for _, sec := range c.secrets {
 		inputs = append(inputs, sec.valueFrom)
 	}
+	const firstSecret = 3
 	definitions := pulumi.All(inputs...).ApplyT(func(v []any) (string, error) {
+		// An ARN is not a secret: the service reads the value at runtime.
+		env["DATABASE_SECRET_ARN"] = v[2].(string)
 		container := map[string]any{
 			"name":                   s.Name,
 			"image":                  v[0],
@@ -80,7 +83,7 @@ func (c *Compute) taskDefinition(ctx *pulumi.Context, s config.Service, image pu
 		}
 		var secrets []map[string]any
 		for i, sec := range c.secrets {
-			secrets = append(secrets, map[string]any{"name": sec.name, "valueFrom": v[2+i]})
+			secrets = append(secrets, map[string]any{"name": sec.name, "valueFrom": v[firstSecret+i]})
 		}
 		container["secrets"] = secrets
 		if s.Port > 0 {
@@ -147,7 +150,7 @@ func (c *Compute) roles(ctx *pulumi.Context, s config.Service, repo *ecr.Reposit
 	if err != nil {
 		return nil, nil, err
 	}
-	secretInputs := []any{repo.Arn, logGroup.Arn, args.KeyArn, args.Data.DatabaseSecretArn, args.Data.CacheAuthSecretArn}
+	secretInputs := []any{repo.Arn, logGroup.Arn, args.KeyArn, args.Data.CacheAuthSecretArn}
 	if _, err := iam.NewRolePolicy(ctx, s.Name+"-execution", &iam.RolePolicyArgs{
 		Role: exec.Name,
 		Policy: awspolicy.Output(func(v []any) awspolicy.Document {
@@ -159,7 +162,7 @@ func (c *Compute) roles(ctx *pulumi.Context, s config.Service, repo *ecr.Reposit
 					Resource: []string{repoArn}},
 				awspolicy.Statement{Sid: "OwnLogs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{logs + ":*"}},
 				awspolicy.Statement{Sid: "InjectedSecrets", Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue"},
-					Resource: []string{v[3].(string), v[4].(string)}},
+					Resource: []string{v[3].(string)}},
 				awspolicy.Statement{Sid: "InjectedParameters", Effect: "Allow", Action: []string{"ssm:GetParameters"},
 					Resource: []string{prefix + "/database/*", prefix + "/cache/*"}},
 				awspolicy.Statement{Sid: "DecryptInjected", Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: []string{key}},
@@ -179,27 +182,38 @@ func (c *Compute) roles(ctx *pulumi.Context, s config.Service, repo *ecr.Reposit
 	if _, err := iam.NewRolePolicy(ctx, s.Name+"-task", &iam.RolePolicyArgs{
 		Role: task.Name,
 		Policy: awspolicy.Output(func(v []any) awspolicy.Document {
-			logs, key := v[0].(string), v[1].(string)
-			secrets := []string{tenantSecrets}
-			for _, arn := range v[2].([]string) {
-				secrets = append(secrets, arn)
-			}
-			return awspolicy.New(
-				awspolicy.Statement{Sid: "EnvironmentParameters", Effect: "Allow",
+			logs, key, shared, execLogs := v[0].(string), v[1].(string), v[2].(string), v[4].(string)
+			secrets := []string{shared, tenantSecrets}
+			secrets = append(secrets, v[3].([]string)...)
+			statements := []awspolicy.Statement{
+				{Sid: "EnvironmentParameters", Effect: "Allow",
 					Action:   []string{"ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"},
 					Resource: []string{prefix, prefix + "/*"}},
-				awspolicy.Statement{Sid: "TenantCredentials", Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue"}, Resource: secrets},
-				awspolicy.Statement{Sid: "DecryptEnvironmentData", Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: []string{key},
+				// Read at runtime, because RDS rotates them.
+				{Sid: "DatabaseCredentials", Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue"}, Resource: secrets},
+				{Sid: "DecryptEnvironmentData", Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: []string{key},
 					Condition: awspolicy.Condition{"StringEquals": {"kms:ViaService": {
 						fmt.Sprintf("ssm.%s.amazonaws.com", args.Region), fmt.Sprintf("secretsmanager.%s.amazonaws.com", args.Region)}}}},
-				awspolicy.Statement{Sid: "OwnLogs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{logs + ":*"}},
-				// X-Ray and ECS Exec's channels take no resource ARNs.
-				awspolicy.Statement{Sid: "Traces", Effect: "Allow", Action: []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, Resource: []string{"*"}},
-				awspolicy.Statement{Sid: "ExecuteCommand", Effect: "Allow", Action: []string{
-					"ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
-					"ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"}, Resource: []string{"*"}},
-			)
-		}, logGroup.Arn, args.KeyArn, args.Data.SiloSecretArns),
+				{Sid: "OwnLogs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{logs + ":*"}},
+				// X-Ray takes no resource ARNs.
+				{Sid: "Traces", Effect: "Allow", Action: []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, Resource: []string{"*"}},
+			}
+			if s.ExecuteCommand {
+				// What the ECS Exec agent needs: its channels (no resource
+				// ARNs), the session key directly, and the session log group.
+				statements = append(statements,
+					awspolicy.Statement{Sid: "ExecuteCommandChannels", Effect: "Allow", Action: []string{
+						"ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+						"ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"}, Resource: []string{"*"}},
+					awspolicy.Statement{Sid: "ExecuteCommandSessionKey", Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: []string{key}},
+					awspolicy.Statement{Sid: "ExecuteCommandLogGroups", Effect: "Allow", Action: []string{"logs:DescribeLogGroups"}, Resource: []string{"*"}},
+					awspolicy.Statement{Sid: "ExecuteCommandLogs", Effect: "Allow",
+						Action:   []string{"logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"},
+						Resource: []string{execLogs + ":*"}},
+				)
+			}
+			return awspolicy.New(statements...)
+		}, logGroup.Arn, args.KeyArn, args.Data.DatabaseSecretArn, args.Data.SiloSecretArns, c.execLogGroup.Arn),
 	}, opts); err != nil {
 		return nil, nil, err
 	}
@@ -208,7 +222,8 @@ func (c *Compute) roles(ctx *pulumi.Context, s config.Service, repo *ecr.Reposit
 
 // service runs a long-lived service: private subnets, no public IP, its
 // capacity strategy from the first deployment, rollback on failure.
-func (c *Compute) service(ctx *pulumi.Context, s config.Service, task *ecs.TaskDefinition, lbTarget *lb.TargetGroup, registry *servicediscovery.Service) (*ecs.Service, error) {
+func (c *Compute) service(ctx *pulumi.Context, s config.Service, task *ecs.TaskDefinition, lbTarget *lb.TargetGroup,
+	rule *lb.ListenerRule, registry *servicediscovery.Service) (*ecs.Service, error) {
 	args := c.args
 	var strategy ecs.ServiceCapacityProviderStrategyArray
 	for _, share := range Strategy(s.Capacity, s.MinCount) {
@@ -230,7 +245,7 @@ func (c *Compute) service(ctx *pulumi.Context, s config.Service, task *ecs.TaskD
 		DeploymentCircuitBreaker:        &ecs.ServiceDeploymentCircuitBreakerArgs{Enable: pulumi.Bool(true), Rollback: pulumi.Bool(true)},
 		DeploymentMinimumHealthyPercent: pulumi.Int(100),
 		DeploymentMaximumPercent:        pulumi.Int(200),
-		EnableExecuteCommand:            pulumi.Bool(true),
+		EnableExecuteCommand:            pulumi.Bool(s.ExecuteCommand),
 		EnableEcsManagedTags:            pulumi.Bool(true),
 		PropagateTags:                   pulumi.String("SERVICE"),
 	}
@@ -244,8 +259,12 @@ func (c *Compute) service(ctx *pulumi.Context, s config.Service, task *ecs.TaskD
 		svcArgs.ServiceRegistries = &ecs.ServiceServiceRegistriesArgs{RegistryArn: registry.Arn}
 	}
 	// Strategies need the cluster's providers, and a load-balanced service
-	// needs its listener, before the service exists.
+	// needs its target group attached to the load balancer (listener and
+	// rule), before the service exists.
 	deps := append([]pulumi.Resource{c.capacityProviders}, c.lb.listeners...)
+	if rule != nil {
+		deps = append(deps, rule)
+	}
 	opts := []pulumi.ResourceOption{pulumi.Parent(c), pulumi.DependsOn(deps)}
 	if s.Autoscaled() {
 		opts = append(opts, pulumi.IgnoreChanges([]string{"desiredCount"}))
@@ -277,8 +296,8 @@ func (c *Compute) targetGroup(ctx *pulumi.Context, s config.Service) (*lb.Target
 	return lb.NewTargetGroup(ctx, s.Name, tgArgs, pulumi.Parent(c))
 }
 
-func (c *Compute) rule(ctx *pulumi.Context, s config.Service, tg *lb.TargetGroup) error {
-	_, err := lb.NewListenerRule(ctx, s.Name, &lb.ListenerRuleArgs{
+func (c *Compute) rule(ctx *pulumi.Context, s config.Service, tg *lb.TargetGroup) (*lb.ListenerRule, error) {
+	return lb.NewListenerRule(ctx, s.Name, &lb.ListenerRuleArgs{
 		ListenerArn: c.lb.listener.Arn,
 		Priority:    pulumi.Int(s.Priority),
 		Actions:     lb.ListenerRuleActionArray{lb.ListenerRuleActionArgs{Type: pulumi.String("forward"), TargetGroupArn: tg.Arn}},
@@ -286,7 +305,6 @@ func (c *Compute) rule(ctx *pulumi.Context, s config.Service, tg *lb.TargetGroup
 			PathPattern: &lb.ListenerRuleConditionPathPatternArgs{Values: pulumi.ToStringArray(s.Paths)},
 		}},
 	}, pulumi.Parent(c))
-	return err
 }
 
 // autoscaling keeps CPU near 70 %, memory near 80 % and, for routed

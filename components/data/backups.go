@@ -8,16 +8,18 @@ import (
 	"github.com/saas-platform/saas-platform/internal/awspolicy"
 )
 
-// backupRules: daily kept 35 days, weekly kept 90, monthly kept a year;
-// each starts in the hour after the databases' own backup window (UTC).
+// backupRules: daily kept 35 days, weekly kept 90, monthly kept a year.
+// They start (UTC) well after the databases' own backup window (17:00-18:00)
+// and maintenance window (Sunday 18:30-19:30): RDS takes no snapshot during
+// either, and a job that cannot start in its window expires.
 var backupRules = []struct {
 	name     string
 	schedule string
 	keepDays int
 }{
-	{"daily", "cron(0 18 * * ? *)", 35},
-	{"weekly", "cron(0 19 ? * SUN *)", 90},
-	{"monthly", "cron(0 20 1 * ? *)", 365},
+	{"daily", "cron(0 21 * * ? *)", 35},
+	{"weekly", "cron(0 22 ? * SUN *)", 90},
+	{"monthly", "cron(0 23 1 * ? *)", 365},
 }
 
 // newBackups puts the databases under an AWS Backup plan, in a vault

@@ -31,6 +31,11 @@ type DataArgs struct {
 	KeyArn      pulumi.StringInput
 	Network     NetworkInputs
 
+	// NetworkReady is the network the provisioner needs to reach the
+	// database: invocations depend on it, so that on removal they run
+	// before its routes and security-group rules go.
+	NetworkReady pulumi.Resource
+
 	Database config.Database
 	Cache    config.Cache
 	Tenants  []config.Tenant
@@ -135,11 +140,12 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 		logExports:          args.Database.LogExports,
 	}
 	if args.Database.MonitoringInterval > 0 {
-		role, err := newMonitoringRole(ctx, name+"-rds-monitoring", caller.AccountId, d)
+		role, policy, err := newMonitoringRole(ctx, name+"-rds-monitoring", caller.AccountId, d)
 		if err != nil {
 			return nil, fmt.Errorf("data %s: monitoring role: %w", name, err)
 		}
 		shared.monitoringRole = role.Arn
+		shared.monitoringReady = []pulumi.Resource{policy}
 	}
 
 	db := args.Database
@@ -172,7 +178,7 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 	var provisionerName pulumi.StringInput
 	var provisionerDeps []pulumi.Resource
 	if silos < len(args.Tenants) {
-		binary, err := ProvisionerBinary()
+		pkg, err := ProvisionerPackage()
 		if err != nil {
 			return nil, fmt.Errorf("data %s: %w", name, err)
 		}
@@ -185,12 +191,15 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 			securityGroupId:  args.Network.ProvisionerSecurityGroupId,
 			masterSecretArn:  d.DatabaseSecretArn,
 			tenantSecretsArn: fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s/tenants/*", args.Region, caller.AccountId, secretPrefix),
-			code:             pulumi.NewAssetArchive(map[string]any{"bootstrap": pulumi.NewFileAsset(binary)}),
+			code:             pulumi.NewFileArchive(pkg),
 		}, d)
 		if err != nil {
 			return nil, fmt.Errorf("data %s: tenant provisioner: %w", name, err)
 		}
 		provisionerName, provisionerDeps = function.Name, deps
+		if args.NetworkReady != nil {
+			provisionerDeps = append(provisionerDeps, args.NetworkReady)
+		}
 	}
 
 	tenants := pulumi.Map{}

@@ -69,13 +69,13 @@ func NewEncryptionKey(ctx *pulumi.Context, name string, args *EncryptionKeyArgs,
 			Condition: awspolicy.Condition{"ArnLike": {"kms:EncryptionContext:aws:logs:arn": logGroupArns}},
 		},
 		awspolicy.Statement{
-			// Alarms publish to the encrypted alert topic.
+			// Alarms publish to the encrypted alert topic; this is AWS's
+			// documented statement (the topic policy limits who publishes).
 			Sid:       "CloudWatchAlarmsPublishToTheAlertTopic",
 			Effect:    "Allow",
 			Principal: map[string][]string{"Service": {"cloudwatch.amazonaws.com"}},
 			Action:    []string{"kms:Decrypt", "kms:GenerateDataKey*"},
 			Resource:  []string{"*"},
-			Condition: awspolicy.Condition{"StringEquals": {"aws:SourceAccount": {caller.AccountId}}},
 		},
 	)
 	key, err := kms.NewKey(ctx, name, &kms.KeyArgs{

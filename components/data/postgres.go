@@ -31,6 +31,7 @@ type postgresShared struct {
 	parameterGroup      pulumi.StringOutput
 	keyArn              pulumi.StringInput
 	monitoringRole      pulumi.StringOutput // empty when no instance is monitored
+	monitoringReady     []pulumi.Resource   // the role\'s policy, attached before any instance uses it
 	logRetention        int
 	protect             bool
 	performanceInsights bool
@@ -73,19 +74,19 @@ func newParameterGroup(ctx *pulumi.Context, name, engineVersion string, parent p
 }
 
 // newMonitoringRole lets RDS enhanced monitoring publish OS metrics.
-func newMonitoringRole(ctx *pulumi.Context, name, account string, parent pulumi.Resource) (*iam.Role, error) {
+func newMonitoringRole(ctx *pulumi.Context, name, account string, parent pulumi.Resource) (*iam.Role, *iam.RolePolicyAttachment, error) {
 	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
 		Description:      pulumi.String("RDS enhanced monitoring for " + name),
 		AssumeRolePolicy: pulumi.String(awspolicy.ServiceTrust("monitoring.rds.amazonaws.com", account).String()),
 	}, pulumi.Parent(parent))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	_, err = iam.NewRolePolicyAttachment(ctx, name, &iam.RolePolicyAttachmentArgs{
+	policy, err := iam.NewRolePolicyAttachment(ctx, name, &iam.RolePolicyAttachmentArgs{
 		Role:      role.Name,
 		PolicyArn: pulumi.String("arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"),
 	}, pulumi.Parent(parent))
-	return role, err
+	return role, policy, err
 }
 
 // newPostgres creates one encrypted, private PostgreSQL instance with the
@@ -177,7 +178,7 @@ func newPostgres(ctx *pulumi.Context, name string, shared postgresShared, spec p
 	}
 
 	instanceOpts := append(opts, pulumi.Protect(spec.protect), pulumi.RetainOnDelete(spec.retainOnDelete),
-		pulumi.DependsOn(logGroups))
+		pulumi.DependsOn(append(logGroups, shared.monitoringReady...)))
 	if spec.maxAllocatedStorage > 0 {
 		// Storage autoscaling grows allocatedStorage behind Pulumi's back.
 		instanceOpts = append(instanceOpts, pulumi.IgnoreChanges([]string{"allocatedStorage"}))

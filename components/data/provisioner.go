@@ -1,12 +1,14 @@
 package data
 
 import (
+	"archive/zip"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
@@ -25,11 +27,12 @@ var provisionerBuild struct {
 	err  error
 }
 
-// ProvisionerBinary builds the pool-tenant function for Lambda (linux/arm64,
-// static, reproducible) once per process and returns the binary's path. A
-// Go Pulumi program always runs where Go is installed, so the deployment
-// builds the function from the same commit as the infrastructure.
-func ProvisionerBinary() (string, error) {
+// ProvisionerPackage builds the pool-tenant function for Lambda (linux/arm64,
+// static, reproducible) once per process and returns the path of its
+// deployment zip. A Go Pulumi program always runs where Go is installed, so
+// the deployment builds the function from the same commit as the
+// infrastructure.
+func ProvisionerPackage() (string, error) {
 	b := &provisionerBuild
 	b.once.Do(func() {
 		root, err := moduleRoot()
@@ -42,15 +45,49 @@ func ProvisionerBinary() (string, error) {
 			b.err = err
 			return
 		}
-		b.path = filepath.Join(dir, "bootstrap")
-		cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", b.path, provisionerPackage)
+		binary := filepath.Join(dir, "bootstrap")
+		cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", binary, provisionerPackage)
 		cmd.Dir = root
 		cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			b.err = fmt.Errorf("building the tenant provisioner (%s): %w\n%s", provisionerPackage, err, out)
+			return
 		}
+		b.path = filepath.Join(dir, "function.zip")
+		b.err = zipExecutable(b.path, binary, "bootstrap")
 	})
 	return b.path, b.err
+}
+
+// zipExecutable writes a Lambda deployment package holding one executable.
+// Pulumi's own archives drop the execute bit, which the provided runtimes
+// need; the fixed timestamp keeps the zip, and so the deployment, stable.
+func zipExecutable(zipPath, file, name string) error {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	out, err := os.Create(zipPath)
+	if err != nil {
+		return err
+	}
+	w := zip.NewWriter(out)
+	header := &zip.FileHeader{Name: name, Method: zip.Deflate, Modified: time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)}
+	header.SetMode(0o755)
+	entry, err := w.CreateHeader(header)
+	if err == nil {
+		_, err = entry.Write(data)
+	}
+	if closeErr := w.Close(); err == nil {
+		err = closeErr
+	}
+	if closeErr := out.Close(); err == nil {
+		err = closeErr
+	}
+	if err != nil {
+		return fmt.Errorf("packaging the tenant provisioner: %w", err)
+	}
+	return nil
 }
 
 // moduleRoot finds this module's directory from the working directory.

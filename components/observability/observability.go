@@ -171,7 +171,7 @@ func (o *Observability) alarmName(subject, name string) string {
 	return fmt.Sprintf("%s-%s-%s", o.prefix, subject, name)
 }
 
-func (o *Observability) alarm(ctx *pulumi.Context, t threshold) (string, error) {
+func (o *Observability) alarm(ctx *pulumi.Context, t threshold) (*cloudwatch.MetricAlarm, string, error) {
 	a := o.args.Alarms
 	alarmName := o.alarmName(t.subject, t.name)
 	args := &cloudwatch.MetricAlarmArgs{
@@ -194,8 +194,8 @@ func (o *Observability) alarm(ctx *pulumi.Context, t threshold) (string, error) 
 	} else {
 		args.Statistic = pulumi.String(t.statistic)
 	}
-	_, err := cloudwatch.NewMetricAlarm(ctx, alarmName, args, pulumi.Parent(o))
-	return alarmName, err
+	alarm, err := cloudwatch.NewMetricAlarm(ctx, alarmName, args, pulumi.Parent(o))
+	return alarm, alarmName, err
 }
 
 // serviceAlarms watches CPU, memory and running tasks of a service, and its
@@ -225,13 +225,15 @@ func (o *Observability) serviceAlarms(ctx *pulumi.Context, s Service) error {
 		)
 	}
 	var rule []string
+	var members []pulumi.Resource
 	for _, c := range checks {
 		c.subject = s.Name
-		name, err := o.alarm(ctx, c)
+		alarm, name, err := o.alarm(ctx, c)
 		if err != nil {
 			return err
 		}
 		rule = append(rule, fmt.Sprintf("ALARM(%q)", name))
+		members = append(members, alarm)
 	}
 	if err := o.tasksBelowDesired(ctx, s); err != nil {
 		return err
@@ -244,7 +246,9 @@ func (o *Observability) serviceAlarms(ctx *pulumi.Context, s Service) error {
 		AlarmActions:     pulumi.StringArray{o.TopicArn},
 		OkActions:        pulumi.StringArray{o.TopicArn},
 		ActionsEnabled:   pulumi.Bool(o.args.Alarms.Notify),
-	}, pulumi.Parent(o))
+		// The rule names its alarms only as text: CloudWatch refuses a rule
+		// whose alarms do not exist yet, and deleting an alarm a rule uses.
+	}, pulumi.Parent(o), pulumi.DependsOn(members))
 	return err
 }
 
@@ -305,7 +309,7 @@ func (o *Observability) databaseAlarms(ctx *pulumi.Context, db Database) error {
 			metric: "DatabaseConnections", statistic: "Maximum", comparison: "GreaterThanThreshold", value: a.DBConnections},
 	} {
 		t.subject, t.namespace, t.dimensions, t.missing, t.tags = subject, "AWS/RDS", dims, "missing", db.Tags
-		if _, err := o.alarm(ctx, t); err != nil {
+		if _, _, err := o.alarm(ctx, t); err != nil {
 			return err
 		}
 	}
@@ -327,7 +331,7 @@ func (o *Observability) cacheAlarms(ctx *pulumi.Context, node string) error {
 	} {
 		t.subject = "redis-" + subject
 		t.namespace, t.dimensions, t.comparison, t.missing = "AWS/ElastiCache", dims, "GreaterThanThreshold", "missing"
-		if _, err := o.alarm(ctx, t); err != nil {
+		if _, _, err := o.alarm(ctx, t); err != nil {
 			return err
 		}
 	}

@@ -78,6 +78,10 @@ func TestEveryServiceAndStoreHasItsAlarms(t *testing.T) {
 	rules := map[string]string{}
 	for _, c := range plan.OfType(resources, compositeType) {
 		rules[c.Name] = c.String("alarmRule")
+		for _, member := range regexp.MustCompile(`ALARM\("([^"]+)"\)`).FindAllStringSubmatch(c.String("alarmRule"), -1) {
+			assert.Contains(t, c.Dependencies, "urn:pulumi:prod::saas-platform::saas:observability:Observability$aws:cloudwatch/metricAlarm:MetricAlarm::"+member[1],
+				"%s must wait for %s, which CloudWatch requires to exist", c.Name, member[1])
+		}
 	}
 	assert.Equal(t, map[string]string{
 		"saas-platform-prod-api-unhealthy": `ALARM("saas-platform-prod-api-cpu") OR ALARM("saas-platform-prod-api-memory") OR ` +

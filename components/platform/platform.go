@@ -144,6 +144,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 			CacheSecurityGroupId:       p.Network.CacheSecurityGroupId,
 			ProvisionerSecurityGroupId: p.Network.ProvisionerSecurityGroupId,
 		},
+		NetworkReady:     p.Network,
 		Database:         cfg.Database,
 		Cache:            cfg.Cache,
 		Tenants:          cfg.Tenants,
