@@ -124,13 +124,13 @@ func TestControl_EC2_18_OnlyTheLoadBalancerAcceptsTheInternetOnlyOn80And443(t *t
 				lb = sg.ID
 			}
 		}
-		each(r, ingressType, func(rule plan.Resource) {
+		assert.Positive(t, each(r, ingressType, func(rule plan.Resource) {
 			if rule.String("cidrIpv4") == "0.0.0.0/0" || rule.String("cidrIpv6") == "::/0" {
 				assert.Equal(t, lb, rule.String("securityGroupId"), rule.Name)
 				assert.Contains(t, []float64{80, 443}, rule.Number("fromPort"), rule.Name)
 				assert.Equal(t, rule.Number("fromPort"), rule.Number("toPort"), rule.Name)
 			}
-		})
+		}))
 	})
 }
 
@@ -144,9 +144,9 @@ func TestControl_ECR_1_ImagesAreScannedOnPush(t *testing.T) {
 
 func TestControl_ECR_2_TagsAreImmutable(t *testing.T) {
 	control(t, "ECR.2", func(t *testing.T, r *plan.Result) {
-		each(r, ecrType, func(repo plan.Resource) {
+		assert.Positive(t, each(r, ecrType, func(repo plan.Resource) {
 			assert.Equal(t, "IMMUTABLE", repo.String("imageTagMutability"), repo.Name)
-		})
+		}))
 	})
 }
 
@@ -260,16 +260,16 @@ func TestControl_ELB_4_InvalidHeadersAreDropped(t *testing.T) {
 
 func TestControl_ELB_5_LoadBalancersLog(t *testing.T) {
 	control(t, "ELB.5", func(t *testing.T, r *plan.Result) {
-		each(r, albType, func(lb plan.Resource) {
+		assert.Positive(t, each(r, albType, func(lb plan.Resource) {
 			assert.True(t, lb.Bool("accessLogs.enabled"))
 			assert.NotEmpty(t, lb.String("accessLogs.bucket"))
-		})
+		}))
 	})
 }
 
 func TestControl_ELB_6_DeletionProtectionIsOn(t *testing.T) {
 	control(t, "ELB.6", func(t *testing.T, r *plan.Result) {
-		each(r, albType, func(lb plan.Resource) { assert.True(t, lb.Bool("enableDeletionProtection")) })
+		assert.Positive(t, each(r, albType, func(lb plan.Resource) { assert.True(t, lb.Bool("enableDeletionProtection")) }))
 	})
 }
 
@@ -294,70 +294,70 @@ func TestControl_RDS_2_DatabasesAreNotPublic(t *testing.T) {
 func TestControl_RDS_3_DatabasesAreEncryptedAtRest(t *testing.T) {
 	control(t, "RDS.3", func(t *testing.T, r *plan.Result) {
 		keyArn := r.Outputs["keyArn"]
-		each(r, rdsType, func(db plan.Resource) {
+		assert.Positive(t, each(r, rdsType, func(db plan.Resource) {
 			assert.True(t, db.Bool("storageEncrypted"), db.Name)
 			assert.Equal(t, keyArn, db.String("kmsKeyId"), db.Name)
-		})
+		}))
 	})
 }
 
 func TestControl_RDS_5_DatabasesAreMultiAZ(t *testing.T) {
 	control(t, "RDS.5", func(t *testing.T, r *plan.Result) {
-		each(r, rdsType, func(db plan.Resource) {
+		assert.Positive(t, each(r, rdsType, func(db plan.Resource) {
 			if db.String("tags.Plan") == "premium" {
 				return // the premium plan buys a single-AZ instance (DESIGN.md's plan table)
 			}
 			assert.True(t, db.Bool("multiAz"), db.Name)
-		})
+		}))
 	})
 }
 
 func TestControl_RDS_6_EnhancedMonitoringIsOn(t *testing.T) {
 	control(t, "RDS.6", func(t *testing.T, r *plan.Result) {
-		each(r, rdsType, func(db plan.Resource) {
+		assert.Positive(t, each(r, rdsType, func(db plan.Resource) {
 			assert.Positive(t, db.Number("monitoringInterval"), db.Name)
 			assert.NotEmpty(t, db.String("monitoringRoleArn"), db.Name)
-		})
+		}))
 	})
 }
 
 func TestControl_RDS_8_DeletionProtectionIsOn(t *testing.T) {
 	control(t, "RDS.8", func(t *testing.T, r *plan.Result) {
-		each(r, rdsType, func(db plan.Resource) { assert.True(t, db.Bool("deletionProtection"), db.Name) })
+		assert.Positive(t, each(r, rdsType, func(db plan.Resource) { assert.True(t, db.Bool("deletionProtection"), db.Name) }))
 	})
 }
 
 func TestControl_RDS_9_DatabaseLogsGoToCloudWatch(t *testing.T) {
 	control(t, "RDS.9", func(t *testing.T, r *plan.Result) {
-		each(r, rdsType, func(db plan.Resource) {
+		assert.Positive(t, each(r, rdsType, func(db plan.Resource) {
 			assert.Contains(t, db.Strings("enabledCloudwatchLogsExports"), "postgresql", db.Name)
-		})
+		}))
 	})
 }
 
 func TestControl_RDS_10_IAMAuthenticationIsOn(t *testing.T) {
 	control(t, "RDS.10", func(t *testing.T, r *plan.Result) {
-		each(r, rdsType, func(db plan.Resource) { assert.True(t, db.Bool("iamDatabaseAuthenticationEnabled"), db.Name) })
+		assert.Positive(t, each(r, rdsType, func(db plan.Resource) { assert.True(t, db.Bool("iamDatabaseAuthenticationEnabled"), db.Name) }))
 	})
 }
 
 func TestControl_RDS_11_BackupsAreKeptAWeekOrMore(t *testing.T) {
 	control(t, "RDS.11", func(t *testing.T, r *plan.Result) {
-		each(r, rdsType, func(db plan.Resource) {
+		assert.Positive(t, each(r, rdsType, func(db plan.Resource) {
 			assert.GreaterOrEqual(t, db.Number("backupRetentionPeriod"), 7.0, db.Name)
-		})
+		}))
 	})
 }
 
 func TestControl_RDS_13_MinorVersionsUpgradeAutomatically(t *testing.T) {
 	control(t, "RDS.13", func(t *testing.T, r *plan.Result) {
-		each(r, rdsType, func(db plan.Resource) { assert.True(t, db.Bool("autoMinorVersionUpgrade"), db.Name) })
+		assert.Positive(t, each(r, rdsType, func(db plan.Resource) { assert.True(t, db.Bool("autoMinorVersionUpgrade"), db.Name) }))
 	})
 }
 
 func TestControl_RDS_17_SnapshotsCarryTheTags(t *testing.T) {
 	control(t, "RDS.17", func(t *testing.T, r *plan.Result) {
-		each(r, rdsType, func(db plan.Resource) { assert.True(t, db.Bool("copyTagsToSnapshot"), db.Name) })
+		assert.Positive(t, each(r, rdsType, func(db plan.Resource) { assert.True(t, db.Bool("copyTagsToSnapshot"), db.Name) }))
 	})
 }
 
@@ -369,46 +369,46 @@ func TestControl_ElastiCache_1_SnapshotsAreTaken(t *testing.T) {
 
 func TestControl_ElastiCache_2_MinorVersionsUpgradeAutomatically(t *testing.T) {
 	control(t, "ElastiCache.2", func(t *testing.T, r *plan.Result) {
-		each(r, cacheType, func(c plan.Resource) { assert.True(t, c.Bool("autoMinorVersionUpgrade")) })
+		assert.Positive(t, each(r, cacheType, func(c plan.Resource) { assert.True(t, c.Bool("autoMinorVersionUpgrade")) }))
 	})
 }
 
 func TestControl_ElastiCache_3_FailoverIsAutomatic(t *testing.T) {
 	control(t, "ElastiCache.3", func(t *testing.T, r *plan.Result) {
-		each(r, cacheType, func(c plan.Resource) {
+		assert.Positive(t, each(r, cacheType, func(c plan.Resource) {
 			assert.True(t, c.Bool("automaticFailoverEnabled"))
 			assert.True(t, c.Bool("multiAzEnabled"))
-		})
+		}))
 	})
 }
 
 func TestControl_ElastiCache_4_RedisIsEncryptedAtRest(t *testing.T) {
 	control(t, "ElastiCache.4", func(t *testing.T, r *plan.Result) {
-		each(r, cacheType, func(c plan.Resource) {
+		assert.Positive(t, each(r, cacheType, func(c plan.Resource) {
 			assert.True(t, c.Bool("atRestEncryptionEnabled"))
 			assert.Equal(t, r.Outputs["keyArn"], c.String("kmsKeyId"))
-		})
+		}))
 	})
 }
 
 func TestControl_ElastiCache_5_RedisIsEncryptedInTransit(t *testing.T) {
 	control(t, "ElastiCache.5", func(t *testing.T, r *plan.Result) {
-		each(r, cacheType, func(c plan.Resource) { assert.True(t, c.Bool("transitEncryptionEnabled")) })
+		assert.Positive(t, each(r, cacheType, func(c plan.Resource) { assert.True(t, c.Bool("transitEncryptionEnabled")) }))
 	})
 }
 
 func TestControl_ElastiCache_6_RedisRequiresAuth(t *testing.T) {
 	control(t, "ElastiCache.6", func(t *testing.T, r *plan.Result) {
-		each(r, cacheType, func(c plan.Resource) { assert.Equal(t, "[secret]", c.String("authToken")) })
+		assert.Positive(t, each(r, cacheType, func(c plan.Resource) { assert.Equal(t, "[secret]", c.String("authToken")) }))
 	})
 }
 
 func TestControl_ElastiCache_7_RedisIsNotInTheDefaultSubnetGroup(t *testing.T) {
 	control(t, "ElastiCache.7", func(t *testing.T, r *plan.Result) {
-		each(r, cacheType, func(c plan.Resource) {
+		assert.Positive(t, each(r, cacheType, func(c plan.Resource) {
 			assert.NotEmpty(t, c.String("subnetGroupName"))
 			assert.NotEqual(t, "default", c.String("subnetGroupName"))
-		})
+		}))
 	})
 }
 
