@@ -19,13 +19,13 @@ import (
 
 // Health checks from the source architecture.
 const (
-	healthInterval    = 30
-	healthTimeout     = 5
-	healthyThreshold  = 2
-	unhealthyThresold = 3
-	healthRetries     = 3
-	healthStartPeriod = 60
-	gracePeriod       = 60
+	healthInterval     = 30
+	healthTimeout      = 5
+	healthyThreshold   = 2
+	unhealthyThreshold = 3
+	healthRetries      = 3
+	healthStartPeriod  = 60
+	gracePeriod        = 60
 )
 
 // Autoscaling targets.
@@ -282,7 +282,7 @@ func (c *Compute) targetGroup(ctx *pulumi.Context, s config.Service) (*lb.Target
 		HealthCheck: &lb.TargetGroupHealthCheckArgs{
 			Path: pulumi.String(s.HealthCheckPath), Protocol: pulumi.String("HTTP"), Matcher: pulumi.String("200-399"),
 			Interval: pulumi.Int(healthInterval), Timeout: pulumi.Int(healthTimeout),
-			HealthyThreshold: pulumi.Int(healthyThreshold), UnhealthyThreshold: pulumi.Int(unhealthyThresold),
+			HealthyThreshold: pulumi.Int(healthyThreshold), UnhealthyThreshold: pulumi.Int(unhealthyThreshold),
 		},
 		DeregistrationDelay: pulumi.Int(30),
 	}

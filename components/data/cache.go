@@ -36,7 +36,6 @@ type cacheArgs struct {
 type cacheOutputs struct {
 	endpoint      pulumi.StringOutput
 	authSecretArn pulumi.StringOutput
-	arn           pulumi.StringOutput
 }
 
 // newCache creates the Redis replication group: encrypted at rest with the
@@ -152,7 +151,6 @@ func newCache(ctx *pulumi.Context, name string, args cacheArgs, parent pulumi.Re
 		out.endpoint = group.ConfigurationEndpointAddress
 	}
 	out.authSecretArn = secret.Arn
-	out.arn = group.Arn
 	if err := publishParameters(ctx, parent, name, args.parameterPath, "Redis of "+args.replicationGroupID, args.keyArn,
 		map[string]pulumi.StringInput{
 			"endpoint":        out.endpoint,

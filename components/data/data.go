@@ -54,10 +54,8 @@ type Data struct {
 
 	DatabaseAddress    pulumi.StringOutput `pulumi:"databaseAddress"`
 	DatabaseSecretArn  pulumi.StringOutput `pulumi:"databaseSecretArn"`
-	DatabaseArn        pulumi.StringOutput `pulumi:"databaseArn"`
 	CacheEndpoint      pulumi.StringOutput `pulumi:"cacheEndpoint"`
 	CacheAuthSecretArn pulumi.StringOutput `pulumi:"cacheAuthSecretArn"`
-	CacheArn           pulumi.StringOutput `pulumi:"cacheArn"`
 	// Tenants maps tenant id to {plan, isolation, host, port, database,
 	// secretArn, allocatedStorage}: what services need to reach a tenant,
 	// and what the next deployment checks plan changes against.
@@ -167,7 +165,6 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 	d.Databases = append(d.Databases, DatabaseRef{Identifier: identifier, AllocatedStorage: db.AllocatedStorage})
 	d.DatabaseAddress = sharedDB.Address
 	d.DatabaseSecretArn = masterSecretArn(sharedDB)
-	d.DatabaseArn = sharedDB.Arn
 	if err := publishParameters(ctx, d, name+"-database", d.ParameterPrefix+"/database", "Shared PostgreSQL", args.KeyArn,
 		map[string]pulumi.StringInput{
 			"host": sharedDB.Address, "port": pulumi.String("5432"), "secret-arn": d.DatabaseSecretArn,
@@ -259,7 +256,7 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 	if err != nil {
 		return nil, fmt.Errorf("data %s: redis: %w", name, err)
 	}
-	d.CacheEndpoint, d.CacheAuthSecretArn, d.CacheArn = cache.endpoint, cache.authSecretArn, cache.arn
+	d.CacheEndpoint, d.CacheAuthSecretArn = cache.endpoint, cache.authSecretArn
 	d.CacheNodes = CacheNodeIDs(identifier, args.Cache)
 
 	if args.BackupPlan {

@@ -52,14 +52,8 @@ type Options struct {
 	Provider            string   `json:"provider,omitempty"`
 }
 
-// Call is one function invocation the program made.
-type Call struct {
-	Token string
-	Args  map[string]any
-}
-
-// Mocks implements pulumi.MockResourceMonitor: it records every resource and
-// call, and answers with outputs shaped like AWS's.
+// Mocks implements pulumi.MockResourceMonitor: it records every resource,
+// and answers resources and function calls with outputs shaped like AWS's.
 type Mocks struct {
 	project, stack, region string
 	// previous are the outputs of an earlier deployment, returned when the
@@ -68,7 +62,6 @@ type Mocks struct {
 
 	mu        sync.Mutex
 	resources []Resource
-	calls     []Call
 }
 
 // NewMocks returns a recording mock for one stack in one region.
@@ -91,13 +84,6 @@ func (m *Mocks) Resources() []Resource {
 	out := append([]Resource(nil), m.resources...)
 	sort.Slice(out, func(i, j int) bool { return out[i].URN < out[j].URN })
 	return out
-}
-
-// Calls returns the function invocations, in order.
-func (m *Mocks) Calls() []Call {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]Call(nil), m.calls...)
 }
 
 // NewResource records a registration and returns the resource's state.
@@ -158,10 +144,6 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 // Call answers the functions the program invokes; an unknown function is an
 // error, so that a new lookup is noticed instead of silently returning nothing.
 func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	m.mu.Lock()
-	m.calls = append(m.calls, Call{Token: args.Token, Args: Plain(args.Args)})
-	m.mu.Unlock()
-
 	answer, ok := functions[args.Token]
 	if !ok {
 		return nil, fmt.Errorf("the offline mock has no answer for %s: add one to internal/plan", args.Token)

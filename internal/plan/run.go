@@ -21,9 +21,6 @@ type Result struct {
 	Stack     string         `json:"stack"`
 	Resources []Resource     `json:"resources"`
 	Outputs   map[string]any `json:"outputs"`
-
-	// Calls are the functions the program invoked (not part of the JSON plan).
-	Calls []Call `json:"-"`
 }
 
 // ProjectName reads the project name from the Pulumi.yaml in dir.
@@ -82,7 +79,7 @@ func Run(project, stack string, sf *config.StackFile, previous map[string]any) (
 		return nil, unwrapConfigError(err)
 	}
 
-	res := &Result{Stack: stack, Outputs: exports.values(), Calls: mocks.Calls()}
+	res := &Result{Stack: stack, Outputs: exports.values()}
 	for _, r := range mocks.Resources() {
 		if r.Type == "pulumi:pulumi:Stack" {
 			continue
