@@ -98,6 +98,31 @@ func TestProdServicesRunOnFargateAndSpotBehindAHardenedLoadBalancer(t *testing.T
 	}
 }
 
+func TestServicesMayReadExactlyTheTenantSecretsTheDataLayerWrites(t *testing.T) {
+	result := planStack(t, "prod")
+	var provisioner, service []string
+	for _, p := range plan.OfType(result.Resources, "aws:iam/rolePolicy:RolePolicy") {
+		var doc struct {
+			Statement []struct {
+				Sid      string
+				Resource []string
+			}
+		}
+		require.NoError(t, json.Unmarshal([]byte(p.String("policy")), &doc))
+		for _, s := range doc.Statement {
+			switch {
+			case p.Name == "saas-platform-prod-tenant-provisioner" && s.Sid == "TenantCredentials":
+				provisioner = s.Resource
+			case p.Name == "api-task" && s.Sid == "DatabaseCredentials":
+				service = s.Resource
+			}
+		}
+	}
+	require.Len(t, provisioner, 1)
+	assert.Equal(t, "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:saas-platform/prod/tenants/*", provisioner[0])
+	assert.Contains(t, service, provisioner[0])
+}
+
 func TestDevServicesRunOnlyOnFargateSpot(t *testing.T) {
 	result := planStack(t, "dev")
 	services := plan.OfType(result.Resources, "aws:ecs/service:Service")

@@ -30,10 +30,11 @@ type NetworkInputs struct {
 }
 
 // DataInputs is what compute needs from the data layer: the secrets every
-// container gets, and the silo tenants' secrets services may read.
+// container gets, and the tenants' secrets services may read.
 type DataInputs struct {
 	DatabaseSecretArn  pulumi.StringInput
 	CacheAuthSecretArn pulumi.StringInput
+	TenantSecretsArn   string // ARN pattern of the pool tenants' secrets
 	SiloSecretArns     pulumi.StringArrayInput
 }
 

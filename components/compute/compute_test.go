@@ -65,6 +65,7 @@ func build(t *testing.T, s *config.Stack) []plan.Resource {
 			Data: compute.DataInputs{
 				DatabaseSecretArn:  pulumi.String("arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:rds!db-shared"),
 				CacheAuthSecretArn: pulumi.String("arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:cache-auth"),
+				TenantSecretsArn:   "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:saas-platform/" + s.Name + "/tenants/*",
 				SiloSecretArns:     pulumi.ToStringArray([]string{"arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:rds!db-acme"}),
 			},
 			Services: s.Services, ImageTag: "dev-abc123", DefaultCapacity: s.Compute.Capacity,

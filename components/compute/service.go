@@ -178,12 +178,11 @@ func (c *Compute) roles(ctx *pulumi.Context, s config.Service, repo *ecr.Reposit
 	if err != nil {
 		return nil, nil, err
 	}
-	tenantSecrets := fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s/%s/tenants/*", args.Region, c.account, args.Project, args.Environment)
 	if _, err := iam.NewRolePolicy(ctx, s.Name+"-task", &iam.RolePolicyArgs{
 		Role: task.Name,
 		Policy: awspolicy.Output(func(v []any) awspolicy.Document {
 			logs, key, shared, execLogs := v[0].(string), v[1].(string), v[2].(string), v[4].(string)
-			secrets := []string{shared, tenantSecrets}
+			secrets := []string{shared, args.Data.TenantSecretsArn}
 			secrets = append(secrets, v[3].([]string)...)
 			statements := []awspolicy.Statement{
 				{Sid: "EnvironmentParameters", Effect: "Allow",

@@ -2,6 +2,7 @@ package data
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -28,8 +29,12 @@ type DataArgs struct {
 	Project     string
 	Environment string
 	Region      string
-	KeyArn      pulumi.StringInput
-	Network     NetworkInputs
+	// PathPrefix is the environment's path, /<project>/<stack>: SSM
+	// parameters and log groups live under it, and secrets under the same
+	// path without its leading slash.
+	PathPrefix string
+	KeyArn     pulumi.StringInput
+	Network    NetworkInputs
 
 	// NetworkReady is the network the provisioner needs to reach the
 	// database: invocations depend on it, so that on removal they run
@@ -63,8 +68,8 @@ type Data struct {
 	// SiloSecretArns are the silo tenants' credential secrets (RDS-managed,
 	// so outside the tenants' secret path); services may read them.
 	SiloSecretArns pulumi.StringArrayOutput `pulumi:"siloSecretArns"`
-	// ParameterPrefix is where the connection facts are: /<project>/<stack>.
-	ParameterPrefix string
+	// TenantSecretsArn matches every pool tenant's credentials secret.
+	TenantSecretsArn string
 	// Databases are the PostgreSQL instances (shared first), and CacheNodes
 	// the Redis nodes: what alarms and the dashboard watch.
 	Databases  []DatabaseRef
@@ -102,7 +107,7 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 	if args == nil {
 		return nil, fmt.Errorf("data %s: args are required", name)
 	}
-	d := &Data{ParameterPrefix: "/" + args.Project + "/" + args.Environment}
+	d := &Data{}
 	if err := ctx.RegisterComponentResource("saas:data:Data", name, d, opts...); err != nil {
 		return nil, err
 	}
@@ -111,7 +116,8 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 		return nil, fmt.Errorf("data %s: reading the account id: %w", name, err)
 	}
 	identifier := args.Project + "-" + args.Environment
-	secretPrefix := args.Project + "/" + args.Environment
+	secretPrefix := strings.TrimPrefix(args.PathPrefix, "/")
+	d.TenantSecretsArn = fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s/tenants/*", args.Region, caller.AccountId, secretPrefix)
 
 	silos := 0
 	for _, t := range args.Tenants {
@@ -165,7 +171,7 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 	d.Databases = append(d.Databases, DatabaseRef{Identifier: identifier, AllocatedStorage: db.AllocatedStorage})
 	d.DatabaseAddress = sharedDB.Address
 	d.DatabaseSecretArn = masterSecretArn(sharedDB)
-	if err := publishParameters(ctx, d, name+"-database", d.ParameterPrefix+"/database", "Shared PostgreSQL", args.KeyArn,
+	if err := publishParameters(ctx, d, name+"-database", args.PathPrefix+"/database", "Shared PostgreSQL", args.KeyArn,
 		map[string]pulumi.StringInput{
 			"host": sharedDB.Address, "port": pulumi.String("5432"), "secret-arn": d.DatabaseSecretArn,
 		}, nil); err != nil {
@@ -181,13 +187,13 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 		}
 		function, deps, err := newProvisioner(ctx, name+"-tenant-provisioner", provisionerArgs{
 			region: args.Region, account: caller.AccountId,
-			logGroupName:     d.ParameterPrefix + "/lambda/tenant-provisioner",
+			logGroupName:     args.PathPrefix + "/lambda/tenant-provisioner",
 			logRetention:     args.LogRetentionDays,
 			keyArn:           args.KeyArn,
 			subnetIds:        args.Network.PrivateSubnetIds,
 			securityGroupId:  args.Network.ProvisionerSecurityGroupId,
 			masterSecretArn:  d.DatabaseSecretArn,
-			tenantSecretsArn: fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s/tenants/*", args.Region, caller.AccountId, secretPrefix),
+			tenantSecretsArn: d.TenantSecretsArn,
 			code:             pulumi.NewFileArchive(pkg),
 		}, d)
 		if err != nil {
@@ -207,7 +213,7 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 			Tenant:            t,
 			Identifier:        identifier + "-" + t.ID,
 			SecretName:        secretPrefix + "/tenants/" + t.ID + "/database",
-			ParameterPath:     d.ParameterPrefix + "/tenants/" + t.ID,
+			ParameterPath:     args.PathPrefix + "/tenants/" + t.ID,
 			KeyArn:            args.KeyArn,
 			Protect:           args.Protect,
 			Postgres:          shared,
@@ -247,10 +253,10 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 		subnetGroup:        args.Network.CacheSubnetGroupName,
 		securityGroup:      args.Network.CacheSecurityGroupId,
 		keyArn:             args.KeyArn,
-		logGroupName:       d.ParameterPrefix + "/redis/slow-log",
+		logGroupName:       args.PathPrefix + "/redis/slow-log",
 		logRetention:       args.LogRetentionDays,
 		secretName:         secretPrefix + "/cache/auth-token",
-		parameterPath:      d.ParameterPrefix + "/cache",
+		parameterPath:      args.PathPrefix + "/cache",
 		protect:            args.Protect,
 	}, d)
 	if err != nil {

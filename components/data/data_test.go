@@ -69,6 +69,7 @@ func build(t *testing.T, s *config.Stack) built {
 		key.Arn.ApplyT(func(arn string) error { keyArn = arn; return nil })
 		_, err = data.NewData(ctx, "env", &data.DataArgs{
 			Project: s.Project, Environment: s.Name, Region: s.Region, KeyArn: key.Arn,
+			PathPrefix: "/saas-platform/" + s.Name,
 			Network: data.NetworkInputs{
 				PrivateSubnetIds:           pulumi.ToStringArray([]string{"subnet-private-a", "subnet-private-b"}),
 				DatabaseSubnetGroupName:    pulumi.String("db-subnets"),

@@ -135,6 +135,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		Project:     cfg.Project,
 		Environment: cfg.Name,
 		Region:      cfg.Region,
+		PathPrefix:  PathPrefix(cfg),
 		KeyArn:      p.Key.Arn,
 		Network: data.NetworkInputs{
 			PrivateSubnetIds:           p.Network.PrivateSubnetIds,
@@ -172,6 +173,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		Data: compute.DataInputs{
 			DatabaseSecretArn:  p.Data.DatabaseSecretArn,
 			CacheAuthSecretArn: p.Data.CacheAuthSecretArn,
+			TenantSecretsArn:   p.Data.TenantSecretsArn,
 			SiloSecretArns:     p.Data.SiloSecretArns,
 		},
 		Services:          cfg.Services,
