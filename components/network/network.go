@@ -18,6 +18,7 @@ import (
 	awsx "github.com/pulumi/pulumi-awsx/sdk/v2/go/awsx/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/saas-platform/saas-platform/config"
 	"github.com/saas-platform/saas-platform/internal/awspolicy"
 )
 
@@ -33,20 +34,12 @@ const (
 // reading parameters and secrets.
 var InterfaceEndpointServices = []string{"ecr.api", "ecr.dkr", "logs", "ssm", "secretsmanager"}
 
-// SubnetMasks are prefix lengths for awsx's Auto subnet strategy.
-type SubnetMasks struct {
-	AvailabilityZone int
-	Private          int
-	Public           int
-	Isolated         int
-}
-
 // NetworkArgs configures a Network.
 type NetworkArgs struct {
 	Region            string
 	CidrBlock         string
-	AvailabilityZones int // how many of the region's zones to use
-	Subnets           SubnetMasks
+	AvailabilityZones int                 // how many of the region's zones to use
+	Subnets           config.SubnetLayout // prefix lengths for awsx's Auto strategy
 	NatGateways       awsx.NatGatewayStrategy
 	// InterfaceEndpoints lists services (e.g. "ecr.api") that get an
 	// interface endpoint; empty means traffic to AWS APIs leaves through NAT.
@@ -112,14 +105,14 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	vpc, err := awsx.NewVpc(ctx, name, &awsx.VpcArgs{
 		CidrBlock:                pulumi.StringRef(args.CidrBlock),
 		AvailabilityZoneNames:    zones,
-		AvailabilityZoneCidrMask: pulumi.IntRef(args.Subnets.AvailabilityZone),
+		AvailabilityZoneCidrMask: pulumi.IntRef(args.Subnets.AvailabilityZoneMask),
 		// Auto with explicit masks: the layout is ours and stable. The order
 		// of these specs is part of the layout: append, never reorder.
 		SubnetStrategy: &autoStrategy,
 		SubnetSpecs: []awsx.SubnetSpecArgs{
-			{Type: awsx.SubnetTypePrivate, CidrMask: pulumi.IntRef(args.Subnets.Private)},
-			{Type: awsx.SubnetTypePublic, CidrMask: pulumi.IntRef(args.Subnets.Public)},
-			{Type: awsx.SubnetTypeIsolated, CidrMask: pulumi.IntRef(args.Subnets.Isolated)},
+			{Type: awsx.SubnetTypePrivate, CidrMask: pulumi.IntRef(args.Subnets.PrivateMask)},
+			{Type: awsx.SubnetTypePublic, CidrMask: pulumi.IntRef(args.Subnets.PublicMask)},
+			{Type: awsx.SubnetTypeIsolated, CidrMask: pulumi.IntRef(args.Subnets.IsolatedMask)},
 		},
 		NatGateways:        &awsx.NatGatewayConfigurationArgs{Strategy: args.NatGateways},
 		EnableDnsHostnames: pulumi.Bool(true),

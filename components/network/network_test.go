@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/saas-platform/saas-platform/components/network"
+	"github.com/saas-platform/saas-platform/config"
 	"github.com/saas-platform/saas-platform/internal/plan"
 )
 
@@ -29,7 +30,7 @@ func args(preset string) *network.NetworkArgs {
 	a := &network.NetworkArgs{
 		Region:           "ap-northeast-1",
 		CidrBlock:        "10.10.0.0/16",
-		Subnets:          network.SubnetMasks{AvailabilityZone: 19, Private: 20, Public: 21, Isolated: 22},
+		Subnets:          config.SubnetLayout{AvailabilityZoneMask: 19, PrivateMask: 20, PublicMask: 21, IsolatedMask: 22},
 		LogRetentionDays: 7,
 		PathPrefix:       "/saas-platform/test",
 		ServicePorts:     []int{3000, 3001, 3003, 3000},

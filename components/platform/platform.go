@@ -238,16 +238,11 @@ func networkArgs(cfg *config.Stack) *network.NetworkArgs {
 		Region:            cfg.Region,
 		CidrBlock:         n.CIDR,
 		AvailabilityZones: n.AvailabilityZones,
-		Subnets: network.SubnetMasks{
-			AvailabilityZone: n.Subnets.AvailabilityZoneMask,
-			Private:          n.Subnets.PrivateMask,
-			Public:           n.Subnets.PublicMask,
-			Isolated:         n.Subnets.IsolatedMask,
-		},
-		NatGateways:      natStrategies[n.NatGateways],
-		FlowLogs:         n.FlowLogs,
-		LogRetentionDays: cfg.Logs.RetentionDays,
-		PathPrefix:       PathPrefix(cfg),
+		Subnets:           n.Subnets,
+		NatGateways:       natStrategies[n.NatGateways],
+		FlowLogs:          n.FlowLogs,
+		LogRetentionDays:  cfg.Logs.RetentionDays,
+		PathPrefix:        PathPrefix(cfg),
 	}
 	if n.InterfaceEndpoints {
 		args.InterfaceEndpoints = network.InterfaceEndpointServices
