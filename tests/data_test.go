@@ -186,6 +186,35 @@ func TestPlanChangesAWSCannotMakeInPlaceAreRefusedBeforeAnythingIsRegistered(t *
 	}
 }
 
+func TestAnEarlierJSONPlanServesAsThePreviousDeployment(t *testing.T) {
+	// A plan of prod with globex on a silo plan, then prod's stack file,
+	// where globex is free: the move from silo to pool is refused.
+	code, earlier, stderr := runPlan("--config", writeStackFile(t, strings.Replace(readFile(t, "../Pulumi.prod.yaml"),
+		"{id: globex, plan: free}", "{id: globex, plan: premium}", 1)), "--stack", "prod", "--format", "json")
+	require.Equal(t, 0, code, stderr)
+	path := filepath.Join(t.TempDir(), "earlier-plan.json")
+	require.NoError(t, os.WriteFile(path, []byte(earlier), 0o600))
+
+	code, stdout, stderr := runPlan("--stack", "prod", "--previous", path)
+	assert.Equal(t, 1, code)
+	assert.Empty(t, stdout)
+	assert.Contains(t, stderr, "saas-platform:tenants[2].plan")
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return string(data)
+}
+
+func writeStackFile(t *testing.T, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "Pulumi.prod.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+	return path
+}
+
 func TestPlanChangesAWSCanMakeInPlaceArePlanned(t *testing.T) {
 	// Prod's stack file has acme on enterprise and initech on basic.
 	previous := map[string]any{

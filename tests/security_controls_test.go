@@ -190,15 +190,10 @@ func TestControl_ECS_4_ContainersAreNotPrivileged(t *testing.T) {
 
 func TestControl_ECS_5_RootFilesystemsAreReadOnlyWherePossible(t *testing.T) {
 	control(t, "ECS.5", func(t *testing.T, r *plan.Result) {
-		cfg := stackConfigFromPlan(t, r)
+		settings := readOnlySettings(t, r)
 		for name, c := range containerDefs(t, r) {
-			service := strings.SplitN(name, "/", 2)[0]
-			want := true
-			for _, s := range cfg {
-				if s.name == service {
-					want = s.readOnly
-				}
-			}
+			want, ok := settings[strings.SplitN(name, "/", 2)[0]]
+			require.True(t, ok, "%s is not a service of the stack file", name)
 			assert.Equal(t, want, c["readonlyRootFilesystem"], "%s: read-only unless the stack file opts out", name)
 		}
 	})
@@ -442,25 +437,18 @@ func TestControl_SNS_1_TopicsAreEncrypted(t *testing.T) {
 	})
 }
 
-type serviceSetting struct {
-	name     string
-	readOnly bool
-}
-
-// stackConfigFromPlan reads the services' read-only settings back from the
-// stack file the plan was made from.
-func stackConfigFromPlan(t *testing.T, r *plan.Result) []serviceSetting {
+// readOnlySettings maps each service of the stack a plan was made from to
+// its readOnlyRootFilesystem setting.
+func readOnlySettings(t *testing.T, r *plan.Result) map[string]bool {
 	t.Helper()
 	for _, s := range controlStacks {
-		if s.name != r.Stack {
-			continue
+		if s.name == r.Stack {
+			settings := map[string]bool{}
+			for _, svc := range stackConfigFile(t, s.file, s.name).Services {
+				settings[svc.Name] = svc.ReadOnlyRootFilesystem
+			}
+			return settings
 		}
-		cfg := stackConfigFile(t, s.file, s.name)
-		var out []serviceSetting
-		for _, svc := range cfg.Services {
-			out = append(out, serviceSetting{svc.Name, svc.ReadOnlyRootFilesystem})
-		}
-		return out
 	}
 	t.Fatalf("unknown stack %s", r.Stack)
 	return nil
