@@ -2,6 +2,7 @@ package tests
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -27,16 +28,11 @@ func stackConfigFile(t *testing.T, file, stack string) *config.Stack {
 
 func providers(r plan.Resource) map[string][2]float64 {
 	out := map[string][2]float64{}
-	for i := 0; ; i++ {
-		p := r.String("capacityProviderStrategies." + string(rune('0'+i)) + ".capacityProvider")
-		if p == "" {
-			return out
-		}
-		out[p] = [2]float64{
-			r.Number("capacityProviderStrategies." + string(rune('0'+i)) + ".base"),
-			r.Number("capacityProviderStrategies." + string(rune('0'+i)) + ".weight"),
-		}
+	for i := range r.Count("capacityProviderStrategies") {
+		prefix := fmt.Sprintf("capacityProviderStrategies.%d", i)
+		out[r.String(prefix+".capacityProvider")] = [2]float64{r.Number(prefix + ".base"), r.Number(prefix + ".weight")}
 	}
+	return out
 }
 
 func TestProdServicesRunOnFargateAndSpotBehindAHardenedLoadBalancer(t *testing.T) {

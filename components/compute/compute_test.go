@@ -2,6 +2,7 @@ package compute_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
@@ -87,14 +88,11 @@ type share struct {
 
 func strategy(r plan.Resource, path string) []share {
 	var out []share
-	for i := 0; ; i++ {
-		prefix := path + "." + string(rune('0'+i))
-		p := r.String(prefix + ".capacityProvider")
-		if p == "" {
-			return out
-		}
-		out = append(out, share{p, r.Number(prefix + ".base"), r.Number(prefix + ".weight")})
+	for i := range r.Count(path) {
+		prefix := fmt.Sprintf("%s.%d", path, i)
+		out = append(out, share{r.String(prefix + ".capacityProvider"), r.Number(prefix + ".base"), r.Number(prefix + ".weight")})
 	}
+	return out
 }
 
 func TestTheCapacityTable(t *testing.T) {

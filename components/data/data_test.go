@@ -2,6 +2,7 @@ package data_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -161,12 +162,8 @@ func TestEveryInstanceSharesOneParameterGroupThatForcesTLS(t *testing.T) {
 	require.Len(t, groups, 1)
 	assert.Equal(t, "postgres16", groups[0].String("family"))
 	params := map[string]string{}
-	for i := 0; ; i++ {
-		name := groups[0].String("parameters." + itoa(i) + ".name")
-		if name == "" {
-			break
-		}
-		params[name] = groups[0].String("parameters." + itoa(i) + ".value")
+	for i := range groups[0].Count("parameters") {
+		params[groups[0].String(fmt.Sprintf("parameters.%d.name", i))] = groups[0].String(fmt.Sprintf("parameters.%d.value", i))
 	}
 	assert.Equal(t, "1", params["rds.force_ssl"])
 
@@ -177,8 +174,6 @@ func TestEveryInstanceSharesOneParameterGroupThatForcesTLS(t *testing.T) {
 		assert.Equal(t, "db-subnets", db.String("dbSubnetGroupName"), db.Name)
 	}
 }
-
-func itoa(i int) string { return string(rune('0' + i)) }
 
 func TestTenantsGetWhatTheirPlanBuys(t *testing.T) {
 	type silo struct {
@@ -380,8 +375,8 @@ func TestProdBacksUpTheSharedAndSiloDatabases(t *testing.T) {
 	plans := plan.OfType(prod.resources, "aws:backup/plan:Plan")
 	require.Len(t, plans, 1)
 	keep := map[string]float64{}
-	for i := 0; i < 3; i++ {
-		keep[plans[0].String("rules."+itoa(i)+".ruleName")] = plans[0].Number("rules." + itoa(i) + ".lifecycle.deleteAfter")
+	for i := range plans[0].Count("rules") {
+		keep[plans[0].String(fmt.Sprintf("rules.%d.ruleName", i))] = plans[0].Number(fmt.Sprintf("rules.%d.lifecycle.deleteAfter", i))
 	}
 	assert.Equal(t, map[string]float64{"daily": 35, "weekly": 90, "monthly": 365}, keep)
 

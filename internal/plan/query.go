@@ -50,6 +50,13 @@ func (r Resource) Input(path string) any {
 	return cur
 }
 
+// Count is the length of a list input, 0 when absent: with it, a test reads
+// a list's items as "path.0.key", "path.1.key", ...
+func (r Resource) Count(path string) int {
+	items, _ := r.Input(path).([]any)
+	return len(items)
+}
+
 // String reads a string input, "" when absent.
 func (r Resource) String(path string) string {
 	s, _ := r.Input(path).(string)
