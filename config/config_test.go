@@ -147,6 +147,37 @@ func TestInvalidConfigIsRejectedWithTheKeyTheValueAndWhatIsAllowed(t *testing.T)
 			"saas-platform:services[0] (service api).executeCommand", "true", "readOnlyRootFilesystem: false"},
 		{"a schedule EventBridge cannot read", "dev", map[string]string{"saas-platform:services": `[{"name":"update","schedule":"every 15 minutes"}]`},
 			"saas-platform:services[0] (service update).schedule", "every 15 minutes", "cron("},
+		{"a misspelt provider key", "dev", map[string]string{"aws:allowedAccountId": `["123456789012"]`},
+			"aws:allowedAccountId", "", "did you mean aws:allowedAccountIds?"},
+		{"a provider key the provider does not have", "dev", map[string]string{"aws:role": "deploy"},
+			"aws:role", "", "not a setting of the AWS provider"},
+		{"an account id that is a number", "dev", map[string]string{"aws:allowedAccountIds": `[123456789012]`},
+			"aws:allowedAccountIds", "[123456789012]", "list of strings (quote account ids"},
+		{"an account id of eleven digits", "dev", map[string]string{"aws:allowedAccountIds": `["12345678901"]`},
+			"aws:allowedAccountIds", "12345678901", "12-digit AWS account id"},
+		{"allowed and forbidden accounts together", "dev", map[string]string{
+			"aws:allowedAccountIds": `["123456789012"]`, "aws:forbiddenAccountIds": `["210987654321"]`},
+			"aws:forbiddenAccountIds", "210987654321", "one or the other"},
+		{"a provider flag that is not a boolean", "dev", map[string]string{"aws:skipCredentialsValidation": "yes"},
+			"aws:skipCredentialsValidation", "yes", "true or false"},
+		{"a retry count that is not a number", "dev", map[string]string{"aws:maxRetries": "many"},
+			"aws:maxRetries", "many", "whole number"},
+		{"a retry mode the SDK does not have", "dev", map[string]string{"aws:retryMode": "eager"},
+			"aws:retryMode", "eager", "standard or adaptive"},
+		{"an assumed role without its ARN", "dev", map[string]string{"aws:assumeRole": `{"sessionName":"deploy"}`},
+			"aws:assumeRole.roleArn", "", "is required"},
+		{"an assumed role ARN that is not a role", "dev", map[string]string{"aws:assumeRole": `{"roleArn":"arn:aws:iam::123456789012:user/ci"}`},
+			"aws:assumeRole.roleArn", "arn:aws:iam::123456789012:user/ci", "IAM role ARN"},
+		{"an assumed role for longer than STS allows", "dev", map[string]string{"aws:assumeRole": `{"roleArn":"arn:aws:iam::123456789012:role/deploy","duration":"24h"}`},
+			"aws:assumeRole.duration", "24h", "between 15m and 12h"},
+		{"a misspelt key inside assumeRole", "dev", map[string]string{"aws:assumeRole": `{"roleArm":"arn:aws:iam::123456789012:role/deploy"}`},
+			"aws:assumeRole", `{"roleArm":"arn:aws:iam::123456789012:role/deploy"}`, `unknown field "roleArm"`},
+		{"an endpoint for a service the provider does not know", "dev", map[string]string{"aws:endpoints": `[{"s4":"http://localhost:5000"}]`},
+			"aws:endpoints", `[{"s4":"http://localhost:5000"}]`, "mapping an AWS service"},
+		{"an endpoint that is not a URL", "dev", map[string]string{"aws:endpoints": `[{"s3":"localhost:5000"}]`},
+			"aws:endpoints[0].s3", "localhost:5000", "http or https URL"},
+		{"a default tag that overwrites the program's", "dev", map[string]string{"aws:defaultTags": `{"tags":{"Environment":"production"}}`},
+			"aws:defaultTags.tags.Environment", "production", "a tag the program sets itself"},
 		{"a scheduled task with paths", "dev", map[string]string{"saas-platform:services": `[{"name":"update","schedule":"rate(15 minutes)","port":3000,"paths":["/u"],"priority":5,"healthCheckPath":"/h"}]`},
 			"saas-platform:services[0] (service update).paths", "/u", "scheduled task"},
 	}
@@ -354,4 +385,53 @@ func TestReadStackFileGivesValuesAsTheEngineWould(t *testing.T) {
 	assert.JSONEq(t, `[{"id":"acme","plan":"free"}]`, sf.Values["saas-platform:tenants"])
 	assert.Equal(t, config.SecretPlaceholder, sf.Values["saas-platform:imageTag"])
 	assert.Equal(t, []string{"saas-platform:imageTag"}, sf.SecretKeys)
+}
+
+func TestTheEnginesConfigurationKeysAreReadFromItsVariable(t *testing.T) {
+	t.Setenv("PULUMI_CONFIG", `{"aws:region":"ap-northeast-1","aws:allowedAccountId":"[]","saas-platform:sizing":"dev"}`)
+	keys, err := config.EngineKeys()
+	require.NoError(t, err)
+	assert.Equal(t, []string{"aws:allowedAccountId", "aws:region", "saas-platform:sizing"}, keys)
+
+	t.Setenv("PULUMI_CONFIG", `not json`)
+	_, err = config.EngineKeys()
+	assert.ErrorContains(t, err, "PULUMI_CONFIG")
+}
+
+func TestProviderSettingsKeepSecretsSecretAndOutOfMessages(t *testing.T) {
+	v := values(map[string]string{
+		"aws:secretKey":  "wJalrXUtnFEMI",
+		"aws:maxRetries": "s3cr3t-not-a-number",
+		"aws:profile":    "deploy",
+	})
+	_, err := config.ParseSecret(project, "dev", v, []string{"aws:maxRetries"})
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "s3cr3t", "a secret's value never appears in a message")
+	assert.Contains(t, err.Error(), "aws:maxRetries")
+
+	delete(v, "aws:maxRetries")
+	s, err := config.ParseSecret(project, "dev", v, []string{"aws:secretKey"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"profile", "secretKey"}, s.Provider.Keys())
+	assert.True(t, s.Provider.Secret["secretKey"])
+	assert.False(t, s.Provider.Secret["profile"])
+}
+
+func TestTheStacksTagsAreTheProgramsAndTheStackFilesDefaultTags(t *testing.T) {
+	s, err := config.Parse(project, "dev", values(map[string]string{"aws:defaultTags": `{"tags":{"CostCenter":"42"}}`}))
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{
+		"Project": "saas-platform", "Environment": "dev", "ManagedBy": "pulumi", "CostCenter": "42",
+	}, s.Tags())
+}
+
+func TestEveryProviderKeyTheIssueNamesIsAKeyOfThePinnedProvider(t *testing.T) {
+	for _, key := range []string{
+		"profile", "assumeRole", "allowedAccountIds", "forbiddenAccountIds", "endpoints",
+		"sharedConfigFiles", "sharedCredentialsFiles", "skipCredentialsValidation",
+		"skipRequestingAccountId", "skipMetadataApiCheck", "s3UsePathStyle", "maxRetries",
+		"retryMode", "insecure", "customCaBundle", "stsRegion", "defaultTags",
+	} {
+		assert.Contains(t, config.ProviderKeys(), key)
+	}
 }

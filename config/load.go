@@ -50,11 +50,13 @@ func ProjectKeys() []string {
 const DefaultImageTag = "latest"
 
 // Load reads the stack's configuration from the Pulumi context, merges it over
-// the chosen preset and validates it. It registers nothing.
-func Load(ctx *pulumi.Context) (*Stack, error) {
+// the chosen preset and validates it. It registers nothing. keys lists every
+// key the stack sets (see EngineKeys): the context answers only for keys it
+// is asked about, and a misspelt key must be reported, not skipped.
+func Load(ctx *pulumi.Context, keys []string) (*Stack, error) {
 	values := map[string]string{}
-	keys := append([]string{KeyRegion}, qualify(ctx.Project(), ProjectKeys())...)
-	for _, key := range keys {
+	asked := append([]string{KeyRegion}, qualify(ctx.Project(), ProjectKeys())...)
+	for _, key := range append(asked, keys...) {
 		if v, ok := ctx.GetConfig(key); ok {
 			values[key] = v
 		}
@@ -62,7 +64,32 @@ func Load(ctx *pulumi.Context) (*Stack, error) {
 	if region := RegionFromEnvironment(); values[KeyRegion] == "" && region != "" {
 		values[KeyRegion] = region
 	}
-	return Parse(ctx.Project(), ctx.Stack(), values)
+	var secret []string
+	for key := range values {
+		if ctx.IsConfigSecret(key) {
+			secret = append(secret, key)
+		}
+	}
+	return ParseSecret(ctx.Project(), ctx.Stack(), values, secret)
+}
+
+// EngineKeys lists the keys of the configuration the Pulumi engine hands the
+// program, from the same variable the SDK reads it from.
+func EngineKeys() ([]string, error) {
+	raw := os.Getenv(pulumi.EnvConfig)
+	if raw == "" {
+		return nil, nil
+	}
+	var all map[string]any
+	if err := json.Unmarshal([]byte(raw), &all); err != nil {
+		return nil, fmt.Errorf("reading the stack configuration from %s: %w", pulumi.EnvConfig, err)
+	}
+	keys := make([]string, 0, len(all))
+	for k := range all {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys, nil
 }
 
 // RegionFromEnvironment is the region the AWS tools would use when the
@@ -88,7 +115,13 @@ func qualify(project string, keys []string) []string {
 // program (fully qualified keys; objects and lists as JSON), into a validated
 // Stack. Every problem found is reported in one error.
 func Parse(project, stack string, values map[string]string) (*Stack, error) {
-	p := &parser{project: project, values: values}
+	return ParseSecret(project, stack, values, nil)
+}
+
+// ParseSecret is Parse for a configuration some of whose keys are secrets:
+// their values never appear in a message, and stay secret on the provider.
+func ParseSecret(project, stack string, values map[string]string, secretKeys []string) (*Stack, error) {
+	p := &parser{project: project, values: values, secretKeys: secretKeys}
 	p.rejectUnknownKeys()
 
 	sizing, ok := values[p.key(KeySizing)]
@@ -108,6 +141,7 @@ func Parse(project, stack string, values map[string]string) (*Stack, error) {
 		Preset:   preset,
 		ImageTag: DefaultImageTag,
 	}
+	s.Provider = p.provider(p.secret)
 	if tag, ok := values[p.key(KeyImageTag)]; ok && tag != "" {
 		s.ImageTag = tag
 	}
@@ -201,9 +235,10 @@ func (e *Error) Error() string {
 }
 
 type parser struct {
-	project  string
-	values   map[string]string
-	problems []Problem
+	project    string
+	values     map[string]string
+	secretKeys []string
+	problems   []Problem
 }
 
 func (p *parser) key(name string) string { return p.project + ":" + name }

@@ -32,6 +32,7 @@ var presets = map[string]Preset{
 			Shards:                1,
 			ReplicasPerShard:      0,
 			SnapshotRetentionDays: 1,
+			ParameterGroup:        ParameterGroupCustom,
 		},
 		Compute: Compute{
 			Capacity:          CapacitySpot,
@@ -58,6 +59,7 @@ var presets = map[string]Preset{
 			CPUPercent: 80, MemoryPercent: 80, Target5xxCount: 10, LatencyP95Seconds: 2,
 			DBCPUPercent: 80, DBFreeStoragePct: 10, DBConnections: 60,
 			CacheCPUPercent: 80, CacheMemoryPct: 85, CacheEvictions: 100,
+			Composite: true,
 		},
 	},
 	"prod": {
@@ -86,6 +88,7 @@ var presets = map[string]Preset{
 			Shards:                3,
 			ReplicasPerShard:      1,
 			SnapshotRetentionDays: 7,
+			ParameterGroup:        ParameterGroupCustom,
 		},
 		Compute: Compute{
 			Capacity:          CapacityBalanced,
@@ -108,6 +111,7 @@ var presets = map[string]Preset{
 			CPUPercent: 80, MemoryPercent: 80, Target5xxCount: 10, LatencyP95Seconds: 1,
 			DBCPUPercent: 80, DBFreeStoragePct: 10, DBConnections: 400,
 			CacheCPUPercent: 80, CacheMemoryPct: 85, CacheEvictions: 100,
+			Composite: true,
 		},
 	},
 }

@@ -13,6 +13,10 @@ type Stack struct {
 	Region  string // aws:region
 	Sizing  string // name of the preset the stack started from
 
+	// Provider carries the stack file's other aws:* settings to the AWS
+	// provider that manages every resource.
+	Provider ProviderSettings
+
 	Preset
 
 	ImageTag string // tag of images pulled from the services' own repositories
@@ -85,7 +89,17 @@ type Cache struct {
 	Shards                int    `json:"shards"`
 	ReplicasPerShard      int    `json:"replicasPerShard"`
 	SnapshotRetentionDays int    `json:"snapshotRetentionDays"`
+	// ParameterGroup is "custom" (the default: the program's own group) or
+	// "default", AWS's default group for the engine and cluster mode, for
+	// emulators that implement no parameter groups.
+	ParameterGroup string `json:"parameterGroup"`
 }
+
+// Parameter groups a cache may use.
+const (
+	ParameterGroupCustom  = "custom"
+	ParameterGroupDefault = "default"
+)
 
 // Capacity settings a service may ask for.
 const (
@@ -149,6 +163,9 @@ type Alarms struct {
 	CacheCPUPercent   float64 `json:"cacheCpuPercent"`    // Redis engine CPU
 	CacheMemoryPct    float64 `json:"cacheMemoryPercent"` // DatabaseMemoryUsagePercentage
 	CacheEvictions    float64 `json:"cacheEvictions"`     // per period
+	// Composite turns the composite alarm per service on (the default);
+	// emulators that implement no composite alarms need it off.
+	Composite bool `json:"composite"`
 }
 
 // Alerts is the `alerts` section.

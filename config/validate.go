@@ -208,6 +208,9 @@ func (v *validator) cache() {
 		v.problem(key+".replicasPerShard", strconv.Itoa(c.ReplicasPerShard),
 			"must be at least 1 with cache.clusterMode: cluster mode needs automatic failover, which needs a replica")
 	}
+	if c.ParameterGroup != ParameterGroupCustom && c.ParameterGroup != ParameterGroupDefault {
+		v.problem(key+".parameterGroup", c.ParameterGroup, "must be custom (the program's own group) or default (AWS's default group)")
+	}
 	if c.SnapshotRetentionDays < 0 || c.SnapshotRetentionDays > 35 {
 		v.problem(key+".snapshotRetentionDays", strconv.Itoa(c.SnapshotRetentionDays), "must be between 0 and 35")
 	}

@@ -51,15 +51,23 @@ func newCache(ctx *pulumi.Context, name string, args cacheArgs, parent pulumi.Re
 		clusterEnabled = "yes"
 	}
 	family := "redis" + strings.Split(c.EngineVersion, ".")[0]
-	params, err := elasticache.NewParameterGroup(ctx, name, &elasticache.ParameterGroupArgs{
-		Family:      pulumi.String(family),
-		Description: pulumi.String("Redis for " + args.replicationGroupID + ": cluster mode " + clusterEnabled),
-		Parameters: elasticache.ParameterGroupParameterArray{
-			elasticache.ParameterGroupParameterArgs{Name: pulumi.String("cluster-enabled"), Value: pulumi.String(clusterEnabled)},
-		},
-	}, opts)
-	if err != nil {
-		return out, err
+	// AWS's default groups carry the same cluster-enabled setting.
+	var parameterGroup pulumi.StringInput = pulumi.String("default." + family)
+	if c.ClusterMode {
+		parameterGroup = pulumi.String("default." + family + ".cluster.on")
+	}
+	if c.ParameterGroup == config.ParameterGroupCustom {
+		params, err := elasticache.NewParameterGroup(ctx, name, &elasticache.ParameterGroupArgs{
+			Family:      pulumi.String(family),
+			Description: pulumi.String("Redis for " + args.replicationGroupID + ": cluster mode " + clusterEnabled),
+			Parameters: elasticache.ParameterGroupParameterArray{
+				elasticache.ParameterGroupParameterArgs{Name: pulumi.String("cluster-enabled"), Value: pulumi.String(clusterEnabled)},
+			},
+		}, opts)
+		if err != nil {
+			return out, err
+		}
+		parameterGroup = params.Name
 	}
 
 	token, err := random.NewRandomPassword(ctx, name+"-auth", &random.RandomPasswordArgs{
@@ -102,7 +110,7 @@ func newCache(ctx *pulumi.Context, name string, args cacheArgs, parent pulumi.Re
 		EngineVersion:            pulumi.String(c.EngineVersion),
 		NodeType:                 pulumi.String(c.NodeType),
 		Port:                     pulumi.Int(redisPort),
-		ParameterGroupName:       params.Name,
+		ParameterGroupName:       parameterGroup,
 		SubnetGroupName:          args.subnetGroup,
 		SecurityGroupIds:         pulumi.StringArray{args.securityGroup},
 		AtRestEncryptionEnabled:  pulumi.Bool(true),

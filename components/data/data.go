@@ -170,7 +170,7 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 	}
 	d.Databases = append(d.Databases, DatabaseRef{Identifier: identifier, AllocatedStorage: db.AllocatedStorage})
 	d.DatabaseAddress = sharedDB.Address
-	d.DatabaseSecretArn = masterSecretArn(sharedDB)
+	d.DatabaseSecretArn = masterSecretArn(identifier, sharedDB)
 	if err := publishParameters(ctx, d, name+"-database", args.PathPrefix+"/database", "Shared PostgreSQL", args.KeyArn,
 		map[string]pulumi.StringInput{
 			"host": sharedDB.Address, "port": pulumi.String("5432"), "secret-arn": d.DatabaseSecretArn,

@@ -191,6 +191,16 @@ func newPostgres(ctx *pulumi.Context, name string, shared postgresShared, spec p
 }
 
 // masterSecretArn is the RDS-managed secret holding the master credentials.
-func masterSecretArn(instance *rds.Instance) pulumi.StringOutput {
-	return instance.MasterUserSecrets.Index(pulumi.Int(0)).SecretArn().Elem()
+// RDS returns no secret when the instance's creation failed part-way: that
+// is reported as an error naming the instance, never indexed blindly.
+func masterSecretArn(identifier string, instance *rds.Instance) pulumi.StringOutput {
+	return instance.MasterUserSecrets.ApplyT(func(secrets []rds.InstanceMasterUserSecret) (string, error) {
+		for _, s := range secrets {
+			if s.SecretArn != nil && *s.SecretArn != "" {
+				return *s.SecretArn, nil
+			}
+		}
+		return "", fmt.Errorf("RDS instance %s reports no managed master-user secret (masterUserSecrets is empty): "+
+			"its creation did not finish; check the instance in the RDS console, then run `pulumi refresh` and `pulumi up` again", identifier)
+	}).(pulumi.StringOutput)
 }

@@ -117,7 +117,7 @@ func (t *TenantDatabase) silo(ctx *pulumi.Context, name string, args *TenantData
 		return err
 	}
 	t.Host = instance.Address
-	t.SecretArn = masterSecretArn(instance)
+	t.SecretArn = masterSecretArn(args.Identifier, instance)
 	t.InstanceArn = instance.Arn
 	return nil
 }

@@ -238,6 +238,9 @@ func (o *Observability) serviceAlarms(ctx *pulumi.Context, s Service) error {
 	if err := o.tasksBelowDesired(ctx, s); err != nil {
 		return err
 	}
+	if !o.args.Alarms.Composite {
+		return nil
+	}
 	composite := o.alarmName(s.Name, "unhealthy")
 	_, err := cloudwatch.NewCompositeAlarm(ctx, composite, &cloudwatch.CompositeAlarmArgs{
 		AlarmName:        pulumi.String(composite),

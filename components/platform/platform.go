@@ -19,14 +19,18 @@ import (
 
 // Program is the Pulumi program.
 func Program(ctx *pulumi.Context) error {
-	return Run(ctx, ctx.Export)
+	keys, err := config.EngineKeys()
+	if err != nil {
+		return err
+	}
+	return Run(ctx, keys, ctx.Export)
 }
 
-// Run loads and validates the stack config, builds the platform and hands
-// each stack output to export. Invalid config fails here, before any
-// resource is registered.
-func Run(ctx *pulumi.Context, export func(name string, value pulumi.Input)) error {
-	cfg, err := config.Load(ctx)
+// Run loads and validates the stack config (keys lists every key the stack
+// sets), builds the platform and hands each stack output to export. Invalid
+// config fails here, before any resource is registered.
+func Run(ctx *pulumi.Context, keys []string, export func(name string, value pulumi.Input)) error {
+	cfg, err := config.Load(ctx, keys)
 	if err != nil {
 		return err
 	}
@@ -45,19 +49,6 @@ func Run(ctx *pulumi.Context, export func(name string, value pulumi.Input)) erro
 		export(name, value)
 	}
 	return nil
-}
-
-// ManagedBy is the value of the ManagedBy tag on every resource.
-const ManagedBy = "pulumi"
-
-// Tags are put on every resource through the AWS provider's default tags,
-// which reach the children of awsx components too.
-func Tags(cfg *config.Stack) map[string]string {
-	return map[string]string{
-		"Project":     cfg.Project,
-		"Environment": cfg.Name,
-		"ManagedBy":   ManagedBy,
-	}
 }
 
 // natStrategies maps the stack file's natGateways to awsx's strategies.
@@ -98,12 +89,9 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		return nil, err
 	}
 
-	provider, err := aws.NewProvider(ctx, name, &aws.ProviderArgs{
-		Region:      pulumi.String(cfg.Region),
-		DefaultTags: &aws.ProviderDefaultTagsArgs{Tags: pulumi.ToStringMap(Tags(cfg))},
-	}, pulumi.Parent(p))
+	provider, err := NewProvider(ctx, name, cfg, cfg.Region, pulumi.Parent(p))
 	if err != nil {
-		return nil, fmt.Errorf("platform %s: aws provider: %w", name, err)
+		return nil, fmt.Errorf("platform %s: %w", name, err)
 	}
 	p.Provider = provider
 	children := []pulumi.ResourceOption{pulumi.Parent(p), pulumi.Providers(provider)}

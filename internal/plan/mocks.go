@@ -59,9 +59,21 @@ type Mocks struct {
 	// previous are the outputs of an earlier deployment, returned when the
 	// program reads its own stack.
 	previous map[string]any
+	// withheld are outputs AWS left out, by resource type: what a partial
+	// failure looks like to the program.
+	withheld map[string][]string
 
 	mu        sync.Mutex
 	resources []Resource
+	invokes   []Invoke
+}
+
+// Invoke is one function call (data source) the program made.
+type Invoke struct {
+	Token string
+	// Provider is the URN of the provider that answered it: the account and
+	// region the answer describes.
+	Provider string
 }
 
 // NewMocks returns a recording mock for one stack in one region.
@@ -74,6 +86,26 @@ func NewMocks(project, stack, region string) *Mocks {
 func (m *Mocks) WithPrevious(outputs map[string]any) *Mocks {
 	m.previous = outputs
 	return m
+}
+
+// Withholding makes the mock leave an output out of every resource of a
+// type, as AWS does when a creation fails part-way: the program must report
+// it, never index into the missing value.
+func (m *Mocks) Withholding(typ, output string) *Mocks {
+	if m.withheld == nil {
+		m.withheld = map[string][]string{}
+	}
+	m.withheld[typ] = append(m.withheld[typ], output)
+	return m
+}
+
+// Invokes returns the function calls the program made, sorted by token.
+func (m *Mocks) Invokes() []Invoke {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := append([]Invoke(nil), m.invokes...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Token < out[j].Token })
+	return out
 }
 
 // Resources returns what was registered, sorted by URN: registration order
@@ -133,6 +165,9 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		for k, v := range m.outputs(r, id, args.Inputs) {
 			state[k] = v
 		}
+		for _, k := range m.withheld[r.Type] {
+			delete(state, resource.PropertyKey(k))
+		}
 	}
 
 	m.mu.Lock()
@@ -148,6 +183,9 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	if !ok {
 		return nil, fmt.Errorf("the offline mock has no answer for %s: add one to internal/plan", args.Token)
 	}
+	m.mu.Lock()
+	m.invokes = append(m.invokes, Invoke{Token: args.Token, Provider: providerURN(args.Provider)})
+	m.mu.Unlock()
 	return resource.NewPropertyMapFromMap(answer(m, Plain(args.Args))), nil
 }
 

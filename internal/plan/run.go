@@ -21,6 +21,8 @@ type Result struct {
 	Stack     string         `json:"stack"`
 	Resources []Resource     `json:"resources"`
 	Outputs   map[string]any `json:"outputs"`
+	// Invokes are the data sources the program read, for tests.
+	Invokes []Invoke `json:"-"`
 }
 
 // ProjectName reads the project name from the Pulumi.yaml in dir.
@@ -60,14 +62,23 @@ const DefaultRegion = "us-east-1"
 // the stack file's values as the stack's configuration. previous, when not
 // nil, are the outputs of an earlier deployment (see `pulumi stack output
 // --json`): plan changes are checked against them. A config error is
-// returned as is (a *config.Error), before anything is recorded.
-func Run(project, stack string, sf *config.StackFile, previous map[string]any) (*Result, error) {
+// returned as is (a *config.Error), before anything is recorded. options
+// adjust the mock, for tests of what AWS may answer.
+func Run(project, stack string, sf *config.StackFile, previous map[string]any, options ...func(*Mocks)) (*Result, error) {
 	region := sf.Values[config.KeyRegion]
 	mocks := NewMocks(project, stack, region).WithPrevious(previous)
+	for _, option := range options {
+		option(mocks)
+	}
 	exports := newExports()
 
+	keys := make([]string, 0, len(sf.Values))
+	for k := range sf.Values {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-		return platform.Run(ctx, func(name string, value pulumi.Input) {
+		return platform.Run(ctx, keys, func(name string, value pulumi.Input) {
 			ctx.Export(name, value)
 			exports.watch(name, value)
 		})
@@ -79,7 +90,7 @@ func Run(project, stack string, sf *config.StackFile, previous map[string]any) (
 		return nil, unwrapConfigError(err)
 	}
 
-	res := &Result{Stack: stack, Outputs: exports.values()}
+	res := &Result{Stack: stack, Outputs: exports.values(), Invokes: mocks.Invokes()}
 	for _, r := range mocks.Resources() {
 		if r.Type == "pulumi:pulumi:Stack" {
 			continue
