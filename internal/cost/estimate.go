@@ -123,7 +123,11 @@ func Of(result *plan.Result) (*Estimate, error) {
 
 // Report adapts Of to the plan command, which cannot import this package.
 func Report(result *plan.Result) (plan.CostReport, error) {
-	return Of(result)
+	est, err := Of(result)
+	if err != nil {
+		return nil, err // not a nil *Estimate inside a non-nil interface
+	}
+	return est, nil
 }
 
 // pricer prices one resource of one type.

@@ -210,6 +210,9 @@ var Usage = map[string]string{
 	"aws:cloudfront/distribution:Distribution":                                        "CloudFront data transfer out and HTTPS requests",
 	"aws:scheduler/schedule:Schedule":                                                 "EventBridge Scheduler invocations beyond the monthly free ones",
 	"aws:route53/record:Record":                                                       "Route 53 queries (alias queries to AWS resources are free)",
+	"aws:s3/bucketObjectv2:BucketObjectv2":                                            "S3 storage per GB-month",
+	"aws:cloudfront/function:Function":                                                "CloudFront Functions invocations",
+	"aws:ecr/registryScanningConfiguration:RegistryScanningConfiguration":             "Amazon Inspector enhanced scans per image",
 }
 
 // Free lists the types that cost nothing themselves: configuration,
@@ -243,9 +246,10 @@ var Free = map[string]bool{
 	"aws:secretsmanager/secretPolicy:SecretPolicy":     true,
 	"aws:secretsmanager/secretRotation:SecretRotation": true,
 
-	"aws:rds/parameterGroup:ParameterGroup": true,
-	"aws:rds/subnetGroup:SubnetGroup":       true,
-	"aws:rds/optionGroup:OptionGroup":       true,
+	"aws:rds/parameterGroup:ParameterGroup":               true,
+	"aws:rds/subnetGroup:SubnetGroup":                     true,
+	"aws:rds/optionGroup:OptionGroup":                     true,
+	"aws:rds/clusterParameterGroup:ClusterParameterGroup": true,
 
 	"aws:elasticache/parameterGroup:ParameterGroup": true,
 	"aws:elasticache/subnetGroup:SubnetGroup":       true,
@@ -270,6 +274,8 @@ var Free = map[string]bool{
 	"aws:wafv2/ipSet:IpSet":                                           true,
 
 	"aws:cloudwatch/eventRule:EventRule":                         true,
+	"aws:cloudwatch/eventBus:EventBus":                           true,
+	"aws:cloudwatch/logMetricFilter:LogMetricFilter":             true,
 	"aws:cloudwatch/logResourcePolicy:LogResourcePolicy":         true,
 	"aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter": true,
 
@@ -279,6 +285,7 @@ var Free = map[string]bool{
 	"aws:lambda/permission:Permission":            true,
 
 	"aws:backup/plan:Plan":                                       true,
+	"aws:backup/regionSettings:RegionSettings":                   true,
 	"aws:backup/selection:Selection":                             true,
 	"aws:backup/vaultPolicy:VaultPolicy":                         true,
 	"aws:backup/vaultLockConfiguration:VaultLockConfiguration":   true,
@@ -295,6 +302,7 @@ var Free = map[string]bool{
 	"aws:s3/bucketAclV2:BucketAclV2":                                                             true,
 	"aws:s3/bucketCorsConfigurationV2:BucketCorsConfigurationV2":                                 true,
 	"aws:s3/bucketReplicationConfig:BucketReplicationConfig":                                     true,
+	"aws:s3/bucketWebsiteConfigurationV2:BucketWebsiteConfigurationV2":                           true,
 
 	// Public certificates are free; a private CA would not be.
 	"aws:acm/certificate:Certificate":                            true,
