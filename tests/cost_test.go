@@ -130,8 +130,9 @@ func TestCostOfTheDevStackIsWhatTheTableSays(t *testing.T) {
 	// ALB hours (17.739 -> 17.74), one LCU, two public IPs; five services
 	// on Spot, 0.25 vCPU + 0.5 GB at (0.25*0.05056 + 0.5*0.00553) * 0.3 =
 	// 0.0046215/h -> 3.37 a month each; the update job every 15 minutes,
-	// 2,920 runs x 5 min = 243.33 h -> 1.12; the Cloud Map zone.
-	compute := 17.74 + 5.84 + 2*3.65 + 5*3.37 + 1.12 + 0.50
+	// 2,920 runs x 5 min = 243.33 h -> 1.12; the Cloud Map zone; the
+	// generated JWT_SECRET that api and collaboration share.
+	compute := 17.74 + 5.84 + 2*3.65 + 5*3.37 + 1.12 + 0.50 + 0.40
 	// 25 one-metric alarms and 5 two-metric ones, 5 composites, the
 	// dashboard.
 	observability := (25+5*2)*0.10 + 5*0.50 + 3.00
@@ -141,7 +142,7 @@ func TestCostOfTheDevStackIsWhatTheTableSays(t *testing.T) {
 	assert.InDelta(t, data, byComponent["data"], 0.005)
 	assert.InDelta(t, compute, byComponent["compute"], 0.005)
 	assert.InDelta(t, observability, byComponent["observability"], 0.005)
-	assert.InDelta(t, 169.80, est.Monthly, 0.005)
+	assert.InDelta(t, 170.20, est.Monthly, 0.005)
 	assert.InDelta(t, network+data+compute+observability, est.Monthly, 0.005)
 
 	nat := costLine(t, est, "awsx:ec2:Vpc", "saas-platform-dev", "NAT gateway-month")
@@ -168,17 +169,19 @@ func TestCostOfTheProdStackIsWhatTheTableSays(t *testing.T) {
 	acme := 394.20 + 500*0.276 + 0.40
 	umbrella := 73.00 + 100*0.138 + 0.40
 	data := 6*212.43 + 1.00 + shared + acme + umbrella + 3*0.40
-	// Services: api and collaboration 0.5 vCPU + 1 GB (0.03081/h -> 22.4913
-	// a month on-demand), dashboard and notification 0.25 + 0.5 (0.015405/h
-	// -> 11.24565). Balanced is FARGATE base 2, then 1:4 with Spot: api,
-	// dashboard and notification run their 2 on-demand; collaboration's 3rd
-	// task is 0.2 on-demand + 0.8 Spot. Analytics: 2 on Spot (70 % off).
-	// update: 2,920 runs x 2 tasks x 5 min = 486.67 on-demand task-hours.
-	services := 2*22.4913 + 2.2*22.4913 + 0.8*22.4913*0.3 + 2*11.24565 + 2*11.24565 + 2*11.24565*0.3
-	update := 486.6667 * 0.015405
+	// Services: api 0.5 vCPU + 1 GB (0.03081/h -> 22.4913 a month
+	// on-demand), collaboration 1 vCPU + 2 GB (0.06162/h -> 44.9826),
+	// dashboard and notification 0.25 + 0.5 (0.015405/h -> 11.24565).
+	// Balanced is FARGATE base 2, then 1:4 with Spot: api, dashboard and
+	// notification run their 2 on-demand; collaboration is onDemand, all 3.
+	// Analytics: 2 on Spot (70 % off). update: 2,920 runs x 1 task x 5 min =
+	// 243.33 on-demand task-hours.
+	services := 2*22.4913 + 3*44.9826 + 2*11.24565 + 2*11.24565 + 2*11.24565*0.3
+	update := 243.3333 * 0.015405
 	// ALB hours, one LCU, three public IPs; WAF web ACL with two rules; the
 	// Cloud Map zone.
-	compute := services + update + 17.74 + 5.84 + 3*3.65 + 5.00 + 2*1.00 + 0.50
+	// The generated JWT_SECRET.
+	compute := services + update + 17.74 + 5.84 + 3*3.65 + 5.00 + 2*1.00 + 0.50 + 0.40
 	// 43 one-metric alarms and 5 two-metric ones, 5 composites, the
 	// dashboard.
 	observability := (43+5*2)*0.10 + 5*0.50 + 3.00
@@ -189,11 +192,10 @@ func TestCostOfTheProdStackIsWhatTheTableSays(t *testing.T) {
 	// Each line is rounded to the cent: allow a cent per priced line.
 	assert.InDelta(t, compute, byComponent["compute"], 0.05)
 	assert.InDelta(t, observability, byComponent["observability"], 0.005)
-	assert.InDelta(t, 2830.73, est.Monthly, 0.005)
+	assert.InDelta(t, 2907.45, est.Monthly, 0.005)
 
 	collaboration := costLine(t, est, "aws:ecs/service:Service", "collaboration", "on-demand task-month")
-	assert.Equal(t, 2.2, collaboration.Quantity)
-	assert.Equal(t, 0.8, costLine(t, est, "aws:ecs/service:Service", "collaboration", "Spot task-month").Quantity)
+	assert.Equal(t, 3.0, collaboration.Quantity)
 	redis := costLine(t, est, "aws:elasticache/replicationGroup:ReplicationGroup", "saas-platform-prod-redis", "node-month")
 	assert.Equal(t, 6.0, redis.Quantity)
 	assert.Equal(t, "data", redis.Component)
@@ -341,7 +343,7 @@ func TestCostInTheJSONPlanIsOneMoreKeyAndTheRestIsUnchanged(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(costDoc, &doc))
 	assert.Equal(t, "USD", doc.Currency)
-	assert.InDelta(t, 169.80, doc.Monthly, 0.005)
+	assert.InDelta(t, 170.20, doc.Monthly, 0.005)
 	require.NotEmpty(t, doc.Lines)
 	for _, l := range doc.Lines {
 		for _, key := range []string{"component", "type", "name", "quantity", "unit", "unitPrice", "monthly"} {
@@ -358,9 +360,9 @@ func TestCostFollowsThePlanTableByComponentLineAndTenant(t *testing.T) {
 	code, stdout, stderr := runPlanWithCost("--stack", "dev", "--cost")
 	require.Equal(t, 0, code, stderr)
 	assert.True(t, strings.HasPrefix(stdout, "TYPE"), "the plan table comes first")
-	estimate := stdout[strings.Index(stdout, "Estimated monthly cost: $169.80"):]
+	estimate := stdout[strings.Index(stdout, "Estimated monthly cost: $170.20"):]
 	assert.Regexp(t, `(?m)^network\s+\$48\.91$`, estimate)
-	assert.Regexp(t, `(?m)^total\s+\$169\.80$`, estimate)
+	assert.Regexp(t, `(?m)^total\s+\$170\.20$`, estimate)
 	assert.Regexp(t, `(?m)^network\s+awsx:ec2:Vpc\s+saas-platform-dev\s+1\s+NAT gateway-month\s+\$45\.26\s+\$45\.26`, estimate)
 	assert.Regexp(t, `(?m)^acme\s+premium\s+silo\s+\$21\.71`, estimate)
 	assert.Contains(t, estimate, "Priced by usage")
@@ -400,7 +402,7 @@ func TestCostDifferenceOfTwoPlansShowsTheTotalAndTheLinesThatChanged(t *testing.
 	diff := cost.Compare(oldEst, newEst)
 	// hooli: db.t4g.micro (dev caps silo tenants) 18.25 + 20 GB 2.76 + its
 	// secret 0.40, and three alarms.
-	assert.InDelta(t, 169.80, diff.Before, 0.005)
+	assert.InDelta(t, 170.20, diff.Before, 0.005)
 	assert.InDelta(t, 18.25+2.76+0.40+3*0.10, diff.Delta, 0.005)
 	added := map[string]float64{}
 	for _, c := range diff.Changes {
@@ -416,20 +418,20 @@ func TestCostDifferenceOfTwoPlansShowsTheTotalAndTheLinesThatChanged(t *testing.
 	var out, errOut bytes.Buffer
 	require.Equal(t, 0, cost.DiffMain([]string{"--title", "dev", before, after}, &out, &errOut), errOut.String())
 	md := out.String()
-	assert.Contains(t, md, "#### dev: $169.80 → $191.51 a month (+$21.71, +12.8 %)")
+	assert.Contains(t, md, "#### dev: $170.20 → $191.91 a month (+$21.71, +12.8 %)")
 	assert.Contains(t, md, "| added | data | `aws:rds/instance:Instance` saas-platform-dev-tenant-hooli | instance-month |")
 	assert.Contains(t, md, "| hooli |")
 
 	out.Reset()
 	require.Equal(t, 0, cost.DiffMain([]string{"--title", "dev", after, after}, &out, &errOut), errOut.String())
-	assert.Equal(t, "#### dev: $191.51 a month, unchanged\n", out.String())
+	assert.Equal(t, "#### dev: $191.91 a month, unchanged\n", out.String())
 
 	// A base branch without the stack leaves an empty plan.
 	empty := filepath.Join(dir, "empty.json")
 	require.NoError(t, os.WriteFile(empty, nil, 0o600))
 	out.Reset()
 	require.Equal(t, 0, cost.DiffMain([]string{"--title", "dev", empty, after}, &out, &errOut), errOut.String())
-	assert.Contains(t, out.String(), "#### dev (no plan of the base branch): $0.00 → $191.51 a month (+$191.51)")
+	assert.Contains(t, out.String(), "#### dev (no plan of the base branch): $0.00 → $191.91 a month (+$191.91)")
 }
 
 func TestCostOfMovingATenantToAnotherPlanIsShown(t *testing.T) {
@@ -438,7 +440,7 @@ func TestCostOfMovingATenantToAnotherPlanIsShown(t *testing.T) {
 	require.Equal(t, 0, code, errOut.String())
 	// db.t4g.medium Single-AZ (73.00) + 100 GB at 0.138 becomes db.r6g.large
 	// Multi-AZ (394.20) + 500 GB at 0.276: +321.20 and +124.20.
-	assert.Contains(t, out.String(), "#### prod: umbrella to enterprise: $2830.73 → $3276.13 a month (+$445.40, +15.7 %)")
+	assert.Contains(t, out.String(), "#### prod: umbrella to enterprise: $2907.45 → $3352.85 a month (+$445.40, +15.3 %)")
 	assert.Contains(t, out.String(), "| umbrella | $87.50 (premium, silo) | $532.90 (enterprise, silo) | +$445.40 |")
 
 	errOut.Reset()
