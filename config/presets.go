@@ -1,6 +1,12 @@
 package config
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
+
+// anywhere is the whole IPv4 internet.
+const anywhere = "0.0.0.0/0"
 
 // presets holds the sizing presets of DESIGN.md as one table: the stack
 // file's `sizing` picks a row, and each stack-file section overrides fields
@@ -50,9 +56,11 @@ var presets = map[string]Preset{
 			AccessLogs:         false,
 			WAF:                false,
 			WAFRateLimit:       2000,
+			AllowedCidrs:       []string{anywhere},
 		},
 		Logs:           Logs{RetentionDays: 7},
 		DataProtection: DataProtection{Protect: false, BackupPlan: false},
+		StaticAssets:   StaticAssets{PriceClass: "PriceClass_100", AccessLogs: false},
 		SiloSizing: SiloSizing{
 			InstanceClass:    "db.t4g.micro",
 			AllocatedStorage: 20,
@@ -108,10 +116,12 @@ var presets = map[string]Preset{
 			AccessLogs:         true,
 			WAF:                true,
 			WAFRateLimit:       2000,
+			AllowedCidrs:       []string{anywhere},
 		},
 		Logs:           Logs{RetentionDays: 90},
 		DataProtection: DataProtection{Protect: true, BackupPlan: true},
 		SiloSizing:     SiloSizing{},
+		StaticAssets:   StaticAssets{PriceClass: "PriceClass_100", AccessLogs: true},
 		Alarms: Alarms{
 			Notify: true, PeriodSeconds: 300, EvaluationPeriods: 2,
 			CPUPercent: 80, MemoryPercent: 80, Target5xxCount: 10, LatencyP95Seconds: 1,
@@ -120,6 +130,13 @@ var presets = map[string]Preset{
 			Composite: true,
 		},
 	},
+}
+
+// clone copies a preset with its own slices: decoding the stack file into a
+// slice reuses its backing array, which would rewrite the table itself.
+func (p Preset) clone() Preset {
+	p.LoadBalancer.AllowedCidrs = slices.Clone(p.LoadBalancer.AllowedCidrs)
+	return p
 }
 
 // SizingNames lists the presets a stack may choose, sorted.
