@@ -152,7 +152,7 @@ func cmdSetTags(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("set-tags", flag.ContinueOnError)
 	dir := fs.String("dir", ".", "the repository (for Pulumi.yaml)")
 	file := fs.String("file", "", "the stack file to edit")
-	from := fs.String("from", "", "first copy every service's imageTag from this version of the stack file (the deployed tags on main)")
+	from := fs.String("from", "", "first copy every service's imageTag, and the stack's secrets settings, from this version of the stack file (main's)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -179,6 +179,11 @@ func cmdSetTags(args []string, stdout io.Writer) error {
 		}
 		tags, err := source.tags()
 		if err != nil {
+			return err
+		}
+		// A first deployment commits the secrets settings of a new stack
+		// to main; a commit older than that lacks them.
+		if _, err := f.copyTopLevel(source, stackSecretsKeys); err != nil {
 			return err
 		}
 		current, err := f.services()
