@@ -223,6 +223,7 @@ func TestBuildTargets(t *testing.T) {
 	dir := writeRepo(t, map[string]string{
 		"services/hello/Dockerfile":     "FROM scratch\n",
 		"services/orphan/Dockerfile":    "FROM scratch\n",
+		"services/legacy/Dockerfile":    "FROM scratch\n",
 		"services/dashboard/Dockerfile": "FROM scratch\n",
 		"apps/api/build/Dockerfile":     "FROM scratch\n",
 		"Pulumi.dev.yaml": `config:
@@ -233,6 +234,8 @@ func TestBuildTargets(t *testing.T) {
     - name: dashboard
       image: public.ecr.aws/nginx/nginx:1.27
     - name: notification
+    - name: legacy
+      image: public.ecr.aws/docker/library/node:22-alpine
 `,
 		"Pulumi.prod.yaml": `config:
   saas-platform:services:
@@ -251,6 +254,8 @@ func TestBuildTargets(t *testing.T) {
 		// images reach prod only through dev's repository.
 		{Name: "dashboard", Context: "services/dashboard", Dockerfile: "services/dashboard/Dockerfile", Platforms: "linux/amd64", Stacks: []string{"prod"}},
 		{Name: "hello", Context: "services/hello", Dockerfile: "services/hello/Dockerfile", Platforms: "linux/amd64,linux/arm64", MultiArch: true, Stacks: []string{"dev", "prod"}, Push: true},
+		// Still a placeholder image in every stack: its source is built, not pushed.
+		{Name: "legacy", Context: "services/legacy", Dockerfile: "services/legacy/Dockerfile", Platforms: "linux/amd64", Stacks: []string{}},
 		// A Dockerfile no stack file names yet: built on pull requests, never pushed.
 		{Name: "orphan", Context: "services/orphan", Dockerfile: "services/orphan/Dockerfile", Platforms: "linux/amd64", Stacks: []string{}},
 	}, targets)

@@ -35,19 +35,18 @@ func (t target) paths() []string {
 
 // buildTargets lists the images the stack files ask this repository to
 // build: a service without `image` that has a `build` key, or a Dockerfile
-// at services/<name>/. Dockerfiles under services/ that no stack file names
-// yet are built too (a new service's pull request proves its image), never
-// pushed: there is no repository for them until a stack file lists them.
+// at services/<name>/. The other Dockerfiles under services/ are built too,
+// never pushed: a new service that no stack file lists yet, or one that
+// still runs a placeholder `image` everywhere; their pull requests prove
+// the image before a stack runs it.
 func buildTargets(dir string, files []*stackFile, pushStack string) ([]target, error) {
 	byName := map[string]*target{}
-	declared := map[string]bool{}
 	for _, f := range files {
 		services, err := f.services()
 		if err != nil {
 			return nil, err
 		}
 		for _, s := range services {
-			declared[s.Name] = true
 			if s.Image != "" {
 				continue // "not built here" in this stack
 			}
@@ -79,7 +78,7 @@ func buildTargets(dir string, files []*stackFile, pushStack string) ([]target, e
 	}
 	for _, e := range entries {
 		name := e.Name()
-		if !e.IsDir() || declared[name] {
+		if !e.IsDir() || byName[name] != nil {
 			continue
 		}
 		dockerfile := path.Join(servicesDir, name, "Dockerfile")
