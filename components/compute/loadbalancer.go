@@ -5,11 +5,11 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/elb"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lb"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/wafv2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/saas-platform/saas-platform/internal/awspolicy"
+	"github.com/saas-platform/saas-platform/internal/s3bucket"
 	"github.com/saas-platform/saas-platform/internal/waf"
 )
 
@@ -67,12 +67,12 @@ func newLoadBalancer(ctx *pulumi.Context, c *Compute, name string, args *Compute
 	}
 	var deps []pulumi.Resource
 	if args.LoadBalancer.AccessLogs {
-		bucket, policy, err := newAccessLogBucket(ctx, c, name+"-access-logs", args)
+		bucket, err := newAccessLogBucket(ctx, c, name+"-access-logs", args)
 		if err != nil {
 			return nil, err
 		}
 		lbArgs.AccessLogs = &lb.LoadBalancerAccessLogsArgs{Bucket: bucket.Bucket, Enabled: pulumi.Bool(true), Prefix: pulumi.String("alb")}
-		deps = append(deps, policy)
+		deps = append(deps, bucket.Policy)
 	}
 	alb, err := lb.NewLoadBalancer(ctx, name, lbArgs, opts, pulumi.DependsOn(deps))
 	if err != nil {
@@ -139,48 +139,7 @@ func newLoadBalancer(ctx *pulumi.Context, c *Compute, name string, args *Compute
 // newAccessLogBucket holds the ALB's access logs: private, encrypted (ALB
 // logs support only S3-managed keys), TLS-only, expiring with the logs'
 // retention, writable only by the region's load balancer log delivery.
-func newAccessLogBucket(ctx *pulumi.Context, c *Compute, name string, args *ComputeArgs) (*s3.BucketV2, *s3.BucketPolicy, error) {
-	opts := pulumi.Parent(c)
-	bucket, err := s3.NewBucketV2(ctx, name, &s3.BucketV2Args{ForceDestroy: pulumi.Bool(!args.Protect)}, opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	if _, err := s3.NewBucketPublicAccessBlock(ctx, name, &s3.BucketPublicAccessBlockArgs{
-		Bucket: bucket.ID(), BlockPublicAcls: pulumi.Bool(true), BlockPublicPolicy: pulumi.Bool(true),
-		IgnorePublicAcls: pulumi.Bool(true), RestrictPublicBuckets: pulumi.Bool(true),
-	}, opts); err != nil {
-		return nil, nil, err
-	}
-	if _, err := s3.NewBucketOwnershipControls(ctx, name, &s3.BucketOwnershipControlsArgs{
-		Bucket: bucket.ID(),
-		Rule:   &s3.BucketOwnershipControlsRuleArgs{ObjectOwnership: pulumi.String("BucketOwnerEnforced")},
-	}, opts); err != nil {
-		return nil, nil, err
-	}
-	if _, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name, &s3.BucketServerSideEncryptionConfigurationV2Args{
-		Bucket: bucket.ID(),
-		Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{
-			s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
-				ApplyServerSideEncryptionByDefault: &s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{
-					SseAlgorithm: pulumi.String("AES256"),
-				},
-			},
-		},
-	}, opts); err != nil {
-		return nil, nil, err
-	}
-	if _, err := s3.NewBucketLifecycleConfigurationV2(ctx, name, &s3.BucketLifecycleConfigurationV2Args{
-		Bucket: bucket.ID(),
-		Rules: s3.BucketLifecycleConfigurationV2RuleArray{
-			s3.BucketLifecycleConfigurationV2RuleArgs{
-				Id: pulumi.String("expire-access-logs"), Status: pulumi.String("Enabled"),
-				Filter:     &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String("")},
-				Expiration: &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(args.LogRetentionDays)},
-			},
-		},
-	}, opts); err != nil {
-		return nil, nil, err
-	}
+func newAccessLogBucket(ctx *pulumi.Context, c *Compute, name string, args *ComputeArgs) (*s3bucket.Bucket, error) {
 	// Regions opened before August 2022 deliver logs from a regional ELB
 	// account; newer ones from the log delivery service, and have no such
 	// account (the lookup fails there). Allow whichever the region uses.
@@ -188,24 +147,15 @@ func newAccessLogBucket(ctx *pulumi.Context, c *Compute, name string, args *Comp
 	if elbAccount, err := elb.GetServiceAccount(ctx, &elb.GetServiceAccountArgs{}, pulumi.Parent(c)); err == nil {
 		deliverers["AWS"] = []string{elbAccount.Arn}
 	}
-	policy, err := s3.NewBucketPolicy(ctx, name, &s3.BucketPolicyArgs{
-		Bucket: bucket.ID(),
-		Policy: awspolicy.Output(func(v []any) awspolicy.Document {
-			arn := v[0].(string)
-			return awspolicy.New(
-				awspolicy.Statement{Sid: "LoadBalancerDelivers", Effect: "Allow",
-					Principal: deliverers,
-					Action:    []string{"s3:PutObject"},
-					Resource:  []string{arn + "/alb/AWSLogs/" + c.account + "/*"}},
-				awspolicy.Statement{Sid: "TLSOnly", Effect: "Deny",
-					Principal: map[string][]string{"AWS": {"*"}},
-					Action:    []string{"s3:*"},
-					Resource:  []string{arn, arn + "/*"},
-					Condition: awspolicy.Condition{"Bool": {"aws:SecureTransport": {"false"}}}},
-			)
-		}, bucket.Arn),
-	}, opts)
-	return bucket, policy, err
+	return s3bucket.New(ctx, name, s3bucket.Args{
+		ExpireAfterDays: args.LogRetentionDays, ExpireRuleID: "expire-access-logs", Protect: args.Protect,
+		Statements: func(arn string, _ []any) []awspolicy.Statement {
+			return []awspolicy.Statement{{Sid: "LoadBalancerDelivers", Effect: "Allow",
+				Principal: deliverers,
+				Action:    []string{"s3:PutObject"},
+				Resource:  []string{arn + "/alb/AWSLogs/" + c.account + "/*"}}}
+		},
+	}, pulumi.Parent(c))
 }
 
 func newWebACL(ctx *pulumi.Context, c *Compute, name string, args *ComputeArgs, alb *lb.LoadBalancer) error {

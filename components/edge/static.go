@@ -4,10 +4,10 @@ import (
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudfront"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/saas-platform/saas-platform/internal/awspolicy"
+	"github.com/saas-platform/saas-platform/internal/s3bucket"
 	"github.com/saas-platform/saas-platform/internal/waf"
 )
 
@@ -63,15 +63,9 @@ func NewStaticAssets(ctx *pulumi.Context, name string, args *StaticAssetsArgs, o
 
 	// SSE-S3: origin access control reads SSE-KMS objects only when the
 	// key's policy admits CloudFront, which the environment's key does not.
-	bucket, err := privateBucket(ctx, name, args.Protect, "BucketOwnerEnforced", 0, parent)
+	bucket, err := s3bucket.New(ctx, name, s3bucket.Args{Versioned: true, Protect: args.Protect, PolicyLater: true}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("static assets %s: %w", name, err)
-	}
-	if _, err := s3.NewBucketVersioningV2(ctx, name, &s3.BucketVersioningV2Args{
-		Bucket:                  bucket.ID(),
-		VersioningConfiguration: &s3.BucketVersioningV2VersioningConfigurationArgs{Status: pulumi.String("Enabled")},
-	}, parent); err != nil {
-		return nil, err
 	}
 	oac, err := cloudfront.NewOriginAccessControl(ctx, name, &cloudfront.OriginAccessControlArgs{
 		Description:                   pulumi.String("Reads the static assets of " + args.Description),
@@ -128,14 +122,10 @@ func NewStaticAssets(ctx *pulumi.Context, name string, args *StaticAssetsArgs, o
 	if args.AccessLogs {
 		// CloudFront's standard logs are written with an ACL grant, so the
 		// log bucket keeps ACLs on, owned by the bucket owner.
-		logs, err := privateBucket(ctx, name+"-access-logs", args.Protect, "BucketOwnerPreferred", args.LogRetentionDays, parent)
+		logs, err := s3bucket.New(ctx, name+"-access-logs", s3bucket.Args{
+			ObjectOwnership: "BucketOwnerPreferred", ExpireAfterDays: args.LogRetentionDays, Protect: args.Protect,
+		}, parent)
 		if err != nil {
-			return nil, err
-		}
-		if _, err := s3.NewBucketPolicy(ctx, name+"-access-logs", &s3.BucketPolicyArgs{
-			Bucket: logs.ID(),
-			Policy: awspolicy.Output(func(v []any) awspolicy.Document { return awspolicy.New(tlsOnly(v[0].(string))) }, logs.Arn),
-		}, parent); err != nil {
 			return nil, err
 		}
 		dist.LoggingConfig = &cloudfront.DistributionLoggingConfigArgs{
@@ -147,19 +137,14 @@ func NewStaticAssets(ctx *pulumi.Context, name string, args *StaticAssetsArgs, o
 		return nil, err
 	}
 
-	if _, err := s3.NewBucketPolicy(ctx, name, &s3.BucketPolicyArgs{
-		Bucket: bucket.ID(),
-		Policy: awspolicy.Output(func(v []any) awspolicy.Document {
-			arn, distributionArn := v[0].(string), v[1].(string)
-			return awspolicy.New(
-				awspolicy.Statement{Sid: "CloudFrontReads", Effect: "Allow",
-					Principal: map[string][]string{"Service": {"cloudfront.amazonaws.com"}},
-					Action:    []string{"s3:GetObject"},
-					Resource:  []string{arn + "/*"},
-					Condition: awspolicy.Condition{"StringEquals": {"AWS:SourceArn": {distributionArn}}}},
-				tlsOnly(arn))
-		}, bucket.Arn, distribution.Arn),
-	}, parent); err != nil {
+	// Only this distribution reads the bucket.
+	if err := bucket.AttachPolicy(ctx, name, func(arn string, v []any) []awspolicy.Statement {
+		return []awspolicy.Statement{{Sid: "CloudFrontReads", Effect: "Allow",
+			Principal: map[string][]string{"Service": {"cloudfront.amazonaws.com"}},
+			Action:    []string{"s3:GetObject"},
+			Resource:  []string{arn + "/*"},
+			Condition: awspolicy.Condition{"StringEquals": {"AWS:SourceArn": {v[0].(string)}}}}}
+	}, []any{distribution.Arn}, parent); err != nil {
 		return nil, err
 	}
 	if err := NewAliasRecords(ctx, name, args.ZoneId, []string{args.Host},
@@ -174,57 +159,4 @@ func NewStaticAssets(ctx *pulumi.Context, name string, args *StaticAssetsArgs, o
 		return nil, err
 	}
 	return a, nil
-}
-
-// privateBucket is an SSE-S3 bucket with public access blocked; expireDays
-// above 0 expires its objects. Its caller writes its policy.
-func privateBucket(ctx *pulumi.Context, name string, protect bool, ownership string, expireDays int, parent pulumi.ResourceOption) (*s3.BucketV2, error) {
-	bucket, err := s3.NewBucketV2(ctx, name, &s3.BucketV2Args{ForceDestroy: pulumi.Bool(!protect)},
-		parent, pulumi.Protect(protect), pulumi.RetainOnDelete(protect))
-	if err != nil {
-		return nil, err
-	}
-	if _, err := s3.NewBucketPublicAccessBlock(ctx, name, &s3.BucketPublicAccessBlockArgs{
-		Bucket: bucket.ID(), BlockPublicAcls: pulumi.Bool(true), BlockPublicPolicy: pulumi.Bool(true),
-		IgnorePublicAcls: pulumi.Bool(true), RestrictPublicBuckets: pulumi.Bool(true),
-	}, parent); err != nil {
-		return nil, err
-	}
-	if _, err := s3.NewBucketOwnershipControls(ctx, name, &s3.BucketOwnershipControlsArgs{
-		Bucket: bucket.ID(), Rule: &s3.BucketOwnershipControlsRuleArgs{ObjectOwnership: pulumi.String(ownership)},
-	}, parent); err != nil {
-		return nil, err
-	}
-	if _, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name, &s3.BucketServerSideEncryptionConfigurationV2Args{
-		Bucket: bucket.ID(),
-		Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
-			ApplyServerSideEncryptionByDefault: &s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{
-				SseAlgorithm: pulumi.String("AES256"),
-			},
-		}},
-	}, parent); err != nil {
-		return nil, err
-	}
-	if expireDays > 0 {
-		if _, err := s3.NewBucketLifecycleConfigurationV2(ctx, name, &s3.BucketLifecycleConfigurationV2Args{
-			Bucket: bucket.ID(),
-			Rules: s3.BucketLifecycleConfigurationV2RuleArray{s3.BucketLifecycleConfigurationV2RuleArgs{
-				Id: pulumi.String("expire"), Status: pulumi.String("Enabled"),
-				Filter:     &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String("")},
-				Expiration: &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(expireDays)},
-			}},
-		}, parent); err != nil {
-			return nil, err
-		}
-	}
-	return bucket, nil
-}
-
-// tlsOnly refuses every request to a bucket that does not use TLS.
-func tlsOnly(arn string) awspolicy.Statement {
-	return awspolicy.Statement{Sid: "TLSOnly", Effect: "Deny",
-		Principal: map[string][]string{"AWS": {"*"}},
-		Action:    []string{"s3:*"},
-		Resource:  []string{arn, arn + "/*"},
-		Condition: awspolicy.Condition{"Bool": {"aws:SecureTransport": {"false"}}}}
 }
