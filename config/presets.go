@@ -2,6 +2,10 @@ package config
 
 import "sort"
 
+// defaultDRRegion is the source architecture's DR region. A stack deployed
+// there, or one whose backups must stay in its jurisdiction, names its own.
+const defaultDRRegion = "us-west-2"
+
 // presets holds the sizing presets of DESIGN.md as one table: the stack
 // file's `sizing` picks a row, and each stack-file section overrides fields
 // of that row. Whatever differs between dev and prod lives here, nowhere else.
@@ -48,11 +52,12 @@ var presets = map[string]Preset{
 			WAFRateLimit:       2000,
 		},
 		Logs:           Logs{RetentionDays: 7},
-		DataProtection: DataProtection{Protect: false, BackupPlan: false},
+		DataProtection: DataProtection{Protect: false, BackupPlan: false, MonthlyRetentionDays: 365},
 		SiloSizing: SiloSizing{
-			InstanceClass:    "db.t4g.micro",
-			AllocatedStorage: 20,
-			SingleAz:         true,
+			InstanceClass:       "db.t4g.micro",
+			AllocatedStorage:    20,
+			SingleAz:            true,
+			MaxAllocatedStorage: 100,
 		},
 		Alarms: Alarms{
 			Notify: false, PeriodSeconds: 300, EvaluationPeriods: 2,
@@ -104,7 +109,7 @@ var presets = map[string]Preset{
 			WAFRateLimit:       2000,
 		},
 		Logs:           Logs{RetentionDays: 90},
-		DataProtection: DataProtection{Protect: true, BackupPlan: true},
+		DataProtection: DataProtection{Protect: true, BackupPlan: true, DRRegion: defaultDRRegion, MonthlyRetentionDays: 1825, RestoreTesting: true},
 		SiloSizing:     SiloSizing{},
 		Alarms: Alarms{
 			Notify: true, PeriodSeconds: 300, EvaluationPeriods: 2,
