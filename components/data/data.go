@@ -62,8 +62,9 @@ type Data struct {
 	CacheEndpoint      pulumi.StringOutput `pulumi:"cacheEndpoint"`
 	CacheAuthSecretArn pulumi.StringOutput `pulumi:"cacheAuthSecretArn"`
 	// Tenants maps tenant id to {plan, isolation, host, port, database,
-	// secretArn, allocatedStorage}: what services need to reach a tenant,
-	// and what the next deployment checks plan changes against.
+	// secretArn, allocatedStorage, maxAllocatedStorage, onRemove}: what
+	// services need to reach a tenant, and what the next deployment (and the
+	// tenants command) checks changes against.
 	Tenants pulumi.MapOutput `pulumi:"tenants"`
 	// SiloSecretArns are the silo tenants' credential secrets (RDS-managed,
 	// so outside the tenants' secret path); services may read them.
@@ -235,13 +236,16 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 			siloSecrets = append(siloSecrets, td.SecretArn)
 		}
 		tenants[t.ID] = pulumi.Map{
-			"plan":             pulumi.String(t.Plan.Name),
-			"isolation":        pulumi.String(string(t.Plan.Isolation)),
-			"host":             td.Host,
-			"port":             td.Port,
-			"database":         td.Database,
-			"secretArn":        td.SecretArn,
-			"allocatedStorage": pulumi.Int(t.Database.AllocatedStorage),
+			"plan":                pulumi.String(t.Plan.Name),
+			"isolation":           pulumi.String(string(t.Plan.Isolation)),
+			"host":                td.Host,
+			"port":                td.Port,
+			"database":            td.Database,
+			"secretArn":           td.SecretArn,
+			"allocatedStorage":    pulumi.Int(t.Database.AllocatedStorage),
+			"maxAllocatedStorage": pulumi.Int(t.Database.MaxAllocatedStorage),
+			// A removal deletes the data only once a deployment says drop.
+			"onRemove": pulumi.String(t.OnRemove),
 		}
 	}
 	d.Tenants = tenants.ToMapOutput()

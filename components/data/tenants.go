@@ -106,6 +106,7 @@ func (t *TenantDatabase) silo(ctx *pulumi.Context, name string, args *TenantData
 		instanceClass:       db.InstanceClass,
 		engineVersion:       args.EngineVersion,
 		allocatedStorage:    db.AllocatedStorage,
+		maxAllocatedStorage: db.MaxAllocatedStorage,
 		multiAz:             db.MultiAz,
 		backupRetentionDays: db.BackupRetentionDays,
 		dbName:              database,
