@@ -35,9 +35,9 @@ func sharedInstance(t *testing.T, result *plan.Result) plan.Resource {
 
 func TestProdDataIsHighlyAvailableEncryptedProtectedAndBackedUp(t *testing.T) {
 	result := planStack(t, "prod")
-	key := plan.OfType(result.Resources, "aws:kms/key:Key")
-	require.Len(t, key, 1)
-	assert.True(t, key[0].Bool("enableKeyRotation"))
+	key, ok := plan.Named(result.Resources, "aws:kms/key:Key", "saas-platform-prod")
+	require.True(t, ok, "the environment's key")
+	assert.True(t, key.Bool("enableKeyRotation"))
 	keyArn, _ := result.Outputs["keyArn"].(string)
 	require.NotEmpty(t, keyArn)
 

@@ -17,15 +17,20 @@ func TestEveryResourceIsTaggedThroughTheProvidersDefaultTags(t *testing.T) {
 	for _, stack := range stacks {
 		t.Run(stack, func(t *testing.T) {
 			result := planStack(t, stack)
-			providers := plan.OfType(result.Resources, providerType)
-			require.Len(t, providers, 1, "one AWS provider carries the tags")
-			provider := providers[0]
-			assert.Equal(t, map[string]any{
-				"Project": "saas-platform", "Environment": stack, "ManagedBy": "pulumi",
-			}, provider.Input("defaultTags.tags"))
+			provider := theProvider(t, result)
+			tagged := map[string]bool{}
+			for _, p := range plan.OfType(result.Resources, providerType) {
+				assert.Equal(t, map[string]any{
+					"Project": "saas-platform", "Environment": stack, "ManagedBy": "pulumi",
+				}, p.Input("defaultTags.tags"), p.Name)
+				tagged[p.URN] = true
+			}
 
 			for _, r := range result.Resources {
 				switch {
+				case strings.HasPrefix(r.Type, "aws:") && r.Provider != provider.URN:
+					assert.True(t, tagged[r.Provider], "%s %s is not managed by a tagged provider", r.Type, r.Name)
+					assert.True(t, drType(r.Type), "%s %s is outside the stack's region", r.Type, r.Name)
 				case strings.HasPrefix(r.Type, "aws:"):
 					assert.Equal(t, provider.URN, r.Provider, "%s %s is not managed by the tagged provider", r.Type, r.Name)
 				case strings.HasPrefix(r.Type, "awsx:"):

@@ -51,6 +51,26 @@ type DataArgs struct {
 	Protect bool
 	// BackupPlan puts the databases under AWS Backup.
 	BackupPlan bool
+	// Backups are the backup plan's disaster-recovery copy, retention and
+	// restore tests.
+	Backups BackupSettings
+	// CacheNotificationTopicArn receives ElastiCache's events about the
+	// cache; nil: no notifications.
+	CacheNotificationTopicArn pulumi.StringInput
+}
+
+// BackupSettings are the backup plan's settings beyond its schedule.
+type BackupSettings struct {
+	MonthlyRetentionDays int
+	// DRRegion, when set, receives a copy of every backup, through
+	// DRProvider: a provider for that region with the stack's settings.
+	DRRegion   string
+	DRProvider pulumi.ProviderResource
+	// RestoreTesting restores every database's latest backup monthly.
+	RestoreTesting bool
+	// NotificationTopicArn receives the vaults' copy and restore events;
+	// nil: no notifications.
+	NotificationTopicArn pulumi.StringInput
 }
 
 // Data is the environment's stateful layer.
@@ -262,6 +282,7 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 		secretName:         secretPrefix + "/cache/auth-token",
 		parameterPath:      args.PathPrefix + "/cache",
 		protect:            args.Protect,
+		notificationTopic:  args.CacheNotificationTopicArn,
 	}, d)
 	if err != nil {
 		return nil, fmt.Errorf("data %s: redis: %w", name, err)
@@ -270,7 +291,16 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 	d.CacheNodes = CacheNodeIDs(identifier, args.Cache)
 
 	if args.BackupPlan {
-		if err := newBackups(ctx, name, caller.AccountId, args.KeyArn, databaseArns, d); err != nil {
+		if err := newBackups(ctx, name, backupArgs{
+			BackupSettings: args.Backups,
+			project:        args.Project,
+			environment:    args.Environment,
+			account:        caller.AccountId,
+			keyArn:         args.KeyArn,
+			databases:      databaseArns,
+			subnetGroup:    args.Network.DatabaseSubnetGroupName,
+			protect:        args.Protect,
+		}, d); err != nil {
 			return nil, fmt.Errorf("data %s: backups: %w", name, err)
 		}
 	}

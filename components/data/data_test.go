@@ -82,6 +82,7 @@ func build(t *testing.T, s *config.Stack) built {
 			Database: s.Database, Cache: s.Cache, Tenants: s.Tenants,
 			LogRetentionDays: s.Logs.RetentionDays,
 			Protect:          s.DataProtection.Protect, BackupPlan: s.DataProtection.BackupPlan,
+			Backups: data.BackupSettings{MonthlyRetentionDays: s.DataProtection.MonthlyRetentionDays},
 		})
 		return err
 	}, pulumi.WithMocks(s.Project, s.Name, mocks))
@@ -378,7 +379,7 @@ func TestProdBacksUpTheSharedAndSiloDatabases(t *testing.T) {
 	for i := range plans[0].Count("rules") {
 		keep[plans[0].String(fmt.Sprintf("rules.%d.ruleName", i))] = plans[0].Number(fmt.Sprintf("rules.%d.lifecycle.deleteAfter", i))
 	}
-	assert.Equal(t, map[string]float64{"daily": 35, "weekly": 90, "monthly": 365}, keep)
+	assert.Equal(t, map[string]float64{"daily": 35, "weekly": 90, "monthly": 1825}, keep)
 
 	selections := plan.OfType(prod.resources, "aws:backup/selection:Selection")
 	require.Len(t, selections, 1)
