@@ -185,6 +185,7 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 		dbName:              "platform",
 		protect:             args.Protect,
 		retainOnDelete:      args.Protect,
+		finalSnapshot:       args.Protect,
 	}, d)
 	if err != nil {
 		return nil, fmt.Errorf("data %s: %w", name, err)

@@ -235,14 +235,16 @@ func TestTenantsGetWhatTheirPlanBuys(t *testing.T) {
 
 func TestSiloTenantsSurviveRemovalFromAProtectedStack(t *testing.T) {
 	cases := []struct {
-		name              string
-		sizing            string
-		tenants           string
-		protect, retained bool
+		name                             string
+		sizing                           string
+		tenants                          string
+		protect, retained, finalSnapshot bool
 	}{
-		{"prod keeps them", "prod", oneOfEachPlan, true, true},
-		{"dev lets them go", "dev", oneOfEachPlan, false, false},
-		{"prod lets them go when marked onRemove drop", "prod", `[{"id":"acme","plan":"enterprise","onRemove":"drop"}]`, false, false},
+		{"prod keeps them", "prod", oneOfEachPlan, true, true, true},
+		{"dev lets them go", "dev", oneOfEachPlan, false, false, false},
+		// The deletion asked for still leaves a final snapshot and the
+		// automated backups, as the README promises.
+		{"prod lets them go when marked onRemove drop", "prod", `[{"id":"acme","plan":"enterprise","onRemove":"drop"}]`, false, false, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -251,6 +253,9 @@ func TestSiloTenantsSurviveRemovalFromAProtectedStack(t *testing.T) {
 			assert.Equal(t, tc.protect, db.Options.Protect)
 			assert.Equal(t, tc.retained, db.Options.RetainOnDelete)
 			assert.Equal(t, tc.protect, db.Bool("deletionProtection"))
+			assert.Equal(t, !tc.finalSnapshot, db.Bool("skipFinalSnapshot"))
+			assert.Equal(t, tc.finalSnapshot, db.String("finalSnapshotIdentifier") != "")
+			assert.Equal(t, !tc.finalSnapshot, db.Bool("deleteAutomatedBackups"))
 		})
 	}
 }

@@ -112,6 +112,7 @@ func (t *TenantDatabase) silo(ctx *pulumi.Context, name string, args *TenantData
 		dbName:              database,
 		protect:             keep,
 		retainOnDelete:      keep,
+		finalSnapshot:       args.Protect,
 		tags:                tags,
 	}, t)
 	if err != nil {
