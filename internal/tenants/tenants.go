@@ -55,7 +55,8 @@ type session struct {
 	current *config.Stack
 }
 
-func open(opts Options, out io.Writer) (*session, error) {
+// open reads the stack file; what names the command in its refusals.
+func open(opts Options, out io.Writer, what string) (*session, error) {
 	project, err := plan.ProjectName(opts.ProjectDir)
 	if err != nil {
 		return nil, err
@@ -70,7 +71,7 @@ func open(opts Options, out io.Writer) (*session, error) {
 	}
 	s := &session{opts: opts, out: out, project: project, file: f}
 	if s.current, err = s.parse(data); err != nil {
-		return nil, refuse("%s is invalid as it stands; fix it first:\n%v", f.name, err)
+		return nil, refuse("cannot %s: %s is invalid as it stands; fix it first:\n%v", what, f.name, err)
 	}
 	return s, nil
 }
@@ -216,7 +217,7 @@ func writeFile(path string, data []byte) error {
 
 // Add adds a tenant on a plan.
 func Add(opts Options, out io.Writer, id, planName string) error {
-	s, err := open(opts, out)
+	s, err := open(opts, out, "add tenant "+id)
 	if err != nil {
 		return err
 	}
@@ -232,7 +233,7 @@ func Add(opts Options, out io.Writer, id, planName string) error {
 
 // SetPlan moves a tenant to another plan.
 func SetPlan(opts Options, out io.Writer, id, planName string) error {
-	s, err := open(opts, out)
+	s, err := open(opts, out, "change the plan of tenant "+id)
 	if err != nil {
 		return err
 	}
@@ -256,7 +257,7 @@ func SetPlan(opts Options, out io.Writer, id, planName string) error {
 // dropData, which follows the program's two steps: the entry is first
 // marked onRemove: drop, and removed only once that marking is deployed.
 func Remove(opts Options, out io.Writer, id string, dropData bool) error {
-	s, err := open(opts, out)
+	s, err := open(opts, out, "remove tenant "+id)
 	if err != nil {
 		return err
 	}
@@ -367,7 +368,7 @@ func dropNotes(t config.Tenant, protect bool) []string {
 // List prints the stack file's tenants, with what each plan gives them in
 // this environment, and, given the previous deployment, what is deployed.
 func List(opts Options, out io.Writer) error {
-	s, err := open(opts, out)
+	s, err := open(opts, out, "list the tenants")
 	if err != nil {
 		return err
 	}

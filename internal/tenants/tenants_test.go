@@ -264,6 +264,17 @@ func TestTheCommandRefusesWhatTheProgramWouldAndNamesTheTenant(t *testing.T) {
 	}
 }
 
+func TestAStackFileThatIsAlreadyInvalidIsRefusedNamingTheTenant(t *testing.T) {
+	file, original := copyOf(t, "Pulumi.dev.yaml")
+	broken := strings.Replace(original, "cidr: 10.10.0.0/16", "cidr: 8.8.0.0/16", 1)
+	require.NoError(t, os.WriteFile(file, []byte(broken), 0o600))
+	code, _, stderr, content := run(t, file, nil, "--stack", "dev", "add", "hooli", "--plan", "free")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "cannot add tenant hooli: Pulumi.dev.yaml is invalid as it stands")
+	assert.Contains(t, stderr, "saas-platform:network.cidr")
+	assert.Equal(t, broken, content)
+}
+
 func TestDroppingATenantsDataTakesTwoStepsWithADeploymentBetween(t *testing.T) {
 	file, original := copyOf(t, "Pulumi.prod.yaml")
 	code, stdout, stderr, _ := run(t, file, nil, "--stack", "prod", "remove", "globex", "--drop-data")
