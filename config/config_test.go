@@ -19,8 +19,9 @@ const project = "saas-platform"
 // override deletes the key.
 func values(overrides map[string]string) map[string]string {
 	v := map[string]string{
-		"aws:region":           "ap-northeast-1",
-		"saas-platform:sizing": "dev",
+		"aws:region":             "ap-northeast-1",
+		"saas-platform:sizing":   "dev",
+		"saas-platform:imageTag": "dev-abc1234",
 	}
 	for k, val := range overrides {
 		if val == "" {
@@ -166,6 +167,74 @@ func TestInvalidConfigIsRejectedWithTheKeyTheValueAndWhatIsAllowed(t *testing.T)
 			"saas-platform:services[0] (service api).executeCommand", "true", "readOnlyRootFilesystem: false"},
 		{"a schedule EventBridge cannot read", "dev", map[string]string{"saas-platform:services": `[{"name":"update","schedule":"every 15 minutes"}]`},
 			"saas-platform:services[0] (service update).schedule", "every 15 minutes", "cron("},
+		{"a service without any image", "dev", map[string]string{"saas-platform:imageTag": "", "saas-platform:services": `[{"name":"api","port":3000}]`},
+			"saas-platform:services[0] (service api).image", ``, "is required: set image"},
+		{"an image and an imageTag together", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"image":"nginx:1","imageTag":"v2"}]`},
+			"saas-platform:services[0] (service api).imageTag", `v2`, "cannot be set with image"},
+		{"an image tag Docker refuses", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"imageTag":"-v2"}]`},
+			"saas-platform:services[0] (service api).imageTag", `-v2`, "must be a Docker tag"},
+		{"an unknown architecture", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"architecture":"arm"}]`},
+			"saas-platform:services[0] (service api).architecture", `arm`, "x86_64 or arm64"},
+		{"an unknown metrics mode", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"metrics":"prometheus"}]`},
+			"saas-platform:services[0] (service api).metrics", `prometheus`, "must be statsd"},
+		{"a stop timeout Fargate does not allow", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"stopTimeout":121}]`},
+			"saas-platform:services[0] (service api).stopTimeout", `121`, "between 2 and 120"},
+		{"a deregistration delay above an hour", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"healthCheckPath":"/h","paths":["/a/*"],"priority":5,"deregistrationDelay":3601}]`},
+			"saas-platform:services[0] (service api).deregistrationDelay", `3601`, "between 0 and 3600"},
+		{"a deregistration delay on an internal service", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"deregistrationDelay":60}]`},
+			"saas-platform:services[0] (service api).deregistrationDelay", `60`, "needs paths"},
+		{"a reference the platform does not know", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"environment":{"DB":"${database.password}"}}]`},
+			"saas-platform:services[0] (service api).environment.DB", `${database.password}`, "one of cache.endpoint, cache.port, database.host"},
+		{"a reference to a scheduled task's URL", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"environment":{"U":"${services.update.url}"}},{"name":"update","schedule":"rate(1 hour)"}]`},
+			"saas-platform:services[0] (service api).environment.U", `${services.update.url}`, "services.api.url"},
+		{"a variable the platform sets, with another value", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"environment":{"PORT":"8080"}}]`},
+			"saas-platform:services[0] (service api).environment.PORT", `8080`, "the platform sets itself"},
+		{"a platform variable with another reference", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"environment":{"REDIS_HOST":"${database.host}"}}]`},
+			"saas-platform:services[0] (service api).environment.REDIS_HOST", `${database.host}`, "the platform's own value, ${cache.endpoint}"},
+		{"an environment name a shell cannot read", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"environment":{"LOG-LEVEL":"info"}}]`},
+			"saas-platform:services[0] (service api).environment.LOG-LEVEL", `LOG-LEVEL`, "environment variable name"},
+		{"a secret with no source", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"secrets":{"JWT_SECRET":{}}}]`},
+			"saas-platform:services[0] (service api).secrets.JWT_SECRET", ``, "exactly one of generate"},
+		{"a secret with two sources", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"secrets":{"JWT_SECRET":{"generate":true,"parameter":"/x/y"}}}]`},
+			"saas-platform:services[0] (service api).secrets.JWT_SECRET", ``, "exactly one of generate"},
+		{"a parameter that is not a path", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"secrets":{"KEY":{"parameter":"weather-api-key"}}}]`},
+			"saas-platform:services[0] (service api).secrets.KEY.parameter", `weather-api-key`, "SSM parameter path"},
+		{"a secret that is not a Secrets Manager ARN", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"secrets":{"KEY":{"secret":"stripe"}}}]`},
+			"saas-platform:services[0] (service api).secrets.KEY.secret", `stripe`, "Secrets Manager secret ARN"},
+		{"a key without a secret", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"secrets":{"KEY":{"parameter":"/a/b","key":"k"}}}]`},
+			"saas-platform:services[0] (service api).secrets.KEY.key", `k`, "goes with secret"},
+		{"a secret that is also plain", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"environment":{"KEY":"x"},"secrets":{"KEY":{"generate":true}}}]`},
+			"saas-platform:services[0] (service api).secrets.KEY", `KEY`, "either plain or secret"},
+		{"a secret named like a platform variable", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"secrets":{"REDIS_AUTH_TOKEN":{"generate":true}}}]`},
+			"saas-platform:services[0] (service api).secrets.REDIS_AUTH_TOKEN", `REDIS_AUTH_TOKEN`, "the platform sets itself"},
+		{"access to a bucket the stack does not own", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"access":[{"bucket":"events"}]}]`},
+			"saas-platform:services[0] (service api).access[0].bucket", `events`, "not in saas-platform:buckets"},
+		{"a bucket access mode S3 has no name for", "dev", map[string]string{"saas-platform:buckets": `[{"name":"events"}]`, "saas-platform:services": `[{"name":"api","port":3000,"access":[{"bucket":"events","mode":"all"}]}]`},
+			"saas-platform:services[0] (service api).access[0].mode", `all`, "read, write or readWrite"},
+		{"sending mail from something that is not an address", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"access":[{"sendEmail":{"from":"noreply"}}]}]`},
+			"saas-platform:services[0] (service api).access[0].sendEmail.from", `noreply`, "email address"},
+		{"a grant of two kinds at once", "dev", map[string]string{"saas-platform:buckets": `[{"name":"events"}]`, "saas-platform:services": `[{"name":"api","port":3000,"access":[{"bucket":"events","sendEmail":{"from":"a@b.co"}}]}]`},
+			"saas-platform:services[0] (service api).access[0]", ``, "exactly one of sendEmail"},
+		{"a policy statement granting every action", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"policyStatements":[{"action":"*","resource":"arn:aws:sqs:ap-northeast-1:123456789012:q"}]}]`},
+			"saas-platform:services[0] (service api).policyStatements[0].action", `*`, "grants every action"},
+		{"a policy statement granting a whole service", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"policyStatements":[{"action":["sqs:*"],"resource":"arn:aws:sqs:ap-northeast-1:123456789012:q"}]}]`},
+			"saas-platform:services[0] (service api).policyStatements[0].action", `sqs:*`, "grants every action"},
+		{"a policy action without its service", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"policyStatements":[{"action":"SendMessage","resource":"arn:aws:sqs:ap-northeast-1:123456789012:q"}]}]`},
+			"saas-platform:services[0] (service api).policyStatements[0].action", `SendMessage`, "service:Action"},
+		{"every resource for an action that takes one", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"policyStatements":[{"action":"sqs:SendMessage","resource":"*"}]}]`},
+			"saas-platform:services[0] (service api).policyStatements[0].resource", `*`, "only allowed for actions that take no resource"},
+		{"a policy statement without resources", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"policyStatements":[{"action":"sqs:SendMessage"}]}]`},
+			"saas-platform:services[0] (service api).policyStatements[0].resource", ``, "is required"},
+		{"sidecars that leave the app too little CPU", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"cpu":256,"memory":2048,"tracing":true,"metrics":"statsd"}]`},
+			"saas-platform:services[0] (service api).cpu", `256`, "leaves 64 CPU units for the app after the tracing and metrics sidecars (192)"},
+		{"a bucket name S3 refuses", "dev", map[string]string{"saas-platform:buckets": `[{"name":"Events_Log"}]`},
+			"saas-platform:buckets[0].name", `Events_Log`, "lowercase letters"},
+		{"a bucket name used twice", "dev", map[string]string{"saas-platform:buckets": `[{"name":"events"},{"name":"events"}]`},
+			"saas-platform:buckets[1].name", `events`, "must be unique"},
+		{"a negative expiry", "dev", map[string]string{"saas-platform:buckets": `[{"name":"events","expireAfterDays":-1}]`},
+			"saas-platform:buckets[0].expireAfterDays", `-1`, "0 (never)"},
+		{"an unknown cache parameter group", "dev", map[string]string{"saas-platform:cache": `{"parameterGroup":"mine"}`},
+			"saas-platform:cache.parameterGroup", `mine`, "custom"},
 		{"a misspelt provider key", "dev", map[string]string{"aws:allowedAccountId": `["123456789012"]`},
 			"aws:allowedAccountId", "", "did you mean aws:allowedAccountIds?"},
 		{"a provider key the provider does not have", "dev", map[string]string{"aws:role": "deploy"},
@@ -261,7 +330,6 @@ func TestAStackWithOnlyASizingGetsThePreset(t *testing.T) {
 			assert.Equal(t, tc.cacheReplicas, s.Cache.ReplicasPerShard)
 			assert.Equal(t, tc.retention, s.Logs.RetentionDays)
 			assert.Equal(t, tc.capacity, s.Compute.Capacity)
-			assert.Equal(t, config.DefaultImageTag, s.ImageTag)
 		})
 	}
 }
@@ -505,4 +573,50 @@ func TestEveryProviderKeyTheIssueNamesIsAKeyOfThePinnedProvider(t *testing.T) {
 	} {
 		assert.Contains(t, config.ProviderKeys(), key)
 	}
+}
+
+func TestServicesResolveTheirWorkloadKeys(t *testing.T) {
+	s, err := config.Parse(project, "prod", values(map[string]string{
+		"saas-platform:sizing":  "prod",
+		"saas-platform:domain":  `{"certificateArn":"arn:aws:acm:ap-northeast-1:123456789012:certificate/abc"}`,
+		"saas-platform:buckets": `[{"name":"events","versioned":true,"expireAfterDays":365}]`,
+		"saas-platform:services": `[
+			{"name":"api","port":3000,"cpu":512,"memory":1024,"imageTag":"3f2a1bc","architecture":"arm64",
+			 "environment":{"LOG_LEVEL":"info","RETRIES":3,"REDIS_HOST":"${cache.endpoint}","EVENTS":"s3://${buckets.events}/in"},
+			 "secrets":{"JWT_SECRET":{"generate":true},"STRIPE_KEY":{"secret":"arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:stripe-AbCdEf","key":"apiKey"}},
+			 "access":[{"bucket":"events"},{"sendEmail":{"from":"noreply@example.com"}}],
+			 "metrics":"statsd","stopTimeout":120},
+			{"name":"dashboard","image":"public.ecr.aws/nginx/nginx:1.27","port":80,"tracing":false},
+			{"name":"update","schedule":"rate(1 hour)"}]`,
+	}))
+	require.NoError(t, err)
+	api, dashboard, update := s.Services[0], s.Services[1], s.Services[2]
+
+	assert.Equal(t, "3f2a1bc", api.ImageTag, "a service's own tag wins")
+	assert.Equal(t, "dev-abc1234", update.ImageTag, "the stack's tag otherwise")
+	assert.Empty(t, dashboard.ImageTag, "an image names its own tag")
+	assert.Equal(t, config.Environment{"LOG_LEVEL": "info", "RETRIES": "3", "REDIS_HOST": "${cache.endpoint}", "EVENTS": "s3://${buckets.events}/in"},
+		api.Environment, "numbers are read as text; the platform's own reference is allowed")
+	assert.Equal(t, []string{"buckets.events"}, config.References(api.Environment["EVENTS"]))
+	assert.Equal(t, config.AccessRead, api.Access[0].Mode, "a bucket grant reads unless it says more")
+	assert.True(t, api.Tracing, "the prod preset traces")
+	assert.False(t, dashboard.Tracing, "unless the service opts out")
+	assert.Equal(t, 120, api.StopTimeout)
+	assert.Equal(t, 30, api.DeregistrationDelay)
+	assert.Equal(t, config.ArchitectureARM, api.Architecture)
+	assert.Equal(t, config.ArchitectureX86, dashboard.Architecture)
+	assert.Equal(t, 1, update.DesiredCount, "a scheduled task runs one task per run")
+	assert.True(t, s.Compute.WaitForSteadyState)
+
+	cpu, memory, sidecars := api.SidecarReservation()
+	assert.Equal(t, config.TracingSidecarCPU+config.MetricsSidecarCPU, cpu)
+	assert.Equal(t, config.TracingSidecarMemory+config.MetricsSidecarMemory, memory)
+	assert.Equal(t, []string{"tracing", "metrics"}, sidecars)
+}
+
+func TestAPolicyStatementMayUseEveryResourceOnlyForActionsThatTakeNone(t *testing.T) {
+	_, err := config.Parse(project, "dev", values(map[string]string{"saas-platform:services": `[{"name":"api","port":3000,
+		"policyStatements":[{"action":["cloudwatch:PutMetricData"],"resource":"*","condition":{"StringEquals":{"cloudwatch:namespace":"app"}}},
+		                    {"effect":"Allow","action":"sqs:SendMessage","resource":["arn:aws:sqs:ap-northeast-1:123456789012:jobs"]}]}]`}))
+	assert.NoError(t, err)
 }

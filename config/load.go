@@ -31,6 +31,7 @@ const (
 	KeyDomain         = "domain"
 	KeyServices       = "services"
 	KeyTenants        = "tenants"
+	KeyBuckets        = "buckets"
 
 	// KeyRegion is the AWS provider's region, outside the project namespace.
 	KeyRegion = "aws:region"
@@ -41,13 +42,9 @@ func ProjectKeys() []string {
 	return []string{
 		KeySizing, KeyImageTag, KeyNetwork, KeyDatabase, KeyCache, KeyCompute,
 		KeyLoadBalancer, KeyLogs, KeyDataProtection, KeySiloSizing, KeyAlarms, KeyAlerts,
-		KeyDomain, KeyServices, KeyTenants,
+		KeyDomain, KeyServices, KeyTenants, KeyBuckets,
 	}
 }
-
-// DefaultImageTag is used when the stack file names no imageTag; Pulumi.yaml
-// declares the same default.
-const DefaultImageTag = "latest"
 
 // Load reads the stack's configuration from the Pulumi context, merges it over
 // the chosen preset and validates it. It registers nothing. keys lists every
@@ -134,12 +131,11 @@ func ParseSecret(project, stack string, values map[string]string, secretKeys []s
 	}
 
 	s := &Stack{
-		Project:  project,
-		Name:     stack,
-		Region:   values[KeyRegion],
-		Sizing:   sizing,
-		Preset:   preset,
-		ImageTag: DefaultImageTag,
+		Project: project,
+		Name:    stack,
+		Region:  values[KeyRegion],
+		Sizing:  sizing,
+		Preset:  preset,
 	}
 	s.Provider = p.provider(p.secret)
 	if tag, ok := values[p.key(KeyImageTag)]; ok && tag != "" {
@@ -162,6 +158,7 @@ func ParseSecret(project, stack string, values map[string]string, secretKeys []s
 	p.decodeList(KeyServices, &services)
 	var tenants []tenantEntry
 	p.decodeList(KeyTenants, &tenants)
+	p.decodeList(KeyBuckets, &s.Buckets)
 
 	if known {
 		// Field checks need a complete preset to merge over; without one
@@ -195,6 +192,8 @@ type serviceEntry struct {
 	ContainerHealthCheck   *bool `json:"containerHealthCheck"`
 	ReadOnlyRootFilesystem *bool `json:"readOnlyRootFilesystem"`
 	ExecuteCommand         bool  `json:"executeCommand"`
+
+	workloadEntry
 }
 
 // tenantEntry is a `tenants` item as written.

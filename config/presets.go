@@ -43,6 +43,10 @@ var presets = map[string]Preset{
 			DesiredCount:      1,
 			ScaleOutFactor:    1,
 			ContainerInsights: false,
+			Tracing:           false,
+			// Dev deploys are quick to check by hand; waiting would make
+			// every up as slow as the slowest service's start.
+			WaitForSteadyState: false,
 		},
 		LoadBalancer: LoadBalancer{
 			RequireHTTPS:       false,
@@ -96,10 +100,12 @@ var presets = map[string]Preset{
 			ParameterGroup:        ParameterGroupCustom,
 		},
 		Compute: Compute{
-			Capacity:          CapacityBalanced,
-			DesiredCount:      2,
-			ScaleOutFactor:    4,
-			ContainerInsights: true,
+			Capacity:           CapacityBalanced,
+			DesiredCount:       2,
+			ScaleOutFactor:     4,
+			ContainerInsights:  true,
+			Tracing:            true,
+			WaitForSteadyState: true,
 		},
 		LoadBalancer: LoadBalancer{
 			RequireHTTPS:       true,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"reflect"
 	"regexp"
@@ -262,7 +263,7 @@ func (p *parser) defaultTags(key string, tags *aws.ProviderDefaultTags) map[stri
 		return nil
 	}
 	own := (&Stack{}).ownTags()
-	for _, k := range sortedKeys(tags.Tags) {
+	for _, k := range slices.Sorted(maps.Keys(tags.Tags)) {
 		if _, clash := own[k]; clash {
 			p.problem(key+".tags."+k, tags.Tags[k], "is a tag the program sets itself (Project, Environment, ManagedBy): remove it or use another tag key")
 		}
@@ -338,13 +339,4 @@ func (p *parser) checkEndpoints(endpoints []aws.ProviderEndpoint) {
 			}
 		}
 	}
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

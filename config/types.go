@@ -24,6 +24,7 @@ type Stack struct {
 	Domain   Domain // optional public name and TLS certificate
 	Services []Service
 	Tenants  []Tenant
+	Buckets  []Bucket // storage the stack owns for its services
 }
 
 // Preset is everything a sizing preset decides. Every field can be
@@ -114,6 +115,13 @@ type Compute struct {
 	DesiredCount      int    `json:"desiredCount"`      // default tasks per service
 	ScaleOutFactor    int    `json:"scaleOutFactor"`    // default maxCount = desiredCount x this; 1 means no autoscaling
 	ContainerInsights bool   `json:"containerInsights"` // ECS Container Insights on the cluster
+	// Tracing is the default of every service's tracing: an OpenTelemetry
+	// collector sidecar exporting to X-Ray.
+	Tracing bool `json:"tracing"`
+	// WaitForSteadyState makes `pulumi up` wait for each service's
+	// deployment to finish, so that a deployment ECS rolls back fails the
+	// update instead of reporting success.
+	WaitForSteadyState bool `json:"waitForSteadyState"`
 }
 
 // LoadBalancer is the `loadBalancer` section.
@@ -223,6 +231,27 @@ type Service struct {
 	// ExecuteCommand allows ECS Exec sessions into the service's tasks,
 	// logged and encrypted; ECS Exec needs a writable root filesystem.
 	ExecuteCommand bool
+
+	// Environment holds plain variables; values may carry ${...}
+	// references to platform facts (see References).
+	Environment Environment
+	// Secrets are injected by ECS from Secrets Manager or SSM.
+	Secrets map[string]SecretSource
+	// Access and PolicyStatements are the task role's own permissions.
+	Access           []AccessGrant
+	PolicyStatements []PolicyStatement
+	Tracing          bool   // OpenTelemetry collector sidecar, to X-Ray
+	Metrics          string // "statsd": CloudWatch agent sidecar
+	// StopTimeout is how long the app may drain after SIGTERM; 0 keeps
+	// ECS's default of 30 seconds.
+	StopTimeout         int
+	DeregistrationDelay int    // seconds the target group drains a task
+	Architecture        string // x86_64 or arm64
+	// ImageTag tags the service's own repository: its own imageTag, else
+	// the stack's. Empty when Image is set.
+	ImageTag string
+	Build    Build    // where CI builds the image from; empty: services/<name>
+	Command  []string // overrides the image's command
 }
 
 // Routed reports whether the service is reached through the load balancer.

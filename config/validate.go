@@ -85,7 +85,9 @@ func (v *validator) validate(services []serviceEntry, tenants []tenantEntry) {
 	v.alarms()
 	v.alerts()
 	v.domain()
+	v.buckets()
 	v.services(services)
+	v.workloadReferences()
 	v.tenants(tenants)
 }
 
@@ -397,6 +399,7 @@ func (v *validator) services(entries []serviceEntry) {
 			key = fmt.Sprintf("%s (service %s)", key, s.Name)
 		}
 		v.serviceShape(key, s)
+		v.workloadShape(key, s, e.workloadEntry)
 		if s.Routed() {
 			routed++
 			v.route(key, s, seenPriorities)
@@ -428,8 +431,12 @@ func (v *validator) resolveService(e serviceEntry) Service {
 	if e.Memory != nil {
 		s.Memory = *e.Memory
 	}
-	// An unset desiredCount follows the preset, kept inside any given bounds.
+	// An unset desiredCount follows the preset, kept inside any given bounds;
+	// a scheduled task runs one task per run unless it says otherwise.
 	s.DesiredCount = c.DesiredCount
+	if e.Schedule != "" {
+		s.DesiredCount = 1
+	}
 	if e.DesiredCount != nil {
 		s.DesiredCount = *e.DesiredCount
 	} else {
@@ -451,6 +458,7 @@ func (v *validator) resolveService(e serviceEntry) Service {
 	if s.Scheduled() {
 		s.MinCount, s.MaxCount = s.DesiredCount, s.DesiredCount
 	}
+	v.resolveWorkload(&s, e.workloadEntry)
 	return s
 }
 

@@ -54,9 +54,12 @@ func TestProdServicesRunOnFargateAndSpotBehindAHardenedLoadBalancer(t *testing.T
 		assert.Nil(t, svc.Input("launchType"), svc.Name)
 		assert.False(t, svc.Bool("networkConfiguration.assignPublicIp"), svc.Name)
 		assert.True(t, svc.Bool("deploymentCircuitBreaker.rollback"), svc.Name)
-		if s.Capacity == config.CapacityBalanced {
+		switch s.Capacity {
+		case config.CapacityBalanced:
 			assert.Equal(t, map[string][2]float64{"FARGATE": {2, 1}, "FARGATE_SPOT": {0, 4}}, providers(svc), svc.Name)
-		} else {
+		case config.CapacityOnDemand:
+			assert.Equal(t, map[string][2]float64{"FARGATE": {0, 1}}, providers(svc), svc.Name)
+		default:
 			assert.NotContains(t, providers(svc), "FARGATE", "%s overrides to %s", svc.Name, s.Capacity)
 		}
 	}

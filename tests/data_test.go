@@ -81,9 +81,9 @@ func TestDeployOrderKeepsWhatEachResourceNeedsInPlace(t *testing.T) {
 		assert.Contains(t, strings.Join(db.Dependencies, " "), "aws:iam/rolePolicyAttachment:RolePolicyAttachment::saas-platform-prod-rds-monitoring",
 			"%s is monitored only once the role may publish", db.Name)
 	}
-	policies := plan.OfType(result.Resources, "aws:s3/bucketPolicy:BucketPolicy")
-	require.Len(t, policies, 1)
-	assert.Contains(t, policies[0].String("policy"), "logdelivery.elasticloadbalancing.amazonaws.com", "newer regions deliver ALB logs from this service")
+	logs, ok := plan.Named(result.Resources, "aws:s3/bucketPolicy:BucketPolicy", "saas-platform-prod-access-logs")
+	require.True(t, ok)
+	assert.Contains(t, logs.String("policy"), "logdelivery.elasticloadbalancing.amazonaws.com", "newer regions deliver ALB logs from this service")
 }
 
 func TestDevDataIsEncryptedButDisposable(t *testing.T) {

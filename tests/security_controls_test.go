@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/saas-platform/saas-platform/components/compute"
 	"github.com/saas-platform/saas-platform/internal/plan"
 )
 
@@ -49,7 +50,7 @@ var controls = []string{
 	"ELB.1", "ELB.4", "ELB.5", "ELB.6", "ELB.16", "KMS.4",
 	"RDS.2", "RDS.3", "RDS.5", "RDS.6", "RDS.8", "RDS.9", "RDS.10", "RDS.11", "RDS.13", "RDS.17",
 	"ElastiCache.1", "ElastiCache.2", "ElastiCache.3", "ElastiCache.4", "ElastiCache.5", "ElastiCache.6", "ElastiCache.7",
-	"S3.5", "S3.8", "SNS.1",
+	"S3.5", "S3.8", "S3.17", "SNS.1",
 }
 
 var (
@@ -192,9 +193,18 @@ func TestControl_ECS_5_RootFilesystemsAreReadOnlyWherePossible(t *testing.T) {
 	control(t, "ECS.5", func(t *testing.T, r *plan.Result) {
 		settings := readOnlySettings(t, r)
 		for name, c := range containerDefs(t, r) {
-			want, ok := settings[strings.SplitN(name, "/", 2)[0]]
+			service, container, _ := strings.Cut(name, "/")
+			want, ok := settings[service]
 			require.True(t, ok, "%s is not a service of the stack file", name)
-			assert.Equal(t, want, c["readonlyRootFilesystem"], "%s: read-only unless the stack file opts out", name)
+			switch container {
+			case service:
+				assert.Equal(t, want, c["readonlyRootFilesystem"], "%s: read-only unless the stack file opts out", name)
+			case compute.AgentContainer:
+				// The CloudWatch agent writes its configuration at start.
+				assert.Equal(t, false, c["readonlyRootFilesystem"], name)
+			default:
+				assert.Equal(t, true, c["readonlyRootFilesystem"], "%s: a sidecar is read-only", name)
+			}
 		}
 	})
 }
@@ -214,8 +224,10 @@ func TestControl_ECS_8_SecretsAreNotPassedAsEnvironmentVariables(t *testing.T) {
 					assert.True(t, strings.HasSuffix(key, "_ARN") && strings.HasPrefix(value, "arn:aws:secretsmanager:"), "%s: %s", name, key)
 				}
 			}
-			secrets, _ := c["secrets"].([]any)
-			assert.NotEmpty(t, secrets, "%s gets its credentials as ECS secrets", name)
+			if service, container, _ := strings.Cut(name, "/"); service == container {
+				secrets, _ := c["secrets"].([]any)
+				assert.NotEmpty(t, secrets, "%s gets its credentials as ECS secrets", name)
+			}
 		}
 	})
 }
@@ -426,6 +438,31 @@ func TestControl_S3_8_BucketsBlockPublicAccess(t *testing.T) {
 			}
 		})
 		assert.Equal(t, buckets, blocks)
+	})
+}
+
+// The stack's own buckets (tagged Bucket) use the environment's key; the ALB
+// access-log bucket cannot: ALB delivers logs only to SSE-S3 buckets.
+func TestControl_S3_17_BucketsAreEncryptedWithKMSKeys(t *testing.T) {
+	control(t, "S3.17", func(t *testing.T, r *plan.Result) {
+		own := map[string]bool{}
+		each(r, "aws:s3/bucketV2:BucketV2", func(b plan.Resource) {
+			if b.String("tags.Bucket") != "" {
+				own[b.ID] = true
+			}
+		})
+		encrypted := 0
+		each(r, "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2", func(c plan.Resource) {
+			if !own[c.String("bucket")] {
+				assert.Contains(t, c.Name, "access-logs", "only the ALB log bucket may use SSE-S3")
+				return
+			}
+			encrypted++
+			assert.Equal(t, "aws:kms", c.String("rules.0.applyServerSideEncryptionByDefault.sseAlgorithm"), c.Name)
+			assert.Contains(t, c.String("rules.0.applyServerSideEncryptionByDefault.kmsMasterKeyId"), ":key/", c.Name)
+			assert.True(t, c.Bool("rules.0.bucketKeyEnabled"), c.Name)
+		})
+		assert.Equal(t, len(own), encrypted)
 	})
 }
 

@@ -6,15 +6,17 @@
 package compute
 
 import (
+	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecs"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lb"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/servicediscovery"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/saas-platform/saas-platform/config"
@@ -51,13 +53,29 @@ type ComputeArgs struct {
 	Data       DataInputs
 
 	Services          []config.Service
-	ImageTag          string
 	DefaultCapacity   string
 	ContainerInsights bool
 	LoadBalancer      config.LoadBalancer
 	CertificateArn    string // empty: HTTP only
 	LogRetentionDays  int
 	Protect           bool
+	// WaitForSteadyState makes `pulumi up` fail when ECS rolls a
+	// deployment back.
+	WaitForSteadyState bool
+	// PublicHost is the name routed services are reached at (the domain);
+	// empty: the load balancer's DNS name.
+	PublicHost string
+	// Facts are the values of the ${...} references a service's
+	// environment may use, but services.<name>.url, which compute knows.
+	Facts map[string]pulumi.StringInput
+	// Buckets are the stack's buckets, by stack-file name.
+	Buckets map[string]BucketInputs
+}
+
+// BucketInputs is a bucket services may be granted.
+type BucketInputs struct {
+	Name pulumi.StringInput
+	Arn  pulumi.StringInput
 }
 
 // ServiceRefs names what observability watches for one service.
@@ -87,7 +105,9 @@ type Compute struct {
 	capacityProviders *ecs.ClusterCapacityProviders
 	lb                *loadBalancer
 	namespace         *servicediscovery.PrivateDnsNamespace
-	secrets           []containerSecret
+	platformSecrets   []containerSecret
+	generated         map[string]*secretsmanager.Secret
+	facts             map[string]pulumi.StringInput
 }
 
 // NewCompute builds the cluster, the load balancer and every service.
@@ -95,7 +115,10 @@ func NewCompute(ctx *pulumi.Context, name string, args *ComputeArgs, opts ...pul
 	if args == nil {
 		return nil, fmt.Errorf("compute %s: args are required", name)
 	}
-	c := &Compute{args: args}
+	c := &Compute{args: args, generated: map[string]*secretsmanager.Secret{}, facts: map[string]pulumi.StringInput{}}
+	for ref, value := range args.Facts {
+		c.facts[ref] = value
+	}
 	if err := ctx.RegisterComponentResource("saas:compute:Compute", name, c, opts...); err != nil {
 		return nil, err
 	}
@@ -104,7 +127,7 @@ func NewCompute(ctx *pulumi.Context, name string, args *ComputeArgs, opts ...pul
 		return nil, fmt.Errorf("compute %s: reading the account id: %w", name, err)
 	}
 	c.account = caller.AccountId
-	c.secrets = c.containerSecrets()
+	c.platformSecrets = c.containerSecrets()
 
 	if c.Cluster, c.capacityProviders, c.execLogGroup, err = newCluster(ctx, c, name, args); err != nil {
 		return nil, fmt.Errorf("compute %s: cluster: %w", name, err)
@@ -112,8 +135,9 @@ func NewCompute(ctx *pulumi.Context, name string, args *ComputeArgs, opts ...pul
 
 	targetGroups := map[string]*lb.TargetGroup{}
 	var defaultTarget pulumi.StringInput
-	internal := false
+	longRunning := false
 	for _, s := range args.Services {
+		longRunning = longRunning || !s.Scheduled()
 		switch {
 		case s.Scheduled():
 		case s.Routed():
@@ -127,14 +151,14 @@ func NewCompute(ctx *pulumi.Context, name string, args *ComputeArgs, opts ...pul
 					defaultTarget = tg.Arn
 				}
 			}
-		default:
-			internal = true
 		}
 	}
 	if c.lb, err = newLoadBalancer(ctx, c, name, args, defaultTarget); err != nil {
 		return nil, fmt.Errorf("compute %s: load balancer: %w", name, err)
 	}
-	if internal {
+	// Every long-running service, routed too, gets a Cloud Map name, so
+	// services call each other inside the VPC without the load balancer.
+	if longRunning {
 		if c.namespace, err = servicediscovery.NewPrivateDnsNamespace(ctx, name, &servicediscovery.PrivateDnsNamespaceArgs{
 			Name:        pulumi.String(Namespace(args.Project, args.Environment)),
 			Description: pulumi.String("Internal services of " + args.Project + "-" + args.Environment),
@@ -143,6 +167,7 @@ func NewCompute(ctx *pulumi.Context, name string, args *ComputeArgs, opts ...pul
 			return nil, fmt.Errorf("compute %s: namespace: %w", name, err)
 		}
 	}
+	c.serviceURLs()
 
 	repositories := pulumi.StringMap{}
 	for _, s := range args.Services {
@@ -186,15 +211,21 @@ func (c *Compute) workload(ctx *pulumi.Context, s config.Service, tg *lb.TargetG
 	if err != nil {
 		return pulumi.StringOutput{}, nil, err
 	}
-	execRole, taskRole, err := c.roles(ctx, s, repo, logGroup)
+	var agentConfig pulumi.StringInput
+	if s.Metrics == config.MetricsStatsd {
+		if agentConfig, err = c.agentConfiguration(ctx, s); err != nil {
+			return pulumi.StringOutput{}, nil, err
+		}
+	}
+	execRole, taskRole, err := c.roles(ctx, s, repo, logGroup, agentConfig)
 	if err != nil {
 		return pulumi.StringOutput{}, nil, err
 	}
-	var image pulumi.StringInput = pulumi.Sprintf("%s:%s", repo.RepositoryUrl, args.ImageTag)
+	var image pulumi.StringInput = pulumi.Sprintf("%s:%s", repo.RepositoryUrl, s.ImageTag)
 	if s.Image != "" {
 		image = pulumi.String(s.Image)
 	}
-	task, err := c.taskDefinition(ctx, s, image, logGroup, execRole, taskRole)
+	task, err := c.taskDefinition(ctx, s, image, logGroup, execRole, taskRole, agentConfig)
 	if err != nil {
 		return pulumi.StringOutput{}, nil, err
 	}
@@ -202,13 +233,14 @@ func (c *Compute) workload(ctx *pulumi.Context, s config.Service, tg *lb.TargetG
 		return repo.RepositoryUrl, nil, c.schedule(ctx, s, task, execRole, taskRole)
 	}
 
-	var registry *servicediscovery.Service
 	var rule *lb.ListenerRule
 	if tg != nil {
 		if rule, err = c.rule(ctx, s, tg); err != nil {
 			return pulumi.StringOutput{}, nil, err
 		}
-	} else if registry, err = c.registry(ctx, s); err != nil {
+	}
+	registry, err := c.registry(ctx, s)
+	if err != nil {
 		return pulumi.StringOutput{}, nil, err
 	}
 	svc, err := c.service(ctx, s, task, tg, rule, registry)
@@ -227,35 +259,95 @@ func (c *Compute) workload(ctx *pulumi.Context, s config.Service, tg *lb.TargetG
 	return repo.RepositoryUrl, refs, nil
 }
 
+// platformParameters are the database and Redis facts every container
+// gets from SSM, by variable name and path under the environment's prefix.
+var platformParameters = []struct{ name, path string }{
+	{"DATABASE_HOST", "/database/host"},
+	{"DATABASE_PORT", "/database/port"},
+	{"REDIS_HOST", "/cache/endpoint"},
+	{"REDIS_PORT", "/cache/port"},
+}
+
 // containerSecrets are the database and Redis facts every container gets,
 // injected by ECS from SSM and Secrets Manager at start. Database
 // credentials are not among them: RDS rotates them, and a value injected at
 // start goes stale; services read DATABASE_SECRET_ARN (and the tenants'
 // secret ARNs) at runtime instead.
 func (c *Compute) containerSecrets() []containerSecret {
-	param := func(path string) pulumi.StringInput {
-		return pulumi.String(fmt.Sprintf("arn:aws:ssm:%s:%s:parameter%s%s", c.args.Region, c.account, c.args.PathPrefix, path))
+	var secrets []containerSecret
+	for _, p := range platformParameters {
+		secrets = append(secrets, containerSecret{p.name, pulumi.String(c.parameterArn(p.path))})
 	}
-	return []containerSecret{
-		{"DATABASE_HOST", param("/database/host")},
-		{"DATABASE_PORT", param("/database/port")},
-		{"REDIS_HOST", param("/cache/endpoint")},
-		{"REDIS_PORT", param("/cache/port")},
-		{"REDIS_AUTH_TOKEN", c.args.Data.CacheAuthSecretArn},
+	return append(secrets, containerSecret{"REDIS_AUTH_TOKEN", c.args.Data.CacheAuthSecretArn})
+}
+
+// parameterArn is the ARN of a parameter under the environment's prefix.
+func (c *Compute) parameterArn(path string) string {
+	return fmt.Sprintf("arn:aws:ssm:%s:%s:parameter%s%s", c.args.Region, c.account, c.args.PathPrefix, path)
+}
+
+// AgentConfig is the CloudWatch agent's configuration: statsd on its
+// standard port, published to namespace every minute.
+func AgentConfig(namespace string) (string, error) {
+	b, err := json.Marshal(map[string]any{
+		"agent": map[string]any{"omit_hostname": true},
+		"metrics": map[string]any{
+			"namespace": namespace,
+			"metrics_collected": map[string]any{"statsd": map[string]any{
+				"service_address":              fmt.Sprintf(":%d", statsdPort),
+				"metrics_collection_interval":  60,
+				"metrics_aggregation_interval": 60,
+			}},
+		},
+	})
+	return string(b), err
+}
+
+// serviceURLs adds services.<name>.url to the facts: the load balancer's
+// URL for routed services, the Cloud Map name for the others.
+func (c *Compute) serviceURLs() {
+	scheme := "http"
+	if c.args.CertificateArn != "" {
+		scheme = "https"
 	}
+	var host pulumi.StringInput = c.lb.alb.DnsName
+	if c.args.PublicHost != "" {
+		host = pulumi.String(c.args.PublicHost)
+	}
+	for _, s := range c.args.Services {
+		switch {
+		case s.Scheduled():
+		case s.Routed():
+			c.facts["services."+s.Name+".url"] = pulumi.Sprintf("%s://%s", scheme, host)
+		default:
+			c.facts["services."+s.Name+".url"] = pulumi.String(fmt.Sprintf("http://%s.%s:%d", s.Name, Namespace(c.args.Project, c.args.Environment), s.Port))
+		}
+	}
+}
+
+// agentConfiguration keeps the CloudWatch agent's statsd configuration in
+// SSM, where the agent reads it at start: metrics go to the environment's
+// namespace, tagged with the service.
+func (c *Compute) agentConfiguration(ctx *pulumi.Context, s config.Service) (pulumi.StringInput, error) {
+	cfg, err := AgentConfig(MetricsNamespace(c.args.Project, c.args.Environment))
+	if err != nil {
+		return nil, err
+	}
+	param, err := ssm.NewParameter(ctx, s.Name+"-cloudwatch-agent", &ssm.ParameterArgs{
+		Name:        pulumi.String(c.args.PathPrefix + "/services/" + s.Name + "/cloudwatch-agent"),
+		Description: pulumi.String("CloudWatch agent configuration of " + s.Name),
+		Type:        pulumi.String("SecureString"),
+		KeyId:       c.args.KeyArn,
+		Value:       pulumi.String(cfg),
+	}, pulumi.Parent(c))
+	if err != nil {
+		return nil, err
+	}
+	return param.Arn, nil
 }
 
 // Namespace is the private DNS zone of internal services:
 // <service>.<stack>.<project>.internal.
 func Namespace(project, environment string) string {
 	return strings.ToLower(environment + "." + project + ".internal")
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

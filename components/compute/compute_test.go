@@ -36,10 +36,19 @@ const workloads = `[
 
 func stack(t *testing.T, sizing, services string) *config.Stack {
 	t.Helper()
+	return stackWith(t, sizing, map[string]string{"saas-platform:services": services})
+}
+
+// stackWith parses a stack of the sizing with more stack-file values.
+func stackWith(t *testing.T, sizing string, more map[string]string) *config.Stack {
+	t.Helper()
 	values := map[string]string{
 		"aws:region":             "ap-northeast-1",
 		"saas-platform:sizing":   sizing,
-		"saas-platform:services": services,
+		"saas-platform:imageTag": "dev-abc123",
+	}
+	for k, v := range more {
+		values[k] = v
 	}
 	if sizing == "prod" {
 		values["saas-platform:domain"] = `{"certificateArn":"arn:aws:acm:ap-northeast-1:123456789012:certificate/abc"}`
@@ -69,10 +78,19 @@ func build(t *testing.T, s *config.Stack) []plan.Resource {
 				TenantSecretsArn:   "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:saas-platform/" + s.Name + "/tenants/*",
 				SiloSecretArns:     pulumi.ToStringArray([]string{"arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:rds!db-acme"}),
 			},
-			Services: s.Services, ImageTag: "dev-abc123", DefaultCapacity: s.Compute.Capacity,
+			Services: s.Services, DefaultCapacity: s.Compute.Capacity,
 			ContainerInsights: s.Compute.ContainerInsights, LoadBalancer: s.LoadBalancer,
 			CertificateArn: s.Domain.CertificateArn, LogRetentionDays: s.Logs.RetentionDays,
-			Protect: s.DataProtection.Protect,
+			Protect: s.DataProtection.Protect, WaitForSteadyState: s.Compute.WaitForSteadyState,
+			Facts: map[string]pulumi.StringInput{
+				config.RefCacheEndpoint: pulumi.String("master.redis.example"), config.RefCachePort: pulumi.String("6379"),
+				config.RefDatabaseHost: pulumi.String("db.example"), config.RefDatabasePort: pulumi.String("5432"),
+				config.RefDatabaseName: pulumi.String("platform"), config.RefRegion: pulumi.String(s.Region),
+				config.RefStack: pulumi.String(s.Name), "buckets.events": pulumi.String("saas-platform-dev-events-abc1234"),
+			},
+			Buckets: map[string]compute.BucketInputs{"events": {
+				Name: pulumi.String("saas-platform-dev-events-abc1234"), Arn: pulumi.String("arn:aws:s3:::saas-platform-dev-events-abc1234"),
+			}},
 		})
 		return err
 	}, pulumi.WithMocks(s.Project, s.Name, mocks))
@@ -267,6 +285,9 @@ func TestTheLoadBalancerIsHardenedPerPreset(t *testing.T) {
 type container struct {
 	Name        string
 	Image       string
+	Command     []string
+	StopTimeout int
+	DependsOn   []struct{ ContainerName, Condition string }
 	Environment []struct{ Name, Value string }
 	Secrets     []struct{ Name, ValueFrom string }
 	HealthCheck *struct{ Command []string }
@@ -281,7 +302,8 @@ func containers(t *testing.T, resources []plan.Resource) map[string]container {
 	for _, td := range plan.OfType(resources, taskDefType) {
 		var defs []container
 		require.NoError(t, json.Unmarshal([]byte(td.String("containerDefinitions")), &defs))
-		require.Len(t, defs, 1)
+		require.NotEmpty(t, defs)
+		// The app's container comes first; sidecars follow it.
 		out[defs[0].Name] = defs[0]
 	}
 	return out
@@ -315,23 +337,29 @@ func TestContainersGetSecretsInjectedAndLogToTheirOwnGroup(t *testing.T) {
 		"no image of its own: its repository at the image tag")
 	assert.Equal(t, "public.ecr.aws/nginx/nginx:1.27", all["dashboard"].Image)
 	require.NotNil(t, all["api"].HealthCheck)
-	assert.Equal(t, []string{"CMD-SHELL", "curl -f http://localhost:3000/api/health || exit 1"}, all["api"].HealthCheck.Command)
+	assert.Equal(t, []string{"CMD-SHELL",
+		"curl -fsS -o /dev/null http://localhost:3000/api/health || wget -q -O /dev/null http://localhost:3000/api/health || exit 1"},
+		all["api"].HealthCheck.Command)
 	assert.Nil(t, all["update"].HealthCheck, "a scheduled task has no port to check")
 }
 
-type statement struct {
-	Sid      string
-	Action   []string
-	Resource []string
+// grant is one statement of a role policy.
+type grant struct {
+	Sid       string
+	Effect    string
+	Action    []string
+	Resource  []string
+	Condition map[string]map[string][]string
 }
 
-func policy(t *testing.T, resources []plan.Resource, name string) map[string]statement {
+// policy reads a role policy's statements by Sid.
+func policy(t *testing.T, resources []plan.Resource, name string) map[string]grant {
 	t.Helper()
 	p, ok := plan.Named(resources, policyType, name)
 	require.True(t, ok, name)
-	var doc struct{ Statement []statement }
+	var doc struct{ Statement []grant }
 	require.NoError(t, json.Unmarshal([]byte(p.String("policy")), &doc))
-	out := map[string]statement{}
+	out := map[string]grant{}
 	for _, s := range doc.Statement {
 		out[s.Sid] = s
 	}
@@ -340,7 +368,7 @@ func policy(t *testing.T, resources []plan.Resource, name string) map[string]sta
 
 func TestTaskRolesReachOnlyTheirOwnEnvironment(t *testing.T) {
 	resources := build(t, stack(t, "prod", workloads))
-	unscoped := map[string]bool{"Traces": true, "RegistryLogin": true}
+	unscoped := map[string]bool{"Traces": true, "RegistryLogin": true, "Metrics": true}
 	for _, s := range plan.OfType(resources, serviceType) {
 		task := policy(t, resources, s.Name+"-task")
 		assert.Equal(t, []string{
@@ -354,8 +382,9 @@ func TestTaskRolesReachOnlyTheirOwnEnvironment(t *testing.T) {
 		}, task["DatabaseCredentials"].Resource, s.Name)
 		assert.NotContains(t, task, "ExecuteCommandChannels", "%s: ECS Exec is off unless asked for", s.Name)
 		assert.False(t, s.Bool("enableExecuteCommand"), s.Name)
-		assert.ElementsMatch(t, []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, task["Traces"].Action)
-		for _, doc := range []map[string]statement{task, policy(t, resources, s.Name+"-execution")} {
+		assert.ElementsMatch(t, []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"},
+			task["Traces"].Action, "%s: the prod preset traces every service", s.Name)
+		for _, doc := range []map[string]grant{task, policy(t, resources, s.Name+"-execution")} {
 			for sid, st := range doc {
 				if unscoped[sid] {
 					continue
@@ -409,7 +438,7 @@ func TestEveryServiceHasAScannedEncryptedRepository(t *testing.T) {
 	}
 }
 
-func TestInternalServicesAreFoundByNameAndScheduledTasksRunOnTheirSchedule(t *testing.T) {
+func TestEveryLongRunningServiceIsFoundByNameAndScheduledTasksRunOnTheirSchedule(t *testing.T) {
 	resources := build(t, stack(t, "dev", workloads))
 	namespaces := plan.OfType(resources, "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace")
 	require.Len(t, namespaces, 1)
@@ -418,7 +447,11 @@ func TestInternalServicesAreFoundByNameAndScheduledTasksRunOnTheirSchedule(t *te
 	for _, r := range plan.OfType(resources, "aws:servicediscovery/service:Service") {
 		registered = append(registered, r.String("name"))
 	}
-	assert.ElementsMatch(t, []string{"notification", "analytics"}, registered)
+	assert.ElementsMatch(t, []string{"api", "collaboration", "dashboard", "notification", "analytics"}, registered,
+		"routed services too: services call each other inside the VPC")
+	for _, svc := range plan.OfType(resources, serviceType) {
+		assert.NotEmpty(t, svc.String("serviceRegistries.registryArn"), svc.Name)
+	}
 
 	rules := plan.OfType(resources, "aws:cloudwatch/eventRule:EventRule")
 	require.Len(t, rules, 1)
@@ -436,4 +469,217 @@ func TestECSExecIsAnOptInWithTheAccessItNeeds(t *testing.T) {
 	assert.Equal(t, []string{"arn:aws:kms:ap-northeast-1:123456789012:key/k"}, task["ExecuteCommandSessionKey"].Resource)
 	assert.Equal(t, []string{"arn:aws:logs:ap-northeast-1:123456789012:log-group:/saas-platform/dev/ecs/exec:*"}, task["ExecuteCommandLogs"].Resource)
 	assert.Contains(t, task["ExecuteCommandChannels"].Action, "ssmmessages:OpenDataChannel")
+}
+
+// taskContainers returns every container of one service's task, app first.
+func taskContainers(t *testing.T, resources []plan.Resource, service string) []container {
+	t.Helper()
+	td, ok := plan.Named(resources, taskDefType, service)
+	require.True(t, ok, service)
+	var defs []container
+	require.NoError(t, json.Unmarshal([]byte(td.String("containerDefinitions")), &defs))
+	return defs
+}
+
+func environmentOf(c container) map[string]string {
+	env := map[string]string{}
+	for _, e := range c.Environment {
+		env[e.Name] = e.Value
+	}
+	return env
+}
+
+func secretsOf(c container) map[string]string {
+	secrets := map[string]string{}
+	for _, s := range c.Secrets {
+		secrets[s.Name] = s.ValueFrom
+	}
+	return secrets
+}
+
+// workloadStack is a dev stack whose services use every per-service key.
+func workloadStack(t *testing.T, sizing string) *config.Stack {
+	t.Helper()
+	return stackWith(t, sizing, map[string]string{
+		"saas-platform:buckets": `[{"name":"events","versioned":true}]`,
+		"saas-platform:services": `[
+			{"name":"api","port":3000,"cpu":512,"memory":1024,"healthCheckPath":"/api/health","paths":["/api/*"],"priority":200,
+			 "environment":{"LOG_LEVEL":"info","REDIS_CLUSTER_ENDPOINT":"${cache.endpoint}","REDIS_HOST":"${cache.endpoint}",
+			                "NOTIFY":"${services.notification.url}/send","SELF":"${services.api.url}","DB":"postgres://${database.host}:${database.port}/${database.name}"},
+			 "secrets":{"JWT_SECRET":{"generate":true},
+			            "WEATHER_API_KEY":{"parameter":"/saas-platform/dev/weather-api-key"},
+			            "STRIPE_KEY":{"secret":"arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:stripe-AbCdEf","key":"apiKey"}},
+			 "tracing":true,"metrics":"statsd","imageTag":"3f2a1bc"},
+			{"name":"collaboration","port":3001,"healthCheckPath":"/health","paths":["/socket.io/*"],"priority":100,"websockets":true,
+			 "stopTimeout":120,"deregistrationDelay":120,"architecture":"arm64","capacity":"onDemand",
+			 "secrets":{"JWT_SECRET":{"generate":true},"PARTNER_TOKEN":{"secret":"arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:partner"}}},
+			{"name":"notification","port":3003,"access":[{"sendEmail":{"from":"noreply@example.com"}}],
+			 "policyStatements":[{"sid":"Jobs","action":"sqs:SendMessage","resource":"arn:aws:sqs:ap-northeast-1:123456789012:jobs"}]},
+			{"name":"analytics","port":3002,"environment":{"EVENTS":"${buckets.events}"},
+			 "access":[{"bucket":"events","mode":"readWrite"}],"command":["node","server.js"]}]`,
+	})
+}
+
+func TestEnvironmentReferencesResolveToPlatformFactsAndServiceURLs(t *testing.T) {
+	resources := build(t, workloadStack(t, "dev"))
+	api := environmentOf(taskContainers(t, resources, "api")[0])
+	assert.Equal(t, "info", api["LOG_LEVEL"])
+	assert.Equal(t, "master.redis.example", api["REDIS_CLUSTER_ENDPOINT"])
+	assert.Equal(t, "postgres://db.example:5432/platform", api["DB"], "several references in one value")
+	assert.Equal(t, "http://notification.dev.saas-platform.internal:3003/send", api["NOTIFY"], "an internal service by its Cloud Map name")
+	assert.Regexp(t, `^http://saas-platform-dev-[0-9a-f]+\.ap-northeast-1\.elb\.amazonaws\.com$`, api["SELF"],
+		"a routed service at the load balancer; plain HTTP without a certificate")
+	assert.Equal(t, "saas-platform-dev-events-abc1234", environmentOf(taskContainers(t, resources, "analytics")[0])["EVENTS"])
+	assert.NotContains(t, api, "REDIS_HOST", "the platform injects it from SSM; the same reference adds nothing")
+
+	// Every name the platform sets is in config's list, which validation
+	// checks stack-file names against.
+	for name := range api {
+		_, platform := config.PlatformEnvironment[name]
+		stackFile := map[string]bool{"LOG_LEVEL": true, "REDIS_CLUSTER_ENDPOINT": true, "NOTIFY": true, "SELF": true, "DB": true}[name]
+		assert.True(t, platform || stackFile, "%s is set by the platform but not listed in config.PlatformEnvironment", name)
+	}
+	for name := range secretsOf(taskContainers(t, resources, "api")[0]) {
+		_, platform := config.PlatformEnvironment[name]
+		own := map[string]bool{"JWT_SECRET": true, "WEATHER_API_KEY": true, "STRIPE_KEY": true}[name]
+		assert.True(t, platform || own, "%s is injected by the platform but not listed in config.PlatformEnvironment", name)
+	}
+}
+
+func TestServiceSecretsAreInjectedAndEachExecutionRoleReadsExactlyItsOwn(t *testing.T) {
+	resources := build(t, workloadStack(t, "dev"))
+	generated := plan.OfType(resources, "aws:secretsmanager/secret:Secret")
+	require.Len(t, generated, 1, "api and collaboration share one generated JWT_SECRET")
+	assert.Equal(t, "saas-platform/dev/generated/JWT_SECRET", generated[0].String("name"))
+	assert.Equal(t, "arn:aws:kms:ap-northeast-1:123456789012:key/k", generated[0].String("kmsKeyId"))
+	versions := plan.OfType(resources, "aws:secretsmanager/secretVersion:SecretVersion")
+	require.Len(t, versions, 1)
+	assert.Equal(t, "[secret]", versions[0].Input("secretString"), "the value is a Pulumi secret")
+	jwtArn := "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:saas-platform/dev/generated/JWT_SECRET-AbCdEf"
+
+	api := secretsOf(taskContainers(t, resources, "api")[0])
+	assert.Equal(t, jwtArn, api["JWT_SECRET"])
+	assert.Equal(t, "arn:aws:ssm:ap-northeast-1:123456789012:parameter/saas-platform/dev/weather-api-key", api["WEATHER_API_KEY"])
+	assert.Equal(t, "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:stripe-AbCdEf:apiKey::", api["STRIPE_KEY"])
+
+	exec := policy(t, resources, "api-execution")
+	assert.ElementsMatch(t, []string{
+		"arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:cache-auth", jwtArn,
+		"arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:stripe-AbCdEf",
+	}, exec["InjectedSecrets"].Resource)
+	assert.ElementsMatch(t, []string{
+		"arn:aws:ssm:ap-northeast-1:123456789012:parameter/saas-platform/dev/database/host",
+		"arn:aws:ssm:ap-northeast-1:123456789012:parameter/saas-platform/dev/database/port",
+		"arn:aws:ssm:ap-northeast-1:123456789012:parameter/saas-platform/dev/cache/endpoint",
+		"arn:aws:ssm:ap-northeast-1:123456789012:parameter/saas-platform/dev/cache/port",
+		"arn:aws:ssm:ap-northeast-1:123456789012:parameter/saas-platform/dev/weather-api-key",
+		"arn:aws:ssm:ap-northeast-1:123456789012:parameter/saas-platform/dev/services/api/cloudwatch-agent",
+	}, exec["InjectedParameters"].Resource)
+
+	collaboration := policy(t, resources, "collaboration-execution")
+	assert.ElementsMatch(t, []string{
+		"arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:cache-auth", jwtArn,
+		"arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:partner-??????",
+	}, collaboration["InjectedSecrets"].Resource, "a partial ARN is read with its suffix, and nothing else")
+	notification := policy(t, resources, "notification-execution")
+	assert.Equal(t, []string{"arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:cache-auth"}, notification["InjectedSecrets"].Resource)
+}
+
+func TestAccessGrantsAndPolicyStatementsBecomeOneStatementEach(t *testing.T) {
+	resources := build(t, workloadStack(t, "dev"))
+	notification := policy(t, resources, "notification-task")
+	assert.Equal(t, grant{Sid: "SendEmail0", Effect: "Allow", Action: []string{"ses:SendEmail", "ses:SendRawEmail"},
+		Resource:  []string{"arn:aws:ses:ap-northeast-1:123456789012:identity/*"},
+		Condition: map[string]map[string][]string{"StringEquals": {"ses:FromAddress": {"noreply@example.com"}}}}, notification["SendEmail0"])
+	assert.Equal(t, grant{Sid: "Jobs", Effect: "Allow", Action: []string{"sqs:SendMessage"},
+		Resource: []string{"arn:aws:sqs:ap-northeast-1:123456789012:jobs"}}, notification["Jobs"])
+	assert.NotContains(t, notification, "Traces", "X-Ray only for traced services")
+
+	analytics := policy(t, resources, "analytics-task")
+	bucket := "arn:aws:s3:::saas-platform-dev-events-abc1234"
+	assert.Equal(t, []string{bucket, bucket + "/*"}, analytics["Bucket0"].Resource, "the bucket and its objects, nothing else")
+	assert.ElementsMatch(t, []string{"s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"}, analytics["Bucket0"].Action)
+	assert.Equal(t, []string{"kms:Decrypt", "kms:GenerateDataKey"}, analytics["BucketEncryption"].Action)
+	assert.Equal(t, []string{"s3.ap-northeast-1.amazonaws.com"}, analytics["BucketEncryption"].Condition["StringEquals"]["kms:ViaService"])
+	for _, name := range []string{"api", "collaboration", "notification"} {
+		for sid := range policy(t, resources, name+"-task") {
+			assert.NotContains(t, sid, "Bucket", "%s has no bucket grant", name)
+		}
+	}
+}
+
+func TestTracingAddsTheCollectorAndXRayOnlyToTracedServices(t *testing.T) {
+	resources := build(t, workloadStack(t, "dev"))
+	api := taskContainers(t, resources, "api")
+	require.Len(t, api, 3, "the app, the collector, the CloudWatch agent")
+	assert.Equal(t, compute.CollectorContainer, api[1].Name)
+	assert.Regexp(t, `^public\.ecr\.aws/aws-observability/aws-otel-collector:v[0-9.]+$`, api[1].Image, "a pinned collector")
+	assert.Equal(t, []string{"--config=/etc/ecs/ecs-xray.yaml"}, api[1].Command)
+	assert.Equal(t, []struct{ ContainerName, Condition string }{{compute.CollectorContainer, "START"}}, api[0].DependsOn,
+		"the app starts after the collector")
+	assert.Equal(t, "http://localhost:4317", environmentOf(api[0])["OTEL_EXPORTER_OTLP_ENDPOINT"])
+	assert.Equal(t, "api", environmentOf(api[0])["OTEL_SERVICE_NAME"])
+	assert.Contains(t, policy(t, resources, "api-task")["Traces"].Action, "xray:PutTraceSegments")
+
+	collaboration := taskContainers(t, resources, "collaboration")
+	assert.Len(t, collaboration, 1, "dev does not trace unless asked")
+	assert.NotContains(t, policy(t, resources, "collaboration-task"), "Traces")
+
+	prod := build(t, stack(t, "prod", workloads))
+	assert.Len(t, taskContainers(t, prod, "notification"), 2, "the prod preset traces every service")
+}
+
+func TestStatsdMetricsAddTheAgentWithItsConfigurationInSSM(t *testing.T) {
+	resources := build(t, workloadStack(t, "dev"))
+	api := taskContainers(t, resources, "api")
+	require.Len(t, api, 3)
+	agent := api[2]
+	assert.Equal(t, compute.AgentContainer, agent.Name)
+	assert.Regexp(t, `^public\.ecr\.aws/cloudwatch-agent/cloudwatch-agent:[0-9.]+b[0-9]+$`, agent.Image, "a pinned agent")
+	param, ok := plan.Named(resources, "aws:ssm/parameter:Parameter", "api-cloudwatch-agent")
+	require.True(t, ok)
+	assert.Equal(t, "SecureString", param.String("type"))
+	assert.Equal(t, map[string]string{"CW_CONFIG_CONTENT": "arn:aws:ssm:ap-northeast-1:123456789012:parameter/saas-platform/dev/services/api/cloudwatch-agent"}, secretsOf(agent))
+	var cfg struct {
+		Metrics struct {
+			Namespace        string
+			MetricsCollected map[string]map[string]any `json:"metrics_collected"`
+		}
+	}
+	assert.Equal(t, "[secret]", param.Input("value"), "a SecureString's value is a Pulumi secret")
+	value, err := compute.AgentConfig("saas-platform/dev")
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal([]byte(value), &cfg))
+	assert.Equal(t, "saas-platform/dev", cfg.Metrics.Namespace)
+	assert.Equal(t, ":8125", cfg.Metrics.MetricsCollected["statsd"]["service_address"])
+	assert.Equal(t, "8125", environmentOf(api[0])["STATSD_PORT"])
+	metrics := policy(t, resources, "api-task")["Metrics"]
+	assert.Equal(t, []string{"cloudwatch:PutMetricData"}, metrics.Action)
+	assert.Equal(t, []string{"saas-platform/dev"}, metrics.Condition["StringEquals"]["cloudwatch:namespace"])
+}
+
+func TestServiceSettingsReachTheTaskTheTargetGroupAndTheService(t *testing.T) {
+	resources := build(t, workloadStack(t, "dev"))
+	collaboration := taskContainers(t, resources, "collaboration")[0]
+	assert.Equal(t, 120, collaboration.StopTimeout, "WebSocket clients get time to drain")
+	td, _ := plan.Named(resources, taskDefType, "collaboration")
+	assert.Equal(t, "ARM64", td.String("runtimePlatform.cpuArchitecture"))
+	tg, _ := plan.Named(resources, "aws:lb/targetGroup:TargetGroup", "collaboration")
+	assert.Equal(t, 120.0, tg.Number("deregistrationDelay"))
+	assert.Equal(t, "/health", tg.String("healthCheck.path"))
+	api, _ := plan.Named(resources, "aws:lb/targetGroup:TargetGroup", "api")
+	assert.Equal(t, 30.0, api.Number("deregistrationDelay"), "the default")
+
+	assert.Equal(t, "123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/saas-platform/dev/api:3f2a1bc", taskContainers(t, resources, "api")[0].Image,
+		"a service's own imageTag")
+	assert.Equal(t, "123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/saas-platform/dev/analytics:dev-abc123", taskContainers(t, resources, "analytics")[0].Image,
+		"the stack's imageTag otherwise")
+	assert.Equal(t, []string{"node", "server.js"}, taskContainers(t, resources, "analytics")[0].Command)
+
+	for _, sizing := range []string{"dev", "prod"} {
+		for _, svc := range plan.OfType(build(t, stack(t, sizing, workloads)), serviceType) {
+			assert.Equal(t, sizing == "prod", svc.Bool("waitForSteadyState"), "%s %s: prod fails an up that ECS rolls back", sizing, svc.Name)
+			assert.True(t, svc.Options.DeleteBeforeReplace, "%s: a fixed service name cannot be replaced create-first", svc.Name)
+		}
+	}
 }

@@ -1,12 +1,10 @@
 package compute
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/appautoscaling"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecr"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecs"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lb"
@@ -35,190 +33,6 @@ const (
 	requestsPerTargetGoal = 1000 // requests per target per minute
 )
 
-// containerSecrets are injected into every container from Secrets Manager
-// and SSM, never as plain environment values: name -> (kind, source).
-type containerSecret struct {
-	name      string
-	valueFrom pulumi.StringInput
-}
-
-// taskDefinition describes one service's task.
-func (c *Compute) taskDefinition(ctx *pulumi.Context, s config.Service, image pulumi.StringInput,
-	logGroup *cloudwatch.LogGroup, execRole, taskRole *iam.Role) (*ecs.TaskDefinition, error) {
-	args := c.args
-	env := map[string]string{
-		"APP_ENV":                 args.Environment,
-		"SERVICE_NAME":            s.Name,
-		"AWS_REGION":              args.Region,
-		"PARAMETER_PREFIX":        args.PathPrefix,
-		"TENANT_PARAMETER_PREFIX": args.PathPrefix + "/tenants",
-	}
-	if s.Port > 0 {
-		env["PORT"] = fmt.Sprint(s.Port)
-	}
-	inputs := []any{image, logGroup.Name, args.Data.DatabaseSecretArn}
-	for _, sec := range c.secrets {
-		inputs = append(inputs, sec.valueFrom)
-	}
-	const firstSecret = 3
-	definitions := pulumi.All(inputs...).ApplyT(func(v []any) (string, error) {
-		// An ARN is not a secret: the service reads the value at runtime.
-		env["DATABASE_SECRET_ARN"] = v[2].(string)
-		container := map[string]any{
-			"name":                   s.Name,
-			"image":                  v[0],
-			"essential":              true,
-			"readonlyRootFilesystem": s.ReadOnlyRootFilesystem,
-			"privileged":             false,
-			"environment":            nameValues(env),
-			"logConfiguration": map[string]any{
-				"logDriver": "awslogs",
-				"options": map[string]string{
-					"awslogs-group": v[1].(string), "awslogs-region": args.Region, "awslogs-stream-prefix": s.Name,
-				},
-			},
-		}
-		if s.ReadOnlyRootFilesystem {
-			container["mountPoints"] = []map[string]any{{"sourceVolume": scratchVolume, "containerPath": "/tmp", "readOnly": false}}
-		}
-		var secrets []map[string]any
-		for i, sec := range c.secrets {
-			secrets = append(secrets, map[string]any{"name": sec.name, "valueFrom": v[firstSecret+i]})
-		}
-		container["secrets"] = secrets
-		if s.Port > 0 {
-			container["portMappings"] = []map[string]any{{"containerPort": s.Port, "protocol": "tcp", "name": s.Name}}
-		}
-		if s.ContainerHealthCheck && s.Port > 0 {
-			path := s.HealthCheckPath
-			if path == "" {
-				path = "/health"
-			}
-			container["healthCheck"] = map[string]any{
-				"command":     []string{"CMD-SHELL", fmt.Sprintf("curl -f http://localhost:%d%s || exit 1", s.Port, path)},
-				"interval":    healthInterval,
-				"timeout":     healthTimeout,
-				"retries":     healthRetries,
-				"startPeriod": healthStartPeriod,
-			}
-		}
-		b, err := json.Marshal([]any{container})
-		return string(b), err
-	}).(pulumi.StringOutput)
-
-	return ecs.NewTaskDefinition(ctx, s.Name, &ecs.TaskDefinitionArgs{
-		Family:                  pulumi.String(args.Project + "-" + args.Environment + "-" + s.Name),
-		NetworkMode:             pulumi.String("awsvpc"),
-		RequiresCompatibilities: pulumi.ToStringArray([]string{"FARGATE"}),
-		Cpu:                     pulumi.String(fmt.Sprint(s.CPU)),
-		Memory:                  pulumi.String(fmt.Sprint(s.Memory)),
-		ExecutionRoleArn:        execRole.Arn,
-		TaskRoleArn:             taskRole.Arn,
-		RuntimePlatform: &ecs.TaskDefinitionRuntimePlatformArgs{
-			OperatingSystemFamily: pulumi.String("LINUX"), CpuArchitecture: pulumi.String("X86_64"),
-		},
-		ContainerDefinitions: definitions,
-		// Task storage for the writable /tmp of a read-only container.
-		Volumes: ecs.TaskDefinitionVolumeArray{ecs.TaskDefinitionVolumeArgs{Name: pulumi.String(scratchVolume)}},
-	}, pulumi.Parent(c))
-}
-
-// scratchVolume is the task's ephemeral storage, mounted at /tmp.
-const scratchVolume = "scratch"
-
-func nameValues(m map[string]string) []map[string]string {
-	keys := sortedKeys(m)
-	out := make([]map[string]string, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, map[string]string{"name": k, "value": m[k]})
-	}
-	return out
-}
-
-// roles makes a service's execution role (pull its image, write its logs,
-// read the secrets it is given) and task role (read its environment's
-// parameters and tenants' secrets, write traces and its own logs).
-func (c *Compute) roles(ctx *pulumi.Context, s config.Service, repo *ecr.Repository, logGroup *cloudwatch.LogGroup) (*iam.Role, *iam.Role, error) {
-	args := c.args
-	opts := pulumi.Parent(c)
-	trust := pulumi.String(awspolicy.ServiceTrust("ecs-tasks.amazonaws.com", c.account).String())
-	prefix := fmt.Sprintf("arn:aws:ssm:%s:%s:parameter%s", args.Region, c.account, args.PathPrefix)
-
-	exec, err := iam.NewRole(ctx, s.Name+"-execution", &iam.RoleArgs{
-		Description: pulumi.String("Starts " + s.Name + " in " + args.Environment), AssumeRolePolicy: trust,
-	}, opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	secretInputs := []any{repo.Arn, logGroup.Arn, args.KeyArn, args.Data.CacheAuthSecretArn}
-	if _, err := iam.NewRolePolicy(ctx, s.Name+"-execution", &iam.RolePolicyArgs{
-		Role: exec.Name,
-		Policy: awspolicy.Output(func(v []any) awspolicy.Document {
-			repoArn, logs, key := v[0].(string), v[1].(string), v[2].(string)
-			return awspolicy.New(
-				awspolicy.Statement{Sid: "RegistryLogin", Effect: "Allow", Action: []string{"ecr:GetAuthorizationToken"}, Resource: []string{"*"}},
-				awspolicy.Statement{Sid: "PullOwnImage", Effect: "Allow",
-					Action:   []string{"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"},
-					Resource: []string{repoArn}},
-				awspolicy.Statement{Sid: "OwnLogs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{logs + ":*"}},
-				awspolicy.Statement{Sid: "InjectedSecrets", Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue"},
-					Resource: []string{v[3].(string)}},
-				awspolicy.Statement{Sid: "InjectedParameters", Effect: "Allow", Action: []string{"ssm:GetParameters"},
-					Resource: []string{prefix + "/database/*", prefix + "/cache/*"}},
-				awspolicy.Statement{Sid: "DecryptInjected", Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: []string{key}},
-			)
-		}, secretInputs...),
-	}, opts); err != nil {
-		return nil, nil, err
-	}
-
-	task, err := iam.NewRole(ctx, s.Name+"-task", &iam.RoleArgs{
-		Description: pulumi.String("What " + s.Name + " may do in " + args.Environment), AssumeRolePolicy: trust,
-	}, opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	if _, err := iam.NewRolePolicy(ctx, s.Name+"-task", &iam.RolePolicyArgs{
-		Role: task.Name,
-		Policy: awspolicy.Output(func(v []any) awspolicy.Document {
-			logs, key, shared, execLogs := v[0].(string), v[1].(string), v[2].(string), v[4].(string)
-			secrets := []string{shared, args.Data.TenantSecretsArn}
-			secrets = append(secrets, v[3].([]string)...)
-			statements := []awspolicy.Statement{
-				{Sid: "EnvironmentParameters", Effect: "Allow",
-					Action:   []string{"ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"},
-					Resource: []string{prefix, prefix + "/*"}},
-				// Read at runtime, because RDS rotates them.
-				{Sid: "DatabaseCredentials", Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue"}, Resource: secrets},
-				{Sid: "DecryptEnvironmentData", Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: []string{key},
-					Condition: awspolicy.Condition{"StringEquals": {"kms:ViaService": {
-						fmt.Sprintf("ssm.%s.amazonaws.com", args.Region), fmt.Sprintf("secretsmanager.%s.amazonaws.com", args.Region)}}}},
-				{Sid: "OwnLogs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{logs + ":*"}},
-				// X-Ray takes no resource ARNs.
-				{Sid: "Traces", Effect: "Allow", Action: []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, Resource: []string{"*"}},
-			}
-			if s.ExecuteCommand {
-				// What the ECS Exec agent needs: its channels (no resource
-				// ARNs), the session key directly, and the session log group.
-				statements = append(statements,
-					awspolicy.Statement{Sid: "ExecuteCommandChannels", Effect: "Allow", Action: []string{
-						"ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
-						"ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"}, Resource: []string{"*"}},
-					awspolicy.Statement{Sid: "ExecuteCommandSessionKey", Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: []string{key}},
-					awspolicy.Statement{Sid: "ExecuteCommandLogGroups", Effect: "Allow", Action: []string{"logs:DescribeLogGroups"}, Resource: []string{"*"}},
-					awspolicy.Statement{Sid: "ExecuteCommandLogs", Effect: "Allow",
-						Action:   []string{"logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"},
-						Resource: []string{execLogs + ":*"}},
-				)
-			}
-			return awspolicy.New(statements...)
-		}, logGroup.Arn, args.KeyArn, args.Data.DatabaseSecretArn, args.Data.SiloSecretArns, c.execLogGroup.Arn),
-	}, opts); err != nil {
-		return nil, nil, err
-	}
-	return exec, task, nil
-}
-
 // service runs a long-lived service: private subnets, no public IP, its
 // capacity strategy from the first deployment, rollback on failure.
 func (c *Compute) service(ctx *pulumi.Context, s config.Service, task *ecs.TaskDefinition, lbTarget *lb.TargetGroup,
@@ -245,6 +59,7 @@ func (c *Compute) service(ctx *pulumi.Context, s config.Service, task *ecs.TaskD
 		DeploymentMinimumHealthyPercent: pulumi.Int(100),
 		DeploymentMaximumPercent:        pulumi.Int(200),
 		EnableExecuteCommand:            pulumi.Bool(s.ExecuteCommand),
+		WaitForSteadyState:              pulumi.Bool(args.WaitForSteadyState),
 		EnableEcsManagedTags:            pulumi.Bool(true),
 		PropagateTags:                   pulumi.String("SERVICE"),
 	}
@@ -264,7 +79,9 @@ func (c *Compute) service(ctx *pulumi.Context, s config.Service, task *ecs.TaskD
 	if rule != nil {
 		deps = append(deps, rule)
 	}
-	opts := []pulumi.ResourceOption{pulumi.Parent(c), pulumi.DependsOn(deps)}
+	// The service's name is fixed and unique in its cluster, so a
+	// replacement can only delete first; the preview shows it as such.
+	opts := []pulumi.ResourceOption{pulumi.Parent(c), pulumi.DependsOn(deps), pulumi.DeleteBeforeReplace(true)}
 	if s.Autoscaled() {
 		opts = append(opts, pulumi.IgnoreChanges([]string{"desiredCount"}))
 	}
@@ -283,7 +100,7 @@ func (c *Compute) targetGroup(ctx *pulumi.Context, s config.Service) (*lb.Target
 			Interval: pulumi.Int(healthInterval), Timeout: pulumi.Int(healthTimeout),
 			HealthyThreshold: pulumi.Int(healthyThreshold), UnhealthyThreshold: pulumi.Int(unhealthyThreshold),
 		},
-		DeregistrationDelay: pulumi.Int(30),
+		DeregistrationDelay: pulumi.Int(s.DeregistrationDelay),
 	}
 	if s.WebSockets {
 		tgArgs.Stickiness = &lb.TargetGroupStickinessArgs{

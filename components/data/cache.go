@@ -15,7 +15,7 @@ import (
 
 // Redis windows and port from the source architecture (UTC).
 const (
-	redisPort              = 6379
+	RedisPort              = 6379
 	redisMaintenanceWindow = "sun:05:00-sun:06:00"
 	redisSnapshotWindow    = "03:00-04:00"
 )
@@ -110,7 +110,7 @@ func newCache(ctx *pulumi.Context, name string, args cacheArgs, parent pulumi.Re
 		Engine:                   pulumi.String("redis"),
 		EngineVersion:            pulumi.String(c.EngineVersion),
 		NodeType:                 pulumi.String(c.NodeType),
-		Port:                     pulumi.Int(redisPort),
+		Port:                     pulumi.Int(RedisPort),
 		ParameterGroupName:       parameterGroup,
 		SubnetGroupName:          args.subnetGroup,
 		SecurityGroupIds:         pulumi.StringArray{args.securityGroup},
@@ -168,7 +168,7 @@ func newCache(ctx *pulumi.Context, name string, args cacheArgs, parent pulumi.Re
 	if err := publishParameters(ctx, parent, name, args.parameterPath, "Redis of "+args.replicationGroupID, args.keyArn,
 		map[string]pulumi.StringInput{
 			"endpoint":        out.endpoint,
-			"port":            pulumi.String(fmt.Sprint(redisPort)),
+			"port":            pulumi.String(fmt.Sprint(RedisPort)),
 			"auth-secret-arn": secret.Arn,
 		}, nil); err != nil {
 		return out, err

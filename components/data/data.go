@@ -44,6 +44,7 @@ type DataArgs struct {
 	Database config.Database
 	Cache    config.Cache
 	Tenants  []config.Tenant
+	Buckets  []config.Bucket
 
 	LogRetentionDays int
 	// Protect turns on deletion protection, final snapshots and Pulumi
@@ -95,7 +96,12 @@ type Data struct {
 	// the Redis nodes: what alarms and the dashboard watch.
 	Databases  []DatabaseRef
 	CacheNodes []string
+	// Buckets maps a stack-file bucket name to the bucket.
+	Buckets map[string]BucketRef
 }
+
+// SharedDatabaseName is the database the shared instance is created with.
+const SharedDatabaseName = "platform"
 
 // DatabaseRef names one PostgreSQL instance for monitoring.
 type DatabaseRef struct {
@@ -182,7 +188,7 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 		maxAllocatedStorage: db.MaxAllocatedStorage,
 		multiAz:             db.MultiAz,
 		backupRetentionDays: db.BackupRetentionDays,
-		dbName:              "platform",
+		dbName:              SharedDatabaseName,
 		protect:             args.Protect,
 		retainOnDelete:      args.Protect,
 		finalSnapshot:       args.Protect,
@@ -195,7 +201,7 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 	d.DatabaseSecretArn = masterSecretArn(identifier, sharedDB)
 	if err := publishParameters(ctx, d, name+"-database", args.PathPrefix+"/database", "Shared PostgreSQL", args.KeyArn,
 		map[string]pulumi.StringInput{
-			"host": sharedDB.Address, "port": pulumi.String("5432"), "secret-arn": d.DatabaseSecretArn,
+			"host": sharedDB.Address, "port": pulumi.String(fmt.Sprint(PostgresPort)), "secret-arn": d.DatabaseSecretArn,
 		}, nil); err != nil {
 		return nil, fmt.Errorf("data %s: %w", name, err)
 	}
@@ -290,6 +296,13 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 	}
 	d.CacheEndpoint, d.CacheAuthSecretArn = cache.endpoint, cache.authSecretArn
 	d.CacheNodes = CacheNodeIDs(identifier, args.Cache)
+
+	d.Buckets = map[string]BucketRef{}
+	for _, b := range args.Buckets {
+		if d.Buckets[b.Name], err = newBucket(ctx, name+"-"+b.Name, b, args.KeyArn, args.Protect, d); err != nil {
+			return nil, fmt.Errorf("data %s: %w", name, err)
+		}
+	}
 
 	if args.BackupPlan {
 		if err := newBackups(ctx, name, backupArgs{

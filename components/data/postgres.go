@@ -13,6 +13,9 @@ import (
 	"github.com/saas-platform/saas-platform/internal/awspolicy"
 )
 
+// PostgresPort is the port of every PostgreSQL instance.
+const PostgresPort = 5432
+
 // MasterUsername is the master user of every PostgreSQL instance; its
 // password is generated and rotated by RDS in Secrets Manager.
 const MasterUsername = "saas_admin"
@@ -128,7 +131,7 @@ func newPostgres(ctx *pulumi.Context, name string, shared postgresShared, spec p
 		Username:                 pulumi.String(MasterUsername),
 		ManageMasterUserPassword: pulumi.Bool(true),
 		MasterUserSecretKmsKeyId: shared.keyArn,
-		Port:                     pulumi.Int(5432),
+		Port:                     pulumi.Int(PostgresPort),
 
 		StorageType:      pulumi.String("gp3"),
 		AllocatedStorage: pulumi.Int(spec.allocatedStorage),

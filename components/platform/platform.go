@@ -169,6 +169,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		Database:         cfg.Database,
 		Cache:            cfg.Cache,
 		Tenants:          cfg.Tenants,
+		Buckets:          cfg.Buckets,
 		LogRetentionDays: cfg.Logs.RetentionDays,
 		Protect:          cfg.DataProtection.Protect,
 		BackupPlan:       cfg.DataProtection.BackupPlan,
@@ -200,13 +201,17 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 			SiloSecretArns:     p.Data.SiloSecretArns,
 		},
 		Services:          cfg.Services,
-		ImageTag:          cfg.ImageTag,
 		DefaultCapacity:   cfg.Compute.Capacity,
 		ContainerInsights: cfg.Compute.ContainerInsights,
 		LoadBalancer:      cfg.LoadBalancer,
 		CertificateArn:    cfg.Domain.CertificateArn,
 		LogRetentionDays:  cfg.Logs.RetentionDays,
 		Protect:           cfg.DataProtection.Protect,
+
+		WaitForSteadyState: cfg.Compute.WaitForSteadyState,
+		PublicHost:         cfg.Domain.Name,
+		Facts:              facts(cfg, p.Data),
+		Buckets:            buckets(p.Data),
 	}, children...)
 	if err != nil {
 		return nil, err
@@ -222,6 +227,32 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		return nil, err
 	}
 	return p, nil
+}
+
+// facts are the values of the references a service's environment may use,
+// but the services' own URLs, which compute knows.
+func facts(cfg *config.Stack, d *data.Data) map[string]pulumi.StringInput {
+	f := map[string]pulumi.StringInput{
+		config.RefCacheEndpoint: d.CacheEndpoint,
+		config.RefCachePort:     pulumi.String(fmt.Sprint(data.RedisPort)),
+		config.RefDatabaseHost:  d.DatabaseAddress,
+		config.RefDatabasePort:  pulumi.String(fmt.Sprint(data.PostgresPort)),
+		config.RefDatabaseName:  pulumi.String(data.SharedDatabaseName),
+		config.RefRegion:        pulumi.String(cfg.Region),
+		config.RefStack:         pulumi.String(cfg.Name),
+	}
+	for name, b := range d.Buckets {
+		f["buckets."+name] = b.Name
+	}
+	return f
+}
+
+func buckets(d *data.Data) map[string]compute.BucketInputs {
+	out := map[string]compute.BucketInputs{}
+	for name, b := range d.Buckets {
+		out[name] = compute.BucketInputs{Name: b.Name, Arn: b.Arn}
+	}
+	return out
 }
 
 func observabilityArgs(cfg *config.Stack, p *Platform) *observability.ObservabilityArgs {

@@ -11,11 +11,26 @@ import (
 	"github.com/saas-platform/saas-platform/config"
 )
 
+// CostReport is a plan's cost estimate: under "cost" in the JSON plan,
+// written after the table otherwise.
+type CostReport interface {
+	WriteTable(w io.Writer) error
+}
+
+// Coster prices a plan for --cost. cmd/plan passes the cost package's: cost
+// imports plan, so plan cannot import cost.
+type Coster func(*Result) (CostReport, error)
+
 // Main is the offline plan command: it parses args, runs the program on the
 // stack file and writes the plan to stdout. It returns the exit status: 0
 // planned, 1 invalid config or failed run (message on stderr, nothing on
 // stdout), 2 bad usage or missing file.
 func Main(args []string, stdout, stderr io.Writer) int {
+	return MainWithCost(args, stdout, stderr, nil)
+}
+
+// MainWithCost is Main with --cost priced by coster.
+func MainWithCost(args []string, stdout, stderr io.Writer, coster Coster) int {
 	flags := flag.NewFlagSet("plan", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	stack := flags.String("stack", "", "stack name (required); reads Pulumi.<stack>.yaml unless --config is given")
@@ -23,7 +38,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	projectDir := flags.String("project", ".", "directory holding Pulumi.yaml")
 	format := flags.String("format", "table", "output format: table or json")
 	previousFile := flags.String("previous", "", "outputs of the last deployment (pulumi stack output --json, or a JSON plan) to check plan changes against")
+	withCost := flags.Bool("cost", false, "estimate the monthly cost (USD, on-demand list prices) after the plan, or under \"cost\" in JSON")
 	if err := flags.Parse(args); err != nil {
+		return 2
+	}
+	if *withCost && coster == nil {
+		fmt.Fprintln(stderr, "plan: --cost needs a cost estimator: run cmd/plan")
 		return 2
 	}
 	if *stack == "" {
@@ -65,10 +85,18 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
+	var report CostReport
+	if *withCost {
+		if report, err = coster(result); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+	}
 	if *format == "json" {
-		err = result.WriteJSON(stdout)
-	} else {
-		err = result.WriteTable(stdout)
+		err = result.writeJSON(stdout, report)
+	} else if err = result.WriteTable(stdout); err == nil && report != nil {
+		fmt.Fprintln(stdout)
+		err = report.WriteTable(stdout)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, err)

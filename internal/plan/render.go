@@ -13,9 +13,21 @@ import (
 // inputs as the engine sees them (camelCase, secrets as "[secret]"), and the
 // stack outputs.
 func (r *Result) WriteJSON(w io.Writer) error {
+	return r.writeJSON(w, nil)
+}
+
+// writeJSON writes the plan with the cost estimate, if any, as one more
+// top-level key: the rest of the document stays as WriteJSON writes it.
+func (r *Result) writeJSON(w io.Writer, cost CostReport) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	if cost == nil {
+		return enc.Encode(r)
+	}
+	return enc.Encode(struct {
+		*Result
+		Cost CostReport `json:"cost"`
+	}{r, cost})
 }
 
 // WriteTable writes the plan for people: one line per resource with its

@@ -1,0 +1,452 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// SecretSource is where a service secret comes from; exactly one of
+// Generate, Parameter and Secret is set.
+type SecretSource struct {
+	// Generate: a random value the stack keeps in Secrets Manager. One
+	// value per environment and name: services that both generate
+	// JWT_SECRET share it, so one can verify what the other signs.
+	Generate bool `json:"generate"`
+	// Parameter: an existing SSM parameter, by path.
+	Parameter string `json:"parameter"`
+	// Secret: an existing Secrets Manager secret, by ARN; Key picks one
+	// key of a JSON secret.
+	Secret string `json:"secret"`
+	Key    string `json:"key"`
+}
+
+// Access modes of a bucket grant.
+const (
+	AccessRead      = "read"
+	AccessWrite     = "write"
+	AccessReadWrite = "readWrite"
+)
+
+// AccessGrant is one least-privilege permission of a service's task role.
+type AccessGrant struct {
+	SendEmail *SendEmail `json:"sendEmail"`
+	Bucket    string     `json:"bucket"`
+	Mode      string     `json:"mode"` // for Bucket: read, write, readWrite; default read
+}
+
+// SendEmail lets a service send mail through SES from one address.
+type SendEmail struct {
+	From string `json:"from"`
+}
+
+// PolicyStatement is an escape hatch for permissions no grant covers,
+// checked so that it cannot become a wildcard.
+type PolicyStatement struct {
+	Sid       string                           `json:"sid"`
+	Effect    string                           `json:"effect"`
+	Action    StringList                       `json:"action"`
+	Resource  StringList                       `json:"resource"`
+	Condition map[string]map[string]StringList `json:"condition"`
+}
+
+// StringList reads a string or a list of strings, as IAM documents allow.
+type StringList []string
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (l *StringList) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*l = StringList{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return fmt.Errorf("must be a string or a list of strings")
+	}
+	*l = many
+	return nil
+}
+
+// Environment reads a service's plain environment: YAML numbers and
+// booleans are taken as their text, as a shell would.
+type Environment map[string]string
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (e *Environment) UnmarshalJSON(b []byte) error {
+	var raw map[string]any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&raw); err != nil {
+		return fmt.Errorf("must be a map of names to values")
+	}
+	*e = Environment{}
+	for k, v := range raw {
+		switch t := v.(type) {
+		case string:
+			(*e)[k] = t
+		case json.Number, bool:
+			(*e)[k] = fmt.Sprint(t)
+		default:
+			return fmt.Errorf("%s must be a string, number or boolean", k)
+		}
+	}
+	return nil
+}
+
+// Build says where a service's image is built from in this repository.
+type Build struct {
+	Context    string `json:"context"`
+	Dockerfile string `json:"dockerfile"`
+}
+
+// Bucket is an entry of the top-level `buckets` list: storage the stack
+// owns for its services.
+type Bucket struct {
+	Name            string `json:"name"`
+	Versioned       bool   `json:"versioned"`
+	ExpireAfterDays int    `json:"expireAfterDays"` // 0: objects never expire
+}
+
+// Metrics modes of a service.
+const MetricsStatsd = "statsd"
+
+// CPU architectures of a task.
+const (
+	ArchitectureX86 = "x86_64"
+	ArchitectureARM = "arm64"
+)
+
+// Sidecar sizes, reserved out of the task's CPU and memory; the app keeps
+// at least AppMinimumCPU and AppMinimumMemory.
+const (
+	TracingSidecarCPU    = 128
+	TracingSidecarMemory = 256
+	MetricsSidecarCPU    = 64
+	MetricsSidecarMemory = 128
+	AppMinimumCPU        = 128
+	AppMinimumMemory     = 256
+)
+
+// References a service's environment may use, besides services.<name>.url
+// and buckets.<name>.
+const (
+	RefCacheEndpoint = "cache.endpoint"
+	RefCachePort     = "cache.port"
+	RefDatabaseHost  = "database.host"
+	RefDatabasePort  = "database.port"
+	RefDatabaseName  = "database.name"
+	RefRegion        = "region"
+	RefStack         = "stack"
+)
+
+// PlatformEnvironment are the variables the platform sets in every
+// container, each with the reference that has the same value where one
+// does: a service may repeat such a name only with that reference.
+var PlatformEnvironment = map[string]string{
+	"APP_ENV":                     "${" + RefStack + "}",
+	"AWS_REGION":                  "${" + RefRegion + "}",
+	"DATABASE_HOST":               "${" + RefDatabaseHost + "}",
+	"DATABASE_PORT":               "${" + RefDatabasePort + "}",
+	"REDIS_HOST":                  "${" + RefCacheEndpoint + "}",
+	"REDIS_PORT":                  "${" + RefCachePort + "}",
+	"SERVICE_NAME":                "",
+	"PORT":                        "",
+	"PARAMETER_PREFIX":            "",
+	"TENANT_PARAMETER_PREFIX":     "",
+	"DATABASE_SECRET_ARN":         "",
+	"REDIS_AUTH_TOKEN":            "",
+	"OTEL_EXPORTER_OTLP_ENDPOINT": "",
+	"OTEL_SERVICE_NAME":           "",
+	"STATSD_HOST":                 "",
+	"STATSD_PORT":                 "",
+}
+
+var (
+	referencePattern = regexp.MustCompile(`\$\{([^}]*)\}`)
+	envName          = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	parameterPath    = regexp.MustCompile(`^(/[A-Za-z0-9_.-]+)+$`)
+	secretArn        = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$`)
+	iamAction        = regexp.MustCompile(`^[a-z0-9-]+:[A-Za-z0-9*]+$`)
+	bucketName       = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
+)
+
+// References lists the ${...} references in a value, in order.
+func References(value string) []string {
+	var refs []string
+	for _, m := range referencePattern.FindAllStringSubmatch(value, -1) {
+		refs = append(refs, m[1])
+	}
+	return refs
+}
+
+// ResourcelessActions take no resource ARN, so `Resource: "*"` is their only
+// form; every other action must name its resources.
+var ResourcelessActions = []string{
+	"cloudwatch:PutMetricData", "ec2:DescribeAvailabilityZones", "ecr:GetAuthorizationToken",
+	"logs:DescribeLogGroups", "ses:GetSendQuota", "sts:GetCallerIdentity",
+	"xray:GetSamplingRules", "xray:GetSamplingTargets", "xray:PutTelemetryRecords", "xray:PutTraceSegments",
+}
+
+// workloadEntry holds the per-service keys of the workloads section, as
+// written; embedded in serviceEntry.
+type workloadEntry struct {
+	Environment         Environment             `json:"environment"`
+	Secrets             map[string]SecretSource `json:"secrets"`
+	Access              []AccessGrant           `json:"access"`
+	PolicyStatements    []PolicyStatement       `json:"policyStatements"`
+	Tracing             *bool                   `json:"tracing"`
+	Metrics             string                  `json:"metrics"`
+	StopTimeout         *int                    `json:"stopTimeout"`
+	DeregistrationDelay *int                    `json:"deregistrationDelay"`
+	Architecture        string                  `json:"architecture"`
+	ImageTag            string                  `json:"imageTag"`
+	Build               *Build                  `json:"build"`
+	Command             []string                `json:"command"`
+}
+
+// resolveWorkload fills a service's workload keys from the entry and the
+// preset.
+func (v *validator) resolveWorkload(s *Service, e workloadEntry) {
+	s.Environment = e.Environment
+	s.Secrets = e.Secrets
+	s.Access = e.Access
+	s.PolicyStatements = e.PolicyStatements
+	s.Tracing = v.stack.Compute.Tracing
+	if e.Tracing != nil {
+		s.Tracing = *e.Tracing
+	}
+	s.Metrics = e.Metrics
+	s.DeregistrationDelay = 30
+	if e.DeregistrationDelay != nil {
+		s.DeregistrationDelay = *e.DeregistrationDelay
+	}
+	if e.StopTimeout != nil {
+		s.StopTimeout = *e.StopTimeout
+	}
+	s.Architecture = e.Architecture
+	if s.Architecture == "" {
+		s.Architecture = ArchitectureX86
+	}
+	s.ImageTag = e.ImageTag
+	if s.ImageTag == "" && s.Image == "" {
+		s.ImageTag = v.stack.ImageTag
+	}
+	if e.Build != nil {
+		s.Build = *e.Build
+	}
+	s.Command = e.Command
+	for i := range s.Access {
+		if s.Access[i].Bucket != "" && s.Access[i].Mode == "" {
+			s.Access[i].Mode = AccessRead
+		}
+	}
+}
+
+// workloadShape checks what a service's own keys can tell alone.
+func (v *validator) workloadShape(key string, s Service, e workloadEntry) {
+	switch {
+	case s.Image != "" && e.ImageTag != "":
+		v.problem(key+".imageTag", e.ImageTag, "cannot be set with image: image is a full reference, imageTag tags the service's own repository")
+	case s.Image != "" && e.Build != nil:
+		v.problem(key+".build", e.Build.Context, "cannot be set with image: an image built here is pushed to the service's own repository")
+	case s.Image == "" && s.ImageTag == "":
+		v.problem(key+".image", "", "is required: set image (a full reference), imageTag on the service, or the stack's saas-platform:imageTag "+
+			"(repositories are immutable, so there is no moving latest tag)")
+	}
+	if s.ImageTag != "" && !imageTag.MatchString(s.ImageTag) {
+		v.problem(key+".imageTag", s.ImageTag, "must be a Docker tag: letters, digits, _ . -, at most 128 characters, not starting with . or -")
+	}
+	if s.Architecture != ArchitectureX86 && s.Architecture != ArchitectureARM {
+		v.problem(key+".architecture", s.Architecture, "must be x86_64 or arm64")
+	}
+	if s.Metrics != "" && s.Metrics != MetricsStatsd {
+		v.problem(key+".metrics", s.Metrics, "must be statsd, or left out")
+	}
+	if e.StopTimeout != nil && (s.StopTimeout < 2 || s.StopTimeout > 120) {
+		v.problem(key+".stopTimeout", strconv.Itoa(s.StopTimeout), "must be between 2 and 120 seconds (Fargate's limit)")
+	}
+	if s.DeregistrationDelay < 0 || s.DeregistrationDelay > 3600 {
+		v.problem(key+".deregistrationDelay", strconv.Itoa(s.DeregistrationDelay), "must be between 0 and 3600 seconds")
+	} else if e.DeregistrationDelay != nil && !s.Routed() {
+		v.problem(key+".deregistrationDelay", strconv.Itoa(s.DeregistrationDelay), "needs paths: only a routed service has a target group")
+	}
+	if e.Build != nil && (e.Build.Context == "" || strings.HasPrefix(e.Build.Context, "/") || strings.Contains(e.Build.Context, "..")) {
+		v.problem(key+".build.context", e.Build.Context, "must be a directory of this repository, such as services/api")
+	}
+	v.sidecarFit(key, s)
+	v.secrets(key, s)
+	v.policyStatements(key, s.PolicyStatements)
+}
+
+var imageTag = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+
+// sidecarFit checks that the task leaves the app its minimum share once the
+// sidecars have theirs.
+func (v *validator) sidecarFit(key string, s Service) {
+	cpu, memory, names := s.SidecarReservation()
+	if len(names) == 0 {
+		return
+	}
+	sidecars := strings.Join(names, " and ")
+	if s.CPU-cpu < AppMinimumCPU {
+		v.problem(key+".cpu", strconv.Itoa(s.CPU), fmt.Sprintf(
+			"leaves %d CPU units for the app after the %s sidecars (%d): at least %d are needed; use a larger cpu", s.CPU-cpu, sidecars, cpu, AppMinimumCPU))
+	}
+	if s.Memory-memory < AppMinimumMemory {
+		v.problem(key+".memory", strconv.Itoa(s.Memory), fmt.Sprintf(
+			"leaves %d MiB for the app after the %s sidecars (%d MiB): at least %d MiB are needed; use a larger memory", s.Memory-memory, sidecars, memory, AppMinimumMemory))
+	}
+}
+
+// SidecarReservation is the CPU and memory the service's sidecars take, and
+// their names.
+func (s Service) SidecarReservation() (cpu, memory int, names []string) {
+	if s.Tracing {
+		cpu, memory, names = cpu+TracingSidecarCPU, memory+TracingSidecarMemory, append(names, "tracing")
+	}
+	if s.Metrics == MetricsStatsd {
+		cpu, memory, names = cpu+MetricsSidecarCPU, memory+MetricsSidecarMemory, append(names, "metrics")
+	}
+	return cpu, memory, names
+}
+
+func (v *validator) secrets(key string, s Service) {
+	for _, name := range slices.Sorted(maps.Keys(s.Secrets)) {
+		src := s.Secrets[name]
+		k := key + ".secrets." + name
+		if !envName.MatchString(name) {
+			v.problem(k, name, "must be an environment variable name: letters, digits and _, not starting with a digit")
+		}
+		if _, platform := PlatformEnvironment[name]; platform {
+			v.problem(k, name, "is a variable the platform sets itself: choose another name")
+		}
+		if _, plain := s.Environment[name]; plain {
+			v.problem(k, name, "is also in environment: a variable is either plain or secret")
+		}
+		set := 0
+		for _, given := range []bool{src.Generate, src.Parameter != "", src.Secret != ""} {
+			if given {
+				set++
+			}
+		}
+		switch {
+		case set != 1:
+			v.problem(k, "", "must have exactly one of generate: true, parameter: <SSM path>, secret: <Secrets Manager ARN>")
+		case src.Parameter != "" && (!parameterPath.MatchString(src.Parameter) || len(src.Parameter) > 2048):
+			v.problem(k+".parameter", src.Parameter, "must be an SSM parameter path such as /saas-platform/prod/weather-api-key")
+		case src.Secret != "" && !secretArn.MatchString(src.Secret):
+			v.problem(k+".secret", src.Secret, "must be a Secrets Manager secret ARN: arn:aws:secretsmanager:<region>:<account>:secret:<name>")
+		}
+		if src.Key != "" && src.Secret == "" {
+			v.problem(k+".key", src.Key, "goes with secret: it picks one key of a JSON secret")
+		}
+	}
+}
+
+func (v *validator) policyStatements(key string, statements []PolicyStatement) {
+	for i, st := range statements {
+		k := fmt.Sprintf("%s.policyStatements[%d]", key, i)
+		if st.Effect != "" && st.Effect != "Allow" && st.Effect != "Deny" {
+			v.problem(k+".effect", st.Effect, "must be Allow or Deny")
+		}
+		if len(st.Action) == 0 {
+			v.problem(k+".action", "", "is required: one or more service:Action names")
+		}
+		resourceless := len(st.Action) > 0
+		for _, a := range st.Action {
+			switch {
+			case a == "*" || strings.HasSuffix(a, ":*"):
+				v.problem(k+".action", a, "grants every action: name the actions the service needs, such as s3:GetObject")
+			case !iamAction.MatchString(a):
+				v.problem(k+".action", a, "must be service:Action, such as sqs:SendMessage")
+			}
+			resourceless = resourceless && slices.Contains(ResourcelessActions, a)
+		}
+		if len(st.Resource) == 0 {
+			v.problem(k+".resource", "", "is required: the ARNs the actions apply to")
+		}
+		if slices.Contains(st.Resource, "*") && !resourceless {
+			v.problem(k+".resource", "*", "is only allowed for actions that take no resource ("+strings.Join(ResourcelessActions, ", ")+"): name the ARNs")
+		}
+	}
+}
+
+// buckets checks the top-level `buckets` list.
+func (v *validator) buckets() {
+	seen := map[string]bool{}
+	// Bucket names: <project>-<stack>-<name>-<8 characters Pulumi adds>,
+	// at most 63.
+	maxLen := 63 - len(v.stack.Project) - len(v.stack.Name) - 2 - 8
+	for i, b := range v.stack.Buckets {
+		k := fmt.Sprintf("%s[%d]", v.key(KeyBuckets), i)
+		switch {
+		case !bucketName.MatchString(b.Name) || strings.Contains(b.Name, ".") || len(b.Name) > maxLen:
+			v.problem(k+".name", b.Name, fmt.Sprintf("must be lowercase letters, digits and hyphens, at most %d characters in this stack", maxLen))
+		case seen[b.Name]:
+			v.problem(k+".name", b.Name, "is already used: bucket names must be unique")
+		}
+		seen[b.Name] = true
+		if b.ExpireAfterDays < 0 || b.ExpireAfterDays > 36500 {
+			v.problem(k+".expireAfterDays", strconv.Itoa(b.ExpireAfterDays), "must be 0 (never) or a number of days up to 36500")
+		}
+	}
+}
+
+// workloadReferences checks what needs every service and bucket known:
+// references, access grants and platform names.
+func (v *validator) workloadReferences() {
+	known := []string{RefCacheEndpoint, RefCachePort, RefDatabaseHost, RefDatabaseName, RefDatabasePort, RefRegion, RefStack}
+	buckets := map[string]bool{}
+	for _, b := range v.stack.Buckets {
+		buckets[b.Name] = true
+		known = append(known, "buckets."+b.Name)
+	}
+	for _, s := range v.stack.Services {
+		if !s.Scheduled() {
+			known = append(known, "services."+s.Name+".url")
+		}
+	}
+	sort.Strings(known)
+	for i, s := range v.stack.Services {
+		key := fmt.Sprintf("%s[%d] (service %s)", v.key(KeyServices), i, s.Name)
+		for _, name := range slices.Sorted(maps.Keys(s.Environment)) {
+			value := s.Environment[name]
+			k := key + ".environment." + name
+			if !envName.MatchString(name) {
+				v.problem(k, name, "must be an environment variable name: letters, digits and _, not starting with a digit")
+			}
+			if same, platform := PlatformEnvironment[name]; platform && value != same {
+				allowed := "is a variable the platform sets itself: choose another name"
+				if same != "" {
+					allowed += " (or give it the platform's own value, " + same + ")"
+				}
+				v.problem(k, value, allowed)
+			}
+			for _, ref := range References(value) {
+				if !slices.Contains(known, ref) {
+					v.problem(k, "${"+ref+"}", "is not a known reference: one of "+strings.Join(known, ", "))
+				}
+			}
+		}
+		for j, g := range s.Access {
+			k := fmt.Sprintf("%s.access[%d]", key, j)
+			switch {
+			case (g.SendEmail != nil) == (g.Bucket != ""):
+				v.problem(k, "", "must have exactly one of sendEmail: {from: <address>} or bucket: <name>")
+			case g.SendEmail != nil && !emailPattern.MatchString(g.SendEmail.From):
+				v.problem(k+".sendEmail.from", g.SendEmail.From, "must be the email address the service sends from")
+			case g.Bucket != "" && !buckets[g.Bucket]:
+				v.problem(k+".bucket", g.Bucket, "is not in saas-platform:buckets: add it there (the stack owns the buckets its services use)")
+			case g.Bucket != "" && !slices.Contains([]string{AccessRead, AccessWrite, AccessReadWrite}, g.Mode):
+				v.problem(k+".mode", g.Mode, "must be read, write or readWrite")
+			}
+		}
+	}
+}
