@@ -1,7 +1,7 @@
 // Command tenants adds, moves and removes a stack's tenants by editing its
 // stack file in place, after checking the change as the program would and
-// printing what it creates, replaces and deletes. No Pulumi CLI, plugins or
-// AWS credentials needed.
+// printing what it creates, replaces and deletes, and what it costs a month.
+// No Pulumi CLI, plugins or AWS credentials needed.
 //
 //	go run ./cmd/tenants --stack prod add acme --plan premium
 //	go run ./cmd/tenants --stack prod set-plan acme enterprise
@@ -12,11 +12,20 @@ package main
 import (
 	"os"
 
+	"github.com/saas-platform/saas-platform/internal/cost"
+	"github.com/saas-platform/saas-platform/internal/plan"
 	"github.com/saas-platform/saas-platform/internal/tenants"
 )
 
+// monthly is the cost estimate's monthly total of a plan.
+func monthly(result *plan.Result) (float64, error) {
+	est, err := cost.Of(result)
+	if err != nil {
+		return 0, err
+	}
+	return est.Monthly, nil
+}
+
 func main() {
-	// No cost estimate yet: a tenants.CostFunc over the offline plan goes
-	// here once the project has one, and the command prints the difference.
-	os.Exit(tenants.Main(os.Args[1:], os.Stdout, os.Stderr, nil))
+	os.Exit(tenants.Main(os.Args[1:], os.Stdout, os.Stderr, monthly))
 }
