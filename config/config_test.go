@@ -116,7 +116,7 @@ func TestInvalidConfigIsRejectedWithTheKeyTheValueAndWhatIsAllowed(t *testing.T)
 		{"an alert address that is not an email", "dev", map[string]string{"saas-platform:alerts": `{"emails":["ops"]}`},
 			"saas-platform:alerts.emails[0]", "ops", "email address"},
 		{"prod without a certificate", "prod", map[string]string{"saas-platform:sizing": "prod"},
-			"saas-platform:domain.certificateArn", "", "requireHttps"},
+			"saas-platform:domain.certificateArn", "", "or domain.zone for the program to request one"},
 		{"a certificate from another region", "dev", map[string]string{"saas-platform:domain": `{"certificateArn":"arn:aws:acm:us-east-1:123456789012:certificate/abc"}`},
 			"saas-platform:domain.certificateArn", "arn:aws:acm:us-east-1:123456789012:certificate/abc", "stack's region, ap-northeast-1"},
 		{"a tenant id with capitals", "dev", map[string]string{"saas-platform:tenants": `[{"id":"Acme","plan":"free"}]`},
@@ -235,6 +235,38 @@ func TestInvalidConfigIsRejectedWithTheKeyTheValueAndWhatIsAllowed(t *testing.T)
 			"saas-platform:buckets[0].expireAfterDays", `-1`, "0 (never)"},
 		{"an unknown cache parameter group", "dev", map[string]string{"saas-platform:cache": `{"parameterGroup":"mine"}`},
 			"saas-platform:cache.parameterGroup", `mine`, "custom"},
+		{"a zone that is not a DNS name", "dev", map[string]string{"saas-platform:domain": `{"name":"app.example.com","zone":"Example_COM"}`},
+			"saas-platform:domain.zone", `Example_COM`, "Route 53 hosted zone"},
+		{"a zone without a name", "dev", map[string]string{"saas-platform:domain": `{"zone":"example.com"}`},
+			"saas-platform:domain.name", ``, "is required with domain.zone"},
+		{"a name outside its zone", "dev", map[string]string{"saas-platform:domain": `{"name":"app.example.org","zone":"example.com"}`},
+			"saas-platform:domain.name", `app.example.org`, "must be in domain.zone, example.com"},
+		{"creating a zone without naming it", "dev", map[string]string{"saas-platform:domain": `{"name":"app.example.com","createZone":true}`},
+			"saas-platform:domain.createZone", `true`, "needs domain.zone"},
+		{"a host outside the domain", "dev", map[string]string{"saas-platform:domain": `{"name":"app.example.com","zone":"example.com"}`, "saas-platform:services": `[{"name":"admin","port":3000,"healthCheckPath":"/h","hosts":["admin.example.org"],"priority":5}]`},
+			"saas-platform:services[0] (service admin).hosts", `admin.example.org`, "outside the environment's domain, example.com"},
+		{"a host without a domain", "dev", map[string]string{"saas-platform:services": `[{"name":"admin","port":3000,"healthCheckPath":"/h","hosts":["admin.example.com"],"priority":5}]`},
+			"saas-platform:services[0] (service admin).hosts", `admin.example.com`, "needs domain.name"},
+		{"a host twice", "dev", map[string]string{"saas-platform:domain": `{"name":"app.example.com","zone":"example.com"}`, "saas-platform:services": `[{"name":"admin","port":3000,"healthCheckPath":"/h","hosts":["admin.example.com","admin.example.com"],"priority":5}]`},
+			"saas-platform:services[0] (service admin).hosts", `admin.example.com`, "listed twice"},
+		{"more than five hosts and paths together", "dev", map[string]string{"saas-platform:domain": `{"name":"app.example.com","zone":"example.com"}`, "saas-platform:services": `[{"name":"admin","port":3000,"healthCheckPath":"/h","hosts":["a.example.com","b.example.com","c.example.com"],"paths":["/x","/y","/z"],"priority":5}]`},
+			"saas-platform:services[0] (service admin).paths", `/x,/y,/z,a.example.com,b.example.com,c.example.com`, "at most 5 condition values"},
+		{"a host-routed service without a priority", "dev", map[string]string{"saas-platform:domain": `{"name":"app.example.com","zone":"example.com"}`, "saas-platform:services": `[{"name":"admin","port":3000,"healthCheckPath":"/h","hosts":["admin.example.com"]}]`},
+			"saas-platform:services[0] (service admin).priority", `0`, "between 1 and 50000"},
+		{"static assets without a zone", "dev", map[string]string{"saas-platform:staticAssets": `{"host":"static.example.com"}`},
+			"saas-platform:staticAssets.host", `static.example.com`, "needs domain.zone"},
+		{"static assets at the load balancer's name", "dev", map[string]string{"saas-platform:domain": `{"name":"app.example.com","zone":"example.com"}`, "saas-platform:staticAssets": `{"host":"app.example.com"}`},
+			"saas-platform:staticAssets.host", `app.example.com`, "a host of their own"},
+		{"static assets outside the zone", "dev", map[string]string{"saas-platform:domain": `{"name":"app.example.com","zone":"example.com"}`, "saas-platform:staticAssets": `{"host":"static.example.org"}`},
+			"saas-platform:staticAssets.host", `static.example.org`, "outside the environment's domain"},
+		{"a price class CloudFront does not sell", "dev", map[string]string{"saas-platform:staticAssets": `{"priceClass":"PriceClass_50"}`},
+			"saas-platform:staticAssets.priceClass", `PriceClass_50`, "PriceClass_100, PriceClass_200, PriceClass_All"},
+		{"an allowed range that is not one", "dev", map[string]string{"saas-platform:loadBalancer": `{"allowedCidrs":["office"]}`},
+			"saas-platform:loadBalancer.allowedCidrs[0]", `office`, "IPv4 range"},
+		{"an allowed range with host bits", "dev", map[string]string{"saas-platform:loadBalancer": `{"allowedCidrs":["203.0.113.7/24"]}`},
+			"saas-platform:loadBalancer.allowedCidrs[0]", `203.0.113.7/24`, "the range is 203.0.113.0/24"},
+		{"no allowed range at all", "dev", map[string]string{"saas-platform:loadBalancer": `{"allowedCidrs":[]}`},
+			"saas-platform:loadBalancer.allowedCidrs", `[]`, "at least one IPv4 range"},
 		{"a misspelt provider key", "dev", map[string]string{"aws:allowedAccountId": `["123456789012"]`},
 			"aws:allowedAccountId", "", "did you mean aws:allowedAccountIds?"},
 		{"a provider key the provider does not have", "dev", map[string]string{"aws:role": "deploy"},
@@ -619,4 +651,12 @@ func TestAPolicyStatementMayUseEveryResourceOnlyForActionsThatTakeNone(t *testin
 		"policyStatements":[{"action":["cloudwatch:PutMetricData"],"resource":"*","condition":{"StringEquals":{"cloudwatch:namespace":"app"}}},
 		                    {"effect":"Allow","action":"sqs:SendMessage","resource":["arn:aws:sqs:ap-northeast-1:123456789012:jobs"]}]}]`}))
 	assert.NoError(t, err)
+}
+
+func TestAStackFilesListsNeverChangeThePresetOfTheNextStack(t *testing.T) {
+	_, err := config.Parse(project, "dev", values(map[string]string{"saas-platform:loadBalancer": `{"allowedCidrs":["198.51.100.0/24"]}`}))
+	require.NoError(t, err)
+	s, err := config.Parse(project, "dev", values(nil))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"0.0.0.0/0"}, s.LoadBalancer.AllowedCidrs)
 }

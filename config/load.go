@@ -32,6 +32,7 @@ const (
 	KeyServices       = "services"
 	KeyTenants        = "tenants"
 	KeyBuckets        = "buckets"
+	KeyStaticAssets   = "staticAssets"
 
 	// KeyRegion is the AWS provider's region, outside the project namespace.
 	KeyRegion = "aws:region"
@@ -42,7 +43,7 @@ func ProjectKeys() []string {
 	return []string{
 		KeySizing, KeyImageTag, KeyNetwork, KeyDatabase, KeyCache, KeyCompute,
 		KeyLoadBalancer, KeyLogs, KeyDataProtection, KeySiloSizing, KeyAlarms, KeyAlerts,
-		KeyDomain, KeyServices, KeyTenants, KeyBuckets,
+		KeyDomain, KeyServices, KeyTenants, KeyBuckets, KeyStaticAssets,
 	}
 }
 
@@ -135,7 +136,7 @@ func ParseSecret(project, stack string, values map[string]string, secretKeys []s
 		Name:    stack,
 		Region:  values[KeyRegion],
 		Sizing:  sizing,
-		Preset:  preset,
+		Preset:  preset.clone(),
 	}
 	s.Provider = p.provider(p.secret)
 	if tag, ok := values[p.key(KeyImageTag)]; ok && tag != "" {
@@ -153,6 +154,7 @@ func ParseSecret(project, stack string, values map[string]string, secretKeys []s
 	p.decodeObject(KeyAlarms, &s.Alarms)
 	p.decodeObject(KeyAlerts, &s.Alerts)
 	p.decodeObject(KeyDomain, &s.Domain)
+	p.decodeObject(KeyStaticAssets, &s.StaticAssets)
 
 	var services []serviceEntry
 	p.decodeList(KeyServices, &services)
@@ -184,6 +186,7 @@ type serviceEntry struct {
 	MaxCount        *int     `json:"maxCount"`
 	HealthCheckPath string   `json:"healthCheckPath"`
 	Paths           []string `json:"paths"`
+	Hosts           []string `json:"hosts"`
 	Priority        int      `json:"priority"`
 	Capacity        string   `json:"capacity"`
 	Schedule        string   `json:"schedule"`

@@ -1,6 +1,12 @@
 package config
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
+
+// anywhere is the whole IPv4 internet.
+const anywhere = "0.0.0.0/0"
 
 // defaultDRRegion is the source architecture's DR region. A stack deployed
 // there, or one whose backups must stay in its jurisdiction, names its own.
@@ -54,9 +60,11 @@ var presets = map[string]Preset{
 			AccessLogs:         false,
 			WAF:                false,
 			WAFRateLimit:       2000,
+			AllowedCidrs:       []string{anywhere},
 		},
 		Logs:           Logs{RetentionDays: 7},
 		DataProtection: DataProtection{Protect: false, BackupPlan: false, MonthlyRetentionDays: 365},
+		StaticAssets:   StaticAssets{PriceClass: "PriceClass_100", AccessLogs: false},
 		SiloSizing: SiloSizing{
 			InstanceClass:       "db.t4g.micro",
 			AllocatedStorage:    20,
@@ -113,10 +121,12 @@ var presets = map[string]Preset{
 			AccessLogs:         true,
 			WAF:                true,
 			WAFRateLimit:       2000,
+			AllowedCidrs:       []string{anywhere},
 		},
 		Logs:           Logs{RetentionDays: 90},
 		DataProtection: DataProtection{Protect: true, BackupPlan: true, DRRegion: defaultDRRegion, MonthlyRetentionDays: 1825, RestoreTesting: true},
 		SiloSizing:     SiloSizing{},
+		StaticAssets:   StaticAssets{PriceClass: "PriceClass_100", AccessLogs: true},
 		Alarms: Alarms{
 			Notify: true, PeriodSeconds: 300, EvaluationPeriods: 2,
 			CPUPercent: 80, MemoryPercent: 80, Target5xxCount: 10, LatencyP95Seconds: 1,
@@ -125,6 +135,13 @@ var presets = map[string]Preset{
 			Composite: true,
 		},
 	},
+}
+
+// clone copies a preset with its own slices: decoding the stack file into a
+// slice reuses its backing array, which would rewrite the table itself.
+func (p Preset) clone() Preset {
+	p.LoadBalancer.AllowedCidrs = slices.Clone(p.LoadBalancer.AllowedCidrs)
+	return p
 }
 
 // SizingNames lists the presets a stack may choose, sorted.

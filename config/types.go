@@ -39,6 +39,7 @@ type Preset struct {
 	DataProtection DataProtection
 	SiloSizing     SiloSizing
 	Alarms         Alarms
+	StaticAssets   StaticAssets
 }
 
 // NAT gateway layouts, as written in the stack file.
@@ -131,6 +132,11 @@ type LoadBalancer struct {
 	AccessLogs         bool `json:"accessLogs"`
 	WAF                bool `json:"waf"`
 	WAFRateLimit       int  `json:"wafRateLimit"` // requests per 5 minutes per IP
+	// AllowedCidrs may reach the load balancer on 80 and 443.
+	AllowedCidrs []string `json:"allowedCidrs"`
+	// Internal puts the load balancer in the private subnets, reachable
+	// only from the VPC and what is peered or connected to it.
+	Internal bool `json:"internal"`
 }
 
 // Logs is the `logs` section.
@@ -197,14 +203,34 @@ type Alerts struct {
 	Emails []string `json:"emails"`
 }
 
-// Domain is the `domain` section.
+// Domain is the `domain` section: the public name, the Route 53 zone it
+// lives in, and the load balancer's certificate.
 type Domain struct {
-	Name           string `json:"name"`
+	Name string `json:"name"`
+	// Zone is the hosted zone the program writes records into (and
+	// validates certificates in); CreateZone makes it instead of looking
+	// it up.
+	Zone       string `json:"zone"`
+	CreateZone bool   `json:"createZone"`
+	// CertificateArn is a certificate made elsewhere; without it, a zone
+	// makes the program request and validate one.
 	CertificateArn string `json:"certificateArn"`
 }
 
 // HTTPS reports whether the load balancer terminates TLS.
-func (d Domain) HTTPS() bool { return d.CertificateArn != "" }
+func (d Domain) HTTPS() bool { return d.CertificateArn != "" || d.Zone != "" }
+
+// ManagedCertificate reports whether the program requests the load
+// balancer's certificate itself.
+func (d Domain) ManagedCertificate() bool { return d.CertificateArn == "" && d.Zone != "" }
+
+// StaticAssets is the `staticAssets` section: a private bucket behind
+// CloudFront at Host. An empty Host means none.
+type StaticAssets struct {
+	Host       string `json:"host"`
+	PriceClass string `json:"priceClass"` // PriceClass_100, PriceClass_200, PriceClass_All
+	AccessLogs bool   `json:"accessLogs"` // CloudFront standard logs to a bucket
+}
 
 // Service is one entry of the `services` list, with defaults filled in.
 type Service struct {
@@ -217,7 +243,8 @@ type Service struct {
 	MinCount        int
 	MaxCount        int
 	HealthCheckPath string
-	Paths           []string // listener path patterns; empty: internal service
+	Paths           []string // listener path patterns
+	Hosts           []string // listener host headers; no paths and no hosts: internal service
 	Priority        int      // listener rule priority
 	Capacity        string
 	Schedule        string // EventBridge schedule; set: a scheduled task, not a service
@@ -255,7 +282,7 @@ type Service struct {
 }
 
 // Routed reports whether the service is reached through the load balancer.
-func (s Service) Routed() bool { return len(s.Paths) > 0 }
+func (s Service) Routed() bool { return len(s.Paths) > 0 || len(s.Hosts) > 0 }
 
 // Scheduled reports whether the service runs as a scheduled task.
 func (s Service) Scheduled() bool { return s.Schedule != "" }

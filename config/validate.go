@@ -85,6 +85,7 @@ func (v *validator) validate(services []serviceEntry, tenants []tenantEntry) {
 	v.alarms()
 	v.alerts()
 	v.domain()
+	v.staticAssets()
 	v.buckets()
 	v.services(services)
 	v.workloadReferences()
@@ -244,8 +245,20 @@ func (v *validator) loadBalancer() {
 	}
 	if lb.RequireHTTPS && !v.stack.Domain.HTTPS() {
 		v.problem(v.key(KeyDomain)+".certificateArn", "", fmt.Sprintf(
-			"is required: loadBalancer.requireHttps is on (the %s preset turns it on), so the load balancer needs an ACM certificate to serve HTTPS",
-			v.stack.Sizing))
+			"is required: loadBalancer.requireHttps is on (the %s preset turns it on), so the load balancer needs an ACM certificate to serve HTTPS: "+
+				"set domain.certificateArn, or domain.zone for the program to request one", v.stack.Sizing))
+	}
+	if len(lb.AllowedCidrs) == 0 {
+		v.problem(v.key(KeyLoadBalancer)+".allowedCidrs", "[]", "must list at least one IPv4 range, such as 0.0.0.0/0 (everyone) or 203.0.113.0/24")
+	}
+	for i, cidr := range lb.AllowedCidrs {
+		prefix, err := netip.ParsePrefix(cidr)
+		switch {
+		case err != nil || !prefix.Addr().Is4():
+			v.problem(fmt.Sprintf("%s.allowedCidrs[%d]", v.key(KeyLoadBalancer), i), cidr, "must be an IPv4 range such as 203.0.113.0/24")
+		case prefix.Masked() != prefix:
+			v.problem(fmt.Sprintf("%s.allowedCidrs[%d]", v.key(KeyLoadBalancer), i), cidr, fmt.Sprintf("has host bits set: the range is %s", prefix.Masked()))
+		}
 	}
 }
 
@@ -367,6 +380,16 @@ func (v *validator) domain() {
 	if d.Name != "" && (!domainPattern.MatchString(d.Name) || len(d.Name) > 253) {
 		v.problem(key+".name", d.Name, "must be a lowercase DNS name such as app.example.com")
 	}
+	switch {
+	case d.Zone != "" && (!domainPattern.MatchString(d.Zone) || len(d.Zone) > 253):
+		v.problem(key+".zone", d.Zone, "must be a lowercase DNS name such as example.com: the Route 53 hosted zone")
+	case d.Zone != "" && d.Name == "":
+		v.problem(key+".name", "", "is required with domain.zone: the name the load balancer answers at, such as app."+d.Zone)
+	case d.Zone != "" && !within(d.Name, d.Zone):
+		v.problem(key+".name", d.Name, "must be in domain.zone, "+d.Zone)
+	case d.CreateZone && d.Zone == "":
+		v.problem(key+".createZone", "true", "needs domain.zone: the zone to create")
+	}
 	if d.CertificateArn == "" {
 		return
 	}
@@ -416,7 +439,7 @@ func (v *validator) resolveService(e serviceEntry) Service {
 	c := v.stack.Compute
 	s := Service{
 		Name: e.Name, Image: e.Image, Port: e.Port, CPU: 256, Memory: 512,
-		HealthCheckPath: e.HealthCheckPath, Paths: e.Paths, Priority: e.Priority,
+		HealthCheckPath: e.HealthCheckPath, Paths: e.Paths, Hosts: e.Hosts, Priority: e.Priority,
 		Capacity: e.Capacity, Schedule: e.Schedule, WebSockets: e.WebSockets,
 		ContainerHealthCheck:   e.ContainerHealthCheck == nil || *e.ContainerHealthCheck,
 		ReadOnlyRootFilesystem: e.ReadOnlyRootFilesystem == nil || *e.ReadOnlyRootFilesystem,
@@ -503,8 +526,19 @@ func (v *validator) serviceShape(key string, s Service) {
 }
 
 func (v *validator) route(key string, s Service, seen map[int]string) {
-	if len(s.Paths) > maxPathsPerRule {
-		v.problem(key+".paths", strings.Join(s.Paths, ","), fmt.Sprintf("has %d paths: a listener rule takes at most %d", len(s.Paths), maxPathsPerRule))
+	if n := len(s.Paths) + len(s.Hosts); n > maxPathsPerRule {
+		v.problem(key+".paths", strings.Join(append(append([]string{}, s.Paths...), s.Hosts...), ","), fmt.Sprintf(
+			"has %d paths and hosts: a listener rule takes at most %d condition values", n, maxPathsPerRule))
+	}
+	for _, h := range s.Hosts {
+		v.host(key+".hosts", h)
+	}
+	seenHosts := map[string]bool{}
+	for _, h := range s.Hosts {
+		if seenHosts[h] {
+			v.problem(key+".hosts", h, "is listed twice")
+		}
+		seenHosts[h] = true
 	}
 	for _, p := range s.Paths {
 		if !strings.HasPrefix(p, "/") || len(p) > 128 || strings.ContainsAny(p, " \t") {
@@ -521,6 +555,54 @@ func (v *validator) route(key string, s Service, seen map[int]string) {
 	}
 	if !strings.HasPrefix(s.HealthCheckPath, "/") {
 		v.problem(key+".healthCheckPath", s.HealthCheckPath, "is required for a routed service: a path starting with /, such as /api/health")
+	}
+}
+
+// host checks a name the load balancer or CloudFront answers at: it must be
+// in the environment's domain, where the program can point DNS at it and
+// its certificate can cover it.
+func (v *validator) host(key, host string) {
+	d := v.stack.Domain
+	base := d.Zone
+	if base == "" {
+		if _, parent, ok := strings.Cut(d.Name, "."); ok {
+			base = parent
+		}
+	}
+	switch {
+	case !domainPattern.MatchString(host) || len(host) > 253:
+		v.problem(key, host, "must be a lowercase DNS name such as admin.example.com")
+	case base == "":
+		v.problem(key, host, "needs domain.name (and domain.zone): the domain the host belongs to")
+	case !within(host, base):
+		v.problem(key, host, "is outside the environment's domain, "+base)
+	}
+}
+
+// within reports whether name is zone or a name inside it.
+func within(name, zone string) bool {
+	return name == zone || strings.HasSuffix(name, "."+zone)
+}
+
+// priceClasses are CloudFront's price classes.
+var priceClasses = []string{"PriceClass_100", "PriceClass_200", "PriceClass_All"}
+
+func (v *validator) staticAssets() {
+	a := v.stack.StaticAssets
+	key := v.key(KeyStaticAssets)
+	if !slices.Contains(priceClasses, a.PriceClass) {
+		v.problem(key+".priceClass", a.PriceClass, "must be one of "+strings.Join(priceClasses, ", "))
+	}
+	if a.Host == "" {
+		return
+	}
+	if v.stack.Domain.Zone == "" {
+		v.problem(key+".host", a.Host, "needs domain.zone: the program points DNS at CloudFront and validates its certificate there")
+		return
+	}
+	v.host(key+".host", a.Host)
+	if a.Host == v.stack.Domain.Name {
+		v.problem(key+".host", a.Host, "is the load balancer's name: give static assets a host of their own, such as static."+v.stack.Domain.Zone)
 	}
 }
 

@@ -184,7 +184,8 @@ func TestDevKeepsOneRegionAndNoBackupPlanAndProdCanTurnTheDRCopyOff(t *testing.T
 	}
 
 	prod := withConfig(t, "../Pulumi.prod.yaml", "prod", `saas-platform:dataProtection: {drRegion: ""}`)
-	assert.Len(t, plan.OfType(prod.Resources, providerType), 1)
+	_, dr := plan.Named(prod.Resources, providerType, "saas-platform-prod-dr")
+	assert.False(t, dr, "no provider for a DR region")
 	assert.Len(t, plan.OfType(prod.Resources, vaultType), 1)
 	backupPlan := named(t, prod, backupPlanType, "saas-platform-prod")
 	for i := range backupPlan.Count("rules") {

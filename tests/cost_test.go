@@ -193,7 +193,11 @@ func TestCostOfTheProdStackIsWhatTheTableSays(t *testing.T) {
 	// Each line is rounded to the cent: allow a cent per priced line.
 	assert.InDelta(t, compute, byComponent["compute"], 0.05)
 	assert.InDelta(t, observability, byComponent["observability"], 0.005)
-	assert.InDelta(t, 2908.45, est.Monthly, 0.005)
+	// CloudFront's web ACL in us-east-1, with its two rules; the zone is
+	// looked up, not created, and certificates and records cost nothing.
+	assert.InDelta(t, 5.00+2*1.00, byComponent["edge"], 0.005)
+	assert.InDelta(t, network+data+compute+observability+5.00+2*1.00, est.Monthly, 0.05)
+	assert.InDelta(t, 2915.45, est.Monthly, 0.005)
 
 	collaboration := costLine(t, est, "aws:ecs/service:Service", "collaboration", "on-demand task-month")
 	assert.Equal(t, 3.0, collaboration.Quantity)
@@ -441,7 +445,7 @@ func TestCostOfMovingATenantToAnotherPlanIsShown(t *testing.T) {
 	require.Equal(t, 0, code, errOut.String())
 	// db.t4g.medium Single-AZ (73.00) + 100 GB at 0.138 becomes db.r6g.large
 	// Multi-AZ (394.20) + 500 GB at 0.276: +321.20 and +124.20.
-	assert.Contains(t, out.String(), "#### prod: umbrella to enterprise: $2908.45 → $3353.85 a month (+$445.40, +15.3 %)")
+	assert.Contains(t, out.String(), "#### prod: umbrella to enterprise: $2915.45 → $3360.85 a month (+$445.40, +15.3 %)")
 	assert.Contains(t, out.String(), "| umbrella | $87.50 (premium, silo) | $532.90 (enterprise, silo) | +$445.40 |")
 
 	errOut.Reset()

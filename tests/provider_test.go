@@ -23,18 +23,50 @@ func planFile(t *testing.T, file, stack string, options ...func(*plan.Mocks)) (*
 	return plan.Run(project, stack, sf, nil, options...)
 }
 
-// theProvider is the provider of the stack's own region, which manages
-// every resource but the disaster-recovery copies' vault and key.
+// theProvider is the stack's own AWS provider, in the stack's region; a
+// stack may have two more: in us-east-1 for CloudFront, and in the DR region
+// for the backup copies' vault and key.
 func theProvider(t *testing.T, result *plan.Result) plan.Resource {
 	t.Helper()
-	var own []plan.Resource
+	provider, ok := plan.Named(result.Resources, providerType, "saas-platform-"+result.Stack)
+	require.True(t, ok, "the stack's AWS provider")
 	for _, p := range plan.OfType(result.Resources, providerType) {
-		if !strings.HasSuffix(p.Name, "-dr") {
-			own = append(own, p)
+		if p.URN != provider.URN {
+			assert.Contains(t, []string{"saas-platform-" + result.Stack + "-us-east-1", "saas-platform-" + result.Stack + "-dr"}, p.Name,
+				"the only other providers are CloudFront's and the DR region's")
 		}
 	}
-	require.Len(t, own, 1, "one AWS provider manages every resource in the stack's region")
-	return own[0]
+	return provider
+}
+
+// A second provider deploys through the same role into the same account:
+// it copies every setting of the stack's provider but the region.
+func TestTheUSEast1ProviderCopiesEverySettingButTheRegion(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "Pulumi.global.yaml")
+	data, err := os.ReadFile("testdata/Pulumi.provider-keys.yaml")
+	require.NoError(t, err)
+	edge := strings.Replace(string(data), "  saas-platform:sizing: dev\n",
+		"  saas-platform:sizing: dev\n  saas-platform:domain: {name: app.example.com, zone: example.com}\n  saas-platform:staticAssets: {host: static.example.com}\n", 1)
+	require.NoError(t, os.WriteFile(file, []byte(edge), 0o600))
+	result, err := planFile(t, file, "global")
+	require.NoError(t, err)
+	main := theProvider(t, result)
+	global, ok := plan.Named(result.Resources, providerType, "saas-platform-global-us-east-1")
+	require.True(t, ok)
+	assert.Equal(t, "us-east-1", global.Input("region"))
+	for key, value := range main.Inputs {
+		if key != "region" {
+			assert.Equal(t, value, global.Inputs[key], key)
+		}
+	}
+	assert.Equal(t, "arn:aws:iam::210987654321:role/saas-platform-deploy", global.Input("assumeRole.roleArn"))
+	for _, r := range plan.OfType(result.Resources, "aws:acm/certificate:Certificate") {
+		if strings.Contains(r.Name, "static") {
+			assert.Equal(t, global.URN, r.Provider, "CloudFront takes certificates from us-east-1 only")
+		} else {
+			assert.Equal(t, main.URN, r.Provider, "the load balancer's certificate is in the stack's region")
+		}
+	}
 }
 
 func TestEveryAWSKeyOfTheStackFileReachesTheProvider(t *testing.T) {

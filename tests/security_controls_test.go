@@ -2,6 +2,7 @@ package tests
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"regexp"
 	"slices"
@@ -51,6 +52,7 @@ var controls = []string{
 	"RDS.2", "RDS.3", "RDS.5", "RDS.6", "RDS.8", "RDS.9", "RDS.10", "RDS.11", "RDS.13", "RDS.17",
 	"ElastiCache.1", "ElastiCache.2", "ElastiCache.3", "ElastiCache.4", "ElastiCache.5", "ElastiCache.6", "ElastiCache.7",
 	"S3.5", "S3.8", "S3.17", "SNS.1",
+	"CloudFront.1", "CloudFront.3", "CloudFront.5", "CloudFront.7", "CloudFront.10", "CloudFront.13",
 }
 
 var (
@@ -441,8 +443,10 @@ func TestControl_S3_8_BucketsBlockPublicAccess(t *testing.T) {
 	})
 }
 
-// The stack's own buckets (tagged Bucket) use the environment's key; the ALB
-// access-log bucket cannot: ALB delivers logs only to SSE-S3 buckets.
+// The stack's own buckets (tagged Bucket) use the environment's key. Two
+// kinds cannot: access-log buckets (ALB and CloudFront deliver logs only to
+// SSE-S3 buckets), and the static assets' bucket, which CloudFront's origin
+// access control could read under KMS only if the key's policy admitted it.
 func TestControl_S3_17_BucketsAreEncryptedWithKMSKeys(t *testing.T) {
 	control(t, "S3.17", func(t *testing.T, r *plan.Result) {
 		own := map[string]bool{}
@@ -454,7 +458,7 @@ func TestControl_S3_17_BucketsAreEncryptedWithKMSKeys(t *testing.T) {
 		encrypted := 0
 		each(r, "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2", func(c plan.Resource) {
 			if !own[c.String("bucket")] {
-				assert.Contains(t, c.Name, "access-logs", "only the ALB log bucket may use SSE-S3")
+				assert.Regexp(t, `(access-logs|-static)$`, c.Name, "only log and static-asset buckets may use SSE-S3")
 				return
 			}
 			encrypted++
@@ -463,6 +467,70 @@ func TestControl_S3_17_BucketsAreEncryptedWithKMSKeys(t *testing.T) {
 			assert.True(t, c.Bool("rules.0.bucketKeyEnabled"), c.Name)
 		})
 		assert.Equal(t, len(own), encrypted)
+	})
+}
+
+// distributions runs check on every CloudFront distribution; prod serves
+// static assets, so it has one.
+func distributions(t *testing.T, r *plan.Result, check func(plan.Resource)) {
+	t.Helper()
+	n := each(r, "aws:cloudfront/distribution:Distribution", check)
+	if r.Stack == "prod" {
+		assert.Positive(t, n, "prod serves static assets through CloudFront")
+	}
+}
+
+func TestControl_CloudFront_1_ADefaultRootObjectIsSet(t *testing.T) {
+	control(t, "CloudFront.1", func(t *testing.T, r *plan.Result) {
+		distributions(t, r, func(d plan.Resource) { assert.NotEmpty(t, d.String("defaultRootObject")) })
+	})
+}
+
+func TestControl_CloudFront_3_ViewersUseHTTPS(t *testing.T) {
+	control(t, "CloudFront.3", func(t *testing.T, r *plan.Result) {
+		distributions(t, r, func(d plan.Resource) {
+			assert.Contains(t, []string{"redirect-to-https", "https-only"}, d.String("defaultCacheBehavior.viewerProtocolPolicy"))
+			assert.Zero(t, d.Count("orderedCacheBehaviors"), "every behaviour is the default one")
+		})
+	})
+}
+
+func TestControl_CloudFront_5_DistributionsLog(t *testing.T) {
+	control(t, "CloudFront.5", func(t *testing.T, r *plan.Result) {
+		distributions(t, r, func(d plan.Resource) { assert.NotEmpty(t, d.String("loggingConfig.bucket")) })
+	})
+}
+
+func TestControl_CloudFront_7_DistributionsUseTheirOwnCertificate(t *testing.T) {
+	control(t, "CloudFront.7", func(t *testing.T, r *plan.Result) {
+		distributions(t, r, func(d plan.Resource) {
+			assert.NotEmpty(t, d.String("viewerCertificate.acmCertificateArn"))
+			assert.False(t, d.Bool("viewerCertificate.cloudfrontDefaultCertificate"))
+			assert.Equal(t, "TLSv1.2_2021", d.String("viewerCertificate.minimumProtocolVersion"))
+		})
+	})
+}
+
+// CloudFront.10 is about custom origins' TLS: the only origin is S3, read
+// through origin access control, so no custom origin may appear.
+func TestControl_CloudFront_10_NoOriginSpeaksDeprecatedTLS(t *testing.T) {
+	control(t, "CloudFront.10", func(t *testing.T, r *plan.Result) {
+		distributions(t, r, func(d plan.Resource) {
+			for i := range d.Count("origins") {
+				assert.Nil(t, d.Input(fmt.Sprintf("origins.%d.customOriginConfig", i)), d.Name)
+			}
+		})
+	})
+}
+
+func TestControl_CloudFront_13_S3OriginsUseOriginAccessControl(t *testing.T) {
+	control(t, "CloudFront.13", func(t *testing.T, r *plan.Result) {
+		distributions(t, r, func(d plan.Resource) {
+			require.Positive(t, d.Count("origins"))
+			for i := range d.Count("origins") {
+				assert.NotEmpty(t, d.String(fmt.Sprintf("origins.%d.originAccessControlId", i)), d.Name)
+			}
+		})
 	})
 }
 

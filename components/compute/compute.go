@@ -56,9 +56,10 @@ type ComputeArgs struct {
 	DefaultCapacity   string
 	ContainerInsights bool
 	LoadBalancer      config.LoadBalancer
-	CertificateArn    string // empty: HTTP only
-	LogRetentionDays  int
-	Protect           bool
+	// Certificate is the HTTPS listener's certificate; nil: HTTP only.
+	Certificate      pulumi.StringInput
+	LogRetentionDays int
+	Protect          bool
 	// WaitForSteadyState makes `pulumi up` fail when ECS rolls a
 	// deployment back.
 	WaitForSteadyState bool
@@ -93,6 +94,8 @@ type Compute struct {
 	ClusterName           pulumi.StringOutput `pulumi:"clusterName"`
 	LoadBalancerDnsName   pulumi.StringOutput `pulumi:"loadBalancerDnsName"`
 	LoadBalancerArnSuffix pulumi.StringOutput `pulumi:"loadBalancerArnSuffix"`
+	// LoadBalancerZoneId is the load balancer's hosted zone, for aliases.
+	LoadBalancerZoneId pulumi.StringOutput `pulumi:"loadBalancerZoneId"`
 	// Repositories maps service name to repository URL.
 	Repositories pulumi.StringMapOutput `pulumi:"repositories"`
 	// Services lists the long-running services, in stack-file order.
@@ -147,7 +150,8 @@ func NewCompute(ctx *pulumi.Context, name string, args *ComputeArgs, opts ...pul
 			}
 			targetGroups[s.Name] = tg
 			for _, p := range s.Paths {
-				if p == "/*" && defaultTarget == nil {
+				// A catch-all for one host is a rule, not the default.
+				if p == "/*" && len(s.Hosts) == 0 && defaultTarget == nil {
 					defaultTarget = tg.Arn
 				}
 			}
@@ -184,6 +188,7 @@ func NewCompute(ctx *pulumi.Context, name string, args *ComputeArgs, opts ...pul
 	c.ClusterName = c.Cluster.Name
 	c.LoadBalancerDnsName = c.lb.alb.DnsName
 	c.LoadBalancerArnSuffix = c.lb.alb.ArnSuffix
+	c.LoadBalancerZoneId = c.lb.alb.ZoneId
 	c.Repositories = repositories.ToStringMapOutput()
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"clusterName":         c.ClusterName,
@@ -307,7 +312,7 @@ func AgentConfig(namespace string) (string, error) {
 // URL for routed services, the Cloud Map name for the others.
 func (c *Compute) serviceURLs() {
 	scheme := "http"
-	if c.args.CertificateArn != "" {
+	if c.args.Certificate != nil {
 		scheme = "https"
 	}
 	var host pulumi.StringInput = c.lb.alb.DnsName

@@ -80,7 +80,7 @@ func build(t *testing.T, s *config.Stack) []plan.Resource {
 			},
 			Services: s.Services, DefaultCapacity: s.Compute.Capacity,
 			ContainerInsights: s.Compute.ContainerInsights, LoadBalancer: s.LoadBalancer,
-			CertificateArn: s.Domain.CertificateArn, LogRetentionDays: s.Logs.RetentionDays,
+			Certificate: certificate(s), LogRetentionDays: s.Logs.RetentionDays,
 			Protect: s.DataProtection.Protect, WaitForSteadyState: s.Compute.WaitForSteadyState,
 			Facts: map[string]pulumi.StringInput{
 				config.RefCacheEndpoint: pulumi.String("master.redis.example"), config.RefCachePort: pulumi.String("6379"),
@@ -96,6 +96,14 @@ func build(t *testing.T, s *config.Stack) []plan.Resource {
 	}, pulumi.WithMocks(s.Project, s.Name, mocks))
 	require.NoError(t, err)
 	return mocks.Resources()
+}
+
+// certificate is the stack's given certificate, or nil for HTTP.
+func certificate(s *config.Stack) pulumi.StringInput {
+	if s.Domain.CertificateArn == "" {
+		return nil
+	}
+	return pulumi.String(s.Domain.CertificateArn)
 }
 
 type share struct {

@@ -1,7 +1,6 @@
 package compute
 
 import (
-	"encoding/json"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/elb"
@@ -11,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/saas-platform/saas-platform/internal/awspolicy"
+	"github.com/saas-platform/saas-platform/internal/waf"
 )
 
 // TLSPolicy accepts TLS 1.2 and 1.3 only.
@@ -49,11 +49,16 @@ func newLoadBalancer(ctx *pulumi.Context, c *Compute, name string, args *Compute
 			timeout = webSocketIdleTimeout
 		}
 	}
+	// An internal load balancer lives with the tasks, in the private subnets.
+	subnets := args.Network.PublicSubnetIds
+	if args.LoadBalancer.Internal {
+		subnets = args.Network.PrivateSubnetIds
+	}
 	lbArgs := &lb.LoadBalancerArgs{
 		Name:                     pulumi.String(lbName(args.Project, args.Environment)),
 		LoadBalancerType:         pulumi.String("application"),
-		Internal:                 pulumi.Bool(false),
-		Subnets:                  args.Network.PublicSubnetIds,
+		Internal:                 pulumi.Bool(args.LoadBalancer.Internal),
+		Subnets:                  subnets,
 		SecurityGroups:           pulumi.StringArray{args.Network.LoadBalancerSecurityGroupId},
 		DropInvalidHeaderFields:  pulumi.Bool(true),
 		EnableDeletionProtection: pulumi.Bool(args.LoadBalancer.DeletionProtection),
@@ -88,13 +93,13 @@ func newLoadBalancer(ctx *pulumi.Context, c *Compute, name string, args *Compute
 
 	out := &loadBalancer{alb: alb}
 	httpActions := forward
-	if args.CertificateArn != "" {
+	if args.Certificate != nil {
 		https, err := lb.NewListener(ctx, name+"-https", &lb.ListenerArgs{
 			LoadBalancerArn: alb.Arn,
 			Port:            pulumi.Int(443),
 			Protocol:        pulumi.String("HTTPS"),
 			SslPolicy:       pulumi.String(TLSPolicy),
-			CertificateArn:  pulumi.String(args.CertificateArn),
+			CertificateArn:  args.Certificate,
 			DefaultActions:  forward,
 		}, opts)
 		if err != nil {
@@ -203,43 +208,9 @@ func newAccessLogBucket(ctx *pulumi.Context, c *Compute, name string, args *Comp
 	return bucket, policy, err
 }
 
-// wafRules are AWS's managed common rule set and a per-IP rate limit.
-func wafRules(rateLimit int) string {
-	visibility := func(metric string) map[string]any {
-		return map[string]any{"CloudWatchMetricsEnabled": true, "MetricName": metric, "SampledRequestsEnabled": true}
-	}
-	rules := []map[string]any{
-		{
-			"Name": "aws-common-rules", "Priority": 1,
-			"OverrideAction": map[string]any{"None": map[string]any{}},
-			"Statement": map[string]any{"ManagedRuleGroupStatement": map[string]any{
-				"VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet",
-			}},
-			"VisibilityConfig": visibility("aws-common-rules"),
-		},
-		{
-			"Name": "rate-limit-per-ip", "Priority": 2,
-			"Action": map[string]any{"Block": map[string]any{}},
-			"Statement": map[string]any{"RateBasedStatement": map[string]any{
-				"Limit": rateLimit, "AggregateKeyType": "IP",
-			}},
-			"VisibilityConfig": visibility("rate-limit-per-ip"),
-		},
-	}
-	b, _ := json.Marshal(rules)
-	return string(b)
-}
-
 func newWebACL(ctx *pulumi.Context, c *Compute, name string, args *ComputeArgs, alb *lb.LoadBalancer) error {
-	acl, err := wafv2.NewWebAcl(ctx, name, &wafv2.WebAclArgs{
-		Description:   pulumi.String("Protects the load balancer of " + args.Project + "-" + args.Environment),
-		Scope:         pulumi.String("REGIONAL"),
-		DefaultAction: &wafv2.WebAclDefaultActionArgs{Allow: &wafv2.WebAclDefaultActionAllowArgs{}},
-		RuleJson:      pulumi.String(wafRules(args.LoadBalancer.WAFRateLimit)),
-		VisibilityConfig: &wafv2.WebAclVisibilityConfigArgs{
-			CloudwatchMetricsEnabled: pulumi.Bool(true), MetricName: pulumi.String(name), SampledRequestsEnabled: pulumi.Bool(true),
-		},
-	}, pulumi.Parent(c))
+	acl, err := waf.NewWebACL(ctx, name, waf.Regional, "Protects the load balancer of "+args.Project+"-"+args.Environment,
+		args.LoadBalancer.WAFRateLimit, pulumi.Parent(c))
 	if err != nil {
 		return err
 	}

@@ -112,14 +112,25 @@ func (c *Compute) targetGroup(ctx *pulumi.Context, s config.Service) (*lb.Target
 	return lb.NewTargetGroup(ctx, s.Name, tgArgs, pulumi.Parent(c))
 }
 
+// rule routes the service's hosts and paths to it: both must match when
+// both are given.
 func (c *Compute) rule(ctx *pulumi.Context, s config.Service, tg *lb.TargetGroup) (*lb.ListenerRule, error) {
+	var conditions lb.ListenerRuleConditionArray
+	if len(s.Hosts) > 0 {
+		conditions = append(conditions, lb.ListenerRuleConditionArgs{
+			HostHeader: &lb.ListenerRuleConditionHostHeaderArgs{Values: pulumi.ToStringArray(s.Hosts)},
+		})
+	}
+	if len(s.Paths) > 0 {
+		conditions = append(conditions, lb.ListenerRuleConditionArgs{
+			PathPattern: &lb.ListenerRuleConditionPathPatternArgs{Values: pulumi.ToStringArray(s.Paths)},
+		})
+	}
 	return lb.NewListenerRule(ctx, s.Name, &lb.ListenerRuleArgs{
 		ListenerArn: c.lb.listener.Arn,
 		Priority:    pulumi.Int(s.Priority),
 		Actions:     lb.ListenerRuleActionArray{lb.ListenerRuleActionArgs{Type: pulumi.String("forward"), TargetGroupArn: tg.Arn}},
-		Conditions: lb.ListenerRuleConditionArray{lb.ListenerRuleConditionArgs{
-			PathPattern: &lb.ListenerRuleConditionPathPatternArgs{Values: pulumi.ToStringArray(s.Paths)},
-		}},
+		Conditions:  conditions,
 	}, pulumi.Parent(c))
 }
 

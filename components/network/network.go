@@ -53,6 +53,9 @@ type NetworkArgs struct {
 	// those the load balancer forwards to.
 	ServicePorts []int
 	RoutedPorts  []int
+	// LoadBalancerCidrs may reach the load balancer on 80 and 443; empty:
+	// the whole internet.
+	LoadBalancerCidrs []string
 	// LogsKmsKeyArn encrypts the flow-log group; empty uses CloudWatch's own key.
 	LogsKmsKeyArn pulumi.StringInput
 	// Provider, when set, is handed to the awsx VPC explicitly: a remote

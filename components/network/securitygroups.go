@@ -2,6 +2,7 @@ package network
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
@@ -74,10 +75,7 @@ func (n *Network) securityGroups(ctx *pulumi.Context, name string, args *Network
 	lb, svc, db, cache := n.LoadBalancerSecurityGroupId, n.ServiceSecurityGroupId, n.DatabaseSecurityGroupId, n.CacheSecurityGroupId
 	provisioner := n.ProvisionerSecurityGroupId
 	rules := map[string][]rule{
-		"lb": {
-			fromCIDR(anywhere, 80, "http", "HTTP from the internet"),
-			fromCIDR(anywhere, 443, "https", "HTTPS from the internet"),
-		},
+		"lb": loadBalancerIngress(args.LoadBalancerCidrs),
 		"services": {
 			toCIDR(anywhere, 443, "https", "HTTPS to AWS APIs, ECR and external APIs"),
 			to(db, PostgresPort, "postgres", "PostgreSQL"),
@@ -136,4 +134,26 @@ func addRule(ctx *pulumi.Context, n *Network, groupName string, group pulumi.Str
 		CidrIpv4: cidr, ReferencedSecurityGroupId: peer, Description: description,
 	}, pulumi.Parent(n))
 	return err
+}
+
+// loadBalancerIngress admits HTTP and HTTPS from each allowed range. The
+// whole internet keeps the rules' first names, so stacks that allowed it
+// before see no change.
+func loadBalancerIngress(cidrs []string) []rule {
+	if len(cidrs) == 0 {
+		cidrs = []string{anywhere}
+	}
+	var rules []rule
+	for _, cidr := range cidrs {
+		suffix, who := "", "from "+cidr
+		if cidr == anywhere {
+			who = "from the internet"
+		} else {
+			suffix = "-" + strings.NewReplacer(".", "-", "/", "-").Replace(cidr)
+		}
+		rules = append(rules,
+			fromCIDR(cidr, 80, "http"+suffix, "HTTP "+who),
+			fromCIDR(cidr, 443, "https"+suffix, "HTTPS "+who))
+	}
+	return rules
 }

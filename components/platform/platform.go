@@ -12,6 +12,7 @@ import (
 
 	"github.com/saas-platform/saas-platform/components/compute"
 	"github.com/saas-platform/saas-platform/components/data"
+	"github.com/saas-platform/saas-platform/components/edge"
 	"github.com/saas-platform/saas-platform/components/network"
 	"github.com/saas-platform/saas-platform/components/observability"
 	"github.com/saas-platform/saas-platform/config"
@@ -80,6 +81,9 @@ type Platform struct {
 	Data     *data.Data
 	Compute  *compute.Compute
 	Observer *observability.Observability
+	Domain   *edge.Domain
+	// StaticAssets is nil without staticAssets.host.
+	StaticAssets *edge.StaticAssets
 
 	stack *config.Stack
 }
@@ -181,6 +185,16 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		return nil, err
 	}
 
+	// The domain comes before compute: the HTTPS listener needs its
+	// certificate, validated.
+	p.Domain, err = edge.NewDomain(ctx, name, &edge.DomainArgs{
+		Name: cfg.Domain.Name, Zone: cfg.Domain.Zone, CreateZone: cfg.Domain.CreateZone,
+		Hosts: serviceHosts(cfg), CertificateArn: cfg.Domain.CertificateArn, Protect: cfg.DataProtection.Protect,
+	}, children...)
+	if err != nil {
+		return nil, err
+	}
+
 	p.Compute, err = compute.NewCompute(ctx, name, &compute.ComputeArgs{
 		Project:     cfg.Project,
 		Environment: cfg.Name,
@@ -204,7 +218,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		DefaultCapacity:   cfg.Compute.Capacity,
 		ContainerInsights: cfg.Compute.ContainerInsights,
 		LoadBalancer:      cfg.LoadBalancer,
-		CertificateArn:    cfg.Domain.CertificateArn,
+		Certificate:       p.Domain.CertificateArn,
 		LogRetentionDays:  cfg.Logs.RetentionDays,
 		Protect:           cfg.DataProtection.Protect,
 
@@ -214,6 +228,10 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		Buckets:            buckets(p.Data),
 	}, children...)
 	if err != nil {
+		return nil, err
+	}
+
+	if err := p.edge(ctx, name, cfg, children); err != nil {
 		return nil, err
 	}
 
@@ -253,6 +271,59 @@ func buckets(d *data.Data) map[string]compute.BucketInputs {
 		out[name] = compute.BucketInputs{Name: b.Name, Arn: b.Arn}
 	}
 	return out
+}
+
+// edge points the domain and the services' hosts at the load balancer, and
+// builds the static assets' CloudFront, whose certificate and web ACL live
+// in us-east-1.
+func (p *Platform) edge(ctx *pulumi.Context, name string, cfg *config.Stack, children []pulumi.ResourceOption) error {
+	if cfg.Domain.Zone == "" {
+		return nil
+	}
+	names := append([]string{cfg.Domain.Name}, serviceHosts(cfg)...)
+	if err := edge.NewAliasRecords(ctx, name, p.Domain.ZoneId, names, edge.AliasTarget{
+		DnsName: p.Compute.LoadBalancerDnsName, ZoneId: p.Compute.LoadBalancerZoneId,
+	}, pulumi.Parent(p.Domain)); err != nil {
+		return fmt.Errorf("platform %s: %w", name, err)
+	}
+	assets := cfg.StaticAssets
+	if assets.Host == "" {
+		return nil
+	}
+	global := p.Provider
+	if cfg.Region != GlobalRegion {
+		var err error
+		if global, err = NewProvider(ctx, name+"-"+GlobalRegion, cfg, GlobalRegion, pulumi.Parent(p)); err != nil {
+			return fmt.Errorf("platform %s: %w", name, err)
+		}
+	}
+	var err error
+	p.StaticAssets, err = edge.NewStaticAssets(ctx, name+"-static", &edge.StaticAssetsArgs{
+		Host: assets.Host, PriceClass: assets.PriceClass, AccessLogs: assets.AccessLogs,
+		ZoneId: p.Domain.ZoneId, Global: global,
+		WAF: cfg.LoadBalancer.WAF, WAFRateLimit: cfg.LoadBalancer.WAFRateLimit,
+		LogRetentionDays: cfg.Logs.RetentionDays, Protect: cfg.DataProtection.Protect,
+		Description: cfg.Project + "-" + cfg.Name,
+	}, children...)
+	return err
+}
+
+// GlobalRegion is where CloudFront takes certificates and web ACLs from.
+const GlobalRegion = "us-east-1"
+
+// serviceHosts are the hosts services route, each once, in stack-file order.
+func serviceHosts(cfg *config.Stack) []string {
+	var hosts []string
+	seen := map[string]bool{}
+	for _, s := range cfg.Services {
+		for _, h := range s.Hosts {
+			if !seen[h] && h != cfg.Domain.Name {
+				seen[h] = true
+				hosts = append(hosts, h)
+			}
+		}
+	}
+	return hosts
 }
 
 func observabilityArgs(cfg *config.Stack, p *Platform) *observability.ObservabilityArgs {
@@ -298,6 +369,7 @@ func networkArgs(cfg *config.Stack) *network.NetworkArgs {
 		LogRetentionDays:  cfg.Logs.RetentionDays,
 		PathPrefix:        PathPrefix(cfg),
 	}
+	args.LoadBalancerCidrs = cfg.LoadBalancer.AllowedCidrs
 	if n.InterfaceEndpoints {
 		args.InterfaceEndpoints = network.InterfaceEndpointServices
 	}
@@ -321,7 +393,8 @@ const (
 
 // Outputs are the stack outputs: what operators and other stacks read.
 func (p *Platform) Outputs() map[string]pulumi.Input {
-	return map[string]pulumi.Input{
+	outputs := map[string]pulumi.Input{
+		"url":                         p.url(),
 		OutputTenants:                 p.Data.Tenants,
 		OutputCacheClusterMode:        pulumi.Bool(p.stack.Cache.ClusterMode),
 		"keyArn":                      p.Key.Arn,
@@ -344,4 +417,25 @@ func (p *Platform) Outputs() map[string]pulumi.Input {
 		"databaseSubnetGroupName":     p.Network.DatabaseSubnetGroupName,
 		"cacheSubnetGroupName":        p.Network.CacheSubnetGroupName,
 	}
+	if p.StaticAssets != nil {
+		// What CI needs to upload assets and invalidate the cache.
+		outputs["staticAssetsBucket"] = p.StaticAssets.BucketName
+		outputs["staticAssetsDistributionId"] = p.StaticAssets.DistributionId
+	}
+	if p.stack.Domain.CreateZone {
+		outputs["nameServers"] = p.Domain.NameServers
+	}
+	return outputs
+}
+
+// url is where the environment answers: its domain when it has one.
+func (p *Platform) url() pulumi.StringInput {
+	scheme := "http"
+	if p.stack.Domain.HTTPS() {
+		scheme = "https"
+	}
+	if p.stack.Domain.Name != "" && p.stack.Domain.Zone != "" {
+		return pulumi.String(scheme + "://" + p.stack.Domain.Name)
+	}
+	return pulumi.Sprintf("%s://%s", scheme, p.Compute.LoadBalancerDnsName)
 }

@@ -118,6 +118,45 @@ func (m *Mocks) outputs(r Resource, id string, inputs resource.PropertyMap) reso
 	case "aws:s3/bucketV2:BucketV2":
 		set("bucket", name)
 		set("arn", "arn:aws:s3:::"+name)
+		set("bucketDomainName", name+".s3.amazonaws.com")
+		set("bucketRegionalDomainName", fmt.Sprintf("%s.s3.%s.amazonaws.com", name, m.region))
+	case "aws:acm/certificate:Certificate":
+		set("arn", m.arn("acm", "certificate/"+uuid(id)))
+		var names []string
+		if v, ok := inputs["domainName"]; ok && v.IsString() {
+			names = append(names, v.StringValue())
+		}
+		if v, ok := inputs["subjectAlternativeNames"]; ok && v.IsArray() {
+			for _, san := range v.ArrayValue() {
+				if san.IsString() {
+					names = append(names, san.StringValue())
+				}
+			}
+		}
+		var options []any
+		for _, n := range names {
+			token := fmt.Sprintf("%x", sha256.Sum256([]byte(id+n)))[:32]
+			options = append(options, map[string]any{
+				"domainName":          n,
+				"resourceRecordName":  "_" + token + "." + n + ".",
+				"resourceRecordType":  "CNAME",
+				"resourceRecordValue": "_" + token[:16] + ".acm-validations.aws.",
+			})
+		}
+		set("domainValidationOptions", options)
+	case "aws:acm/certificateValidation:CertificateValidation":
+		set("certificateArn", str(inputs, "certificateArn", ""))
+	case "aws:route53/record:Record":
+		set("fqdn", strings.TrimSuffix(str(inputs, "name", name), "."))
+	case "aws:route53/zone:Zone":
+		set("zoneId", "Z"+strings.ToUpper(id[len(id)-12:]))
+		set("nameServers", []any{"ns-1.awsdns-01.org", "ns-2.awsdns-02.co.uk", "ns-3.awsdns-03.com", "ns-4.awsdns-04.net"})
+	case "aws:cloudfront/distribution:Distribution":
+		distribution := "E" + strings.ToUpper(id[len(id)-12:])
+		out["id"] = resource.NewStringProperty(distribution)
+		set("arn", "arn:aws:cloudfront::"+AccountID+":distribution/"+distribution)
+		set("domainName", "d"+id[len(id)-12:]+".cloudfront.net")
+		set("hostedZoneId", "Z2FDTNDATAQYW2")
 	case "aws:wafv2/webAcl:WebAcl":
 		set("arn", m.arn("wafv2", "regional/webacl/"+name+"/"+uuid(id)))
 	case "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace":
@@ -213,6 +252,14 @@ var functions = map[string]func(m *Mocks, args map[string]any) map[string]any{
 	},
 	"aws:index/getPartition:getPartition": func(m *Mocks, _ map[string]any) map[string]any {
 		return map[string]any{"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com"}
+	},
+	"aws:route53/getZone:getZone": func(m *Mocks, args map[string]any) map[string]any {
+		zone, _ := args["name"].(string)
+		sum := fmt.Sprintf("%X", sha256.Sum256([]byte(zone)))
+		return map[string]any{
+			"id": "Z" + sum[:12], "zoneId": "Z" + sum[:12], "name": zone, "privateZone": false,
+			"nameServers": []any{"ns-1.awsdns-01.org", "ns-2.awsdns-02.co.uk"},
+		}
 	},
 	"aws:elb/getServiceAccount:getServiceAccount": func(m *Mocks, _ map[string]any) map[string]any {
 		// The region's Elastic Load Balancing account (ap-northeast-1's, whatever the region).

@@ -1,0 +1,3 @@
+module github.com/saas-platform/saas-platform/services/hello
+
+go 1.24
