@@ -88,6 +88,25 @@ func TestInvalidConfigIsRejectedWithTheKeyTheValueAndWhatIsAllowed(t *testing.T)
 			"saas-platform:database.instanceClass", "t3.micro", "db.t4g.micro"},
 		{"storage autoscaling below the allocation", "dev", map[string]string{"saas-platform:database": `{"allocatedStorage":100,"maxAllocatedStorage":50}`},
 			"saas-platform:database.maxAllocatedStorage", "50", "more than allocatedStorage (100)"},
+		{"a silo storage cap no plan can grow under", "dev", map[string]string{"saas-platform:siloSizing": `{"maxAllocatedStorage":20}`},
+			"saas-platform:siloSizing.maxAllocatedStorage", "20", "more than the storage every silo plan starts with (enterprise: 20 GiB)"},
+		{"a DR region that is not one", "dev", map[string]string{"saas-platform:dataProtection": `{"backupPlan":true,"drRegion":"oregon"}`},
+			"saas-platform:dataProtection.drRegion", "oregon", "AWS region such as us-west-2"},
+		{"a DR region that is the stack's own", "dev", map[string]string{"saas-platform:dataProtection": `{"backupPlan":true,"drRegion":"ap-northeast-1"}`},
+			"saas-platform:dataProtection.drRegion", "ap-northeast-1", "stack's own region"},
+		{"a DR region in another partition", "dev", map[string]string{"saas-platform:dataProtection": `{"backupPlan":true,"drRegion":"cn-north-1"}`},
+			"saas-platform:dataProtection.drRegion", "cn-north-1", "another AWS partition"},
+		{"a DR region without backups to copy", "dev", map[string]string{"saas-platform:dataProtection": `{"drRegion":"us-west-2"}`},
+			"saas-platform:dataProtection.drRegion", "us-west-2", "needs dataProtection.backupPlan: true"},
+		{"the prod preset's DR region for a stack already there", "prod", map[string]string{"saas-platform:sizing": "prod", "aws:region": "us-west-2",
+			"saas-platform:domain": `{"certificateArn":"arn:aws:acm:us-west-2:123456789012:certificate/abc"}`},
+			"saas-platform:dataProtection.drRegion", "us-west-2", "another region, such as us-east-2"},
+		{"monthly backups kept shorter than weekly ones", "dev", map[string]string{"saas-platform:dataProtection": `{"monthlyRetentionDays":30}`},
+			"saas-platform:dataProtection.monthlyRetentionDays", "30", "between 90"},
+		{"monthly backups kept beyond AWS Backup's limit", "dev", map[string]string{"saas-platform:dataProtection": `{"monthlyRetentionDays":40000}`},
+			"saas-platform:dataProtection.monthlyRetentionDays", "40000", "36500"},
+		{"restore tests without backups", "dev", map[string]string{"saas-platform:dataProtection": `{"restoreTesting":true}`},
+			"saas-platform:dataProtection.restoreTesting", "true", "needs dataProtection.backupPlan: true"},
 		{"several shards without cluster mode", "dev", map[string]string{"saas-platform:cache": `{"shards":3}`},
 			"saas-platform:cache.shards", "3", "clusterMode"},
 		{"cluster mode without replicas", "dev", map[string]string{"saas-platform:cache": `{"clusterMode":true,"shards":2,"replicasPerShard":0}`},
@@ -434,14 +453,14 @@ func TestTenantsAreSizedByTheirPlanWithinThePresetsCap(t *testing.T) {
 		want   map[string]config.SiloDatabase
 	}{
 		{"dev", map[string]config.SiloDatabase{
-			"acme":     {InstanceClass: "db.t4g.micro", AllocatedStorage: 20, MultiAz: false, BackupRetentionDays: 14},
-			"umbrella": {InstanceClass: "db.t4g.micro", AllocatedStorage: 20, MultiAz: false, BackupRetentionDays: 7},
+			"acme":     {InstanceClass: "db.t4g.micro", AllocatedStorage: 20, MaxAllocatedStorage: 100, MultiAz: false, BackupRetentionDays: 14},
+			"umbrella": {InstanceClass: "db.t4g.micro", AllocatedStorage: 20, MaxAllocatedStorage: 100, MultiAz: false, BackupRetentionDays: 7},
 			"globex":   {},
 			"initech":  {},
 		}},
 		{"prod", map[string]config.SiloDatabase{
-			"acme":     {InstanceClass: "db.r6g.large", AllocatedStorage: 500, MultiAz: true, BackupRetentionDays: 14},
-			"umbrella": {InstanceClass: "db.t4g.medium", AllocatedStorage: 100, MultiAz: false, BackupRetentionDays: 7},
+			"acme":     {InstanceClass: "db.r6g.large", AllocatedStorage: 500, MaxAllocatedStorage: 2000, MultiAz: true, BackupRetentionDays: 14},
+			"umbrella": {InstanceClass: "db.t4g.medium", AllocatedStorage: 100, MaxAllocatedStorage: 500, MultiAz: false, BackupRetentionDays: 7},
 			"globex":   {},
 			"initech":  {},
 		}},
@@ -462,6 +481,58 @@ func TestTenantsAreSizedByTheirPlanWithinThePresetsCap(t *testing.T) {
 			assert.Equal(t, map[string]config.Isolation{"acme": config.Silo, "umbrella": config.Silo, "globex": config.Pool, "initech": config.Pool}, isolation)
 		})
 	}
+}
+
+func TestProdCopiesBackupsToAnotherRegionKeepsMonthliesFiveYearsAndTestsRestores(t *testing.T) {
+	cases := []struct {
+		sizing  string
+		want    config.DataProtection
+		drOn    bool
+		overlay map[string]string
+	}{
+		{"dev", config.DataProtection{MonthlyRetentionDays: 365}, false, nil},
+		{"prod", config.DataProtection{Protect: true, BackupPlan: true, DRRegion: "us-west-2", MonthlyRetentionDays: 1825, RestoreTesting: true}, true,
+			map[string]string{"saas-platform:domain": `{"certificateArn":"arn:aws:acm:ap-northeast-1:123456789012:certificate/abc"}`}},
+		{"prod", config.DataProtection{Protect: true, BackupPlan: true, DRRegion: "", MonthlyRetentionDays: 3650, RestoreTesting: true}, false,
+			map[string]string{
+				"saas-platform:domain":         `{"certificateArn":"arn:aws:acm:ap-northeast-1:123456789012:certificate/abc"}`,
+				"saas-platform:dataProtection": `{"drRegion":"","monthlyRetentionDays":3650}`,
+			}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.sizing, func(t *testing.T) {
+			v := values(map[string]string{"saas-platform:sizing": tc.sizing})
+			for k, val := range tc.overlay {
+				v[k] = val
+			}
+			s, err := config.Parse(project, tc.sizing, v)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, s.DataProtection)
+			assert.Equal(t, tc.drOn, s.DataProtection.DR())
+		})
+	}
+}
+
+func TestThePreviousDeploymentIsReadFromItsOutputs(t *testing.T) {
+	deployed, err := config.DeployedFrom(map[string]any{
+		"acme":   map[string]any{"plan": "premium", "isolation": "silo", "allocatedStorage": 100.0, "onRemove": "drop", "host": "x"},
+		"globex": map[string]any{"plan": "free", "isolation": "pool", "allocatedStorage": 0.0},
+	}, true)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]config.DeployedTenant{
+		"acme":   {Plan: "premium", Isolation: config.Silo, AllocatedStorage: 100, OnRemove: "drop"},
+		"globex": {Plan: "free", Isolation: config.Pool},
+	}, deployed.Tenants)
+	require.NotNil(t, deployed.CacheClusterMode)
+	assert.True(t, *deployed.CacheClusterMode)
+
+	first, err := config.DeployedFrom(nil, nil)
+	require.NoError(t, err)
+	assert.Empty(t, first.Tenants)
+	assert.Nil(t, first.CacheClusterMode)
+
+	_, err = config.DeployedFrom([]any{"acme"}, nil)
+	assert.ErrorContains(t, err, "not a tenant map")
 }
 
 func TestReadStackFileGivesValuesAsTheEngineWould(t *testing.T) {

@@ -26,6 +26,7 @@ type Plan struct {
 type SiloDatabase struct {
 	InstanceClass       string
 	AllocatedStorage    int // GiB
+	MaxAllocatedStorage int // GiB storage autoscaling may grow it to; 0: no autoscaling
 	MultiAz             bool
 	BackupRetentionDays int
 }
@@ -35,10 +36,10 @@ var plans = map[string]Plan{
 	"free":  {Name: "free", Isolation: Pool, ConnectionLimit: 5},
 	"basic": {Name: "basic", Isolation: Pool, ConnectionLimit: 20},
 	"premium": {Name: "premium", Isolation: Silo, Database: SiloDatabase{
-		InstanceClass: "db.t4g.medium", AllocatedStorage: 100, MultiAz: false, BackupRetentionDays: 7,
+		InstanceClass: "db.t4g.medium", AllocatedStorage: 100, MaxAllocatedStorage: 500, MultiAz: false, BackupRetentionDays: 7,
 	}},
 	"enterprise": {Name: "enterprise", Isolation: Silo, Database: SiloDatabase{
-		InstanceClass: "db.r6g.large", AllocatedStorage: 500, MultiAz: true, BackupRetentionDays: 14,
+		InstanceClass: "db.r6g.large", AllocatedStorage: 500, MaxAllocatedStorage: 2000, MultiAz: true, BackupRetentionDays: 14,
 	}},
 }
 
@@ -66,6 +67,9 @@ func (s SiloSizing) siloDatabase(plan Plan) SiloDatabase {
 	}
 	if s.SingleAz {
 		db.MultiAz = false
+	}
+	if s.MaxAllocatedStorage > 0 {
+		db.MaxAllocatedStorage = min(db.MaxAllocatedStorage, s.MaxAllocatedStorage)
 	}
 	return db
 }

@@ -8,6 +8,10 @@ import (
 // anywhere is the whole IPv4 internet.
 const anywhere = "0.0.0.0/0"
 
+// defaultDRRegion is the source architecture's DR region. A stack deployed
+// there, or one whose backups must stay in its jurisdiction, names its own.
+const defaultDRRegion = "us-west-2"
+
 // presets holds the sizing presets of DESIGN.md as one table: the stack
 // file's `sizing` picks a row, and each stack-file section overrides fields
 // of that row. Whatever differs between dev and prod lives here, nowhere else.
@@ -59,12 +63,13 @@ var presets = map[string]Preset{
 			AllowedCidrs:       []string{anywhere},
 		},
 		Logs:           Logs{RetentionDays: 7},
-		DataProtection: DataProtection{Protect: false, BackupPlan: false},
+		DataProtection: DataProtection{Protect: false, BackupPlan: false, MonthlyRetentionDays: 365},
 		StaticAssets:   StaticAssets{PriceClass: "PriceClass_100", AccessLogs: false},
 		SiloSizing: SiloSizing{
-			InstanceClass:    "db.t4g.micro",
-			AllocatedStorage: 20,
-			SingleAz:         true,
+			InstanceClass:       "db.t4g.micro",
+			AllocatedStorage:    20,
+			SingleAz:            true,
+			MaxAllocatedStorage: 100,
 		},
 		Alarms: Alarms{
 			Notify: false, PeriodSeconds: 300, EvaluationPeriods: 2,
@@ -119,7 +124,7 @@ var presets = map[string]Preset{
 			AllowedCidrs:       []string{anywhere},
 		},
 		Logs:           Logs{RetentionDays: 90},
-		DataProtection: DataProtection{Protect: true, BackupPlan: true},
+		DataProtection: DataProtection{Protect: true, BackupPlan: true, DRRegion: defaultDRRegion, MonthlyRetentionDays: 1825, RestoreTesting: true},
 		SiloSizing:     SiloSizing{},
 		StaticAssets:   StaticAssets{PriceClass: "PriceClass_100", AccessLogs: true},
 		Alarms: Alarms{

@@ -30,6 +30,12 @@ func ReadStackFile(path, project string) (*StackFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading stack file: %w", err)
 	}
+	return ParseStackFile(data, path, project)
+}
+
+// ParseStackFile is ReadStackFile for a stack file's content; path names it
+// in messages.
+func ParseStackFile(data []byte, path, project string) (*StackFile, error) {
 	var doc struct {
 		Config map[string]any `yaml:"config"`
 	}

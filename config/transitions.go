@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 )
@@ -17,12 +18,52 @@ type DeployedTenant struct {
 	Plan             string
 	Isolation        Isolation
 	AllocatedStorage int // GiB of the dedicated instance; 0 for pool tenants
+	// OnRemove is what the deployment would do with the data if the entry
+	// were removed; empty when the deployment predates the output.
+	OnRemove string
+}
+
+// DeployedFrom reads the previous deployment from its stack outputs: the
+// tenants map and the cache's cluster mode, either nil when not deployed.
+func DeployedFrom(tenants, cacheClusterMode any) (*Deployed, error) {
+	deployed := &Deployed{Tenants: map[string]DeployedTenant{}}
+	if tenants != nil {
+		raw, err := json.Marshal(tenants)
+		if err != nil {
+			return nil, err
+		}
+		var recorded map[string]struct {
+			Plan             string `json:"plan"`
+			Isolation        string `json:"isolation"`
+			AllocatedStorage int    `json:"allocatedStorage"`
+			OnRemove         string `json:"onRemove"`
+		}
+		if err := json.Unmarshal(raw, &recorded); err != nil {
+			return nil, fmt.Errorf("the previous deployment's tenants output is not a tenant map: %w", err)
+		}
+		for id, t := range recorded {
+			deployed.Tenants[id] = DeployedTenant{
+				Plan: t.Plan, Isolation: Isolation(t.Isolation), AllocatedStorage: t.AllocatedStorage, OnRemove: t.OnRemove,
+			}
+		}
+	}
+	if mode, ok := cacheClusterMode.(bool); ok {
+		deployed.CacheClusterMode = &mode
+	}
+	return deployed, nil
 }
 
 // CheckTransitions compares the stack with its previous deployment and
 // reports, as config problems, the changes that would replace data instead
 // of modifying it: a tenant moving between pool and silo, a silo instance
 // asked to shrink its storage, and Redis cluster mode switched either way.
+//
+// Silo storage autoscales, and the program leaves allocatedStorage to RDS
+// after creation, so a plan's storage is where an instance starts, not what
+// it has. Storage only ever grows, though: a deployed instance holds at
+// least the storage its previous plan started with. A plan that starts
+// smaller could not give any back (and, with its lower autoscaling limit,
+// might sit below what the instance already holds), so it stays refused.
 func CheckTransitions(s *Stack, previous *Deployed) error {
 	if previous == nil {
 		return nil
@@ -43,7 +84,7 @@ func CheckTransitions(s *Stack, previous *Deployed) error {
 				before.Plan, t.ID, before.Plan, describe(before.Isolation), t.Plan.Name, describe(t.Plan.Isolation), t.Plan.Name))
 		case t.Plan.Isolation == Silo && t.Database.AllocatedStorage < before.AllocatedStorage:
 			p.problem(key, t.Plan.Name, fmt.Sprintf(
-				"would shrink tenant %s's storage from %d to %d GiB, which RDS cannot do; keep the plan, or migrate to a new instance",
+				"would shrink tenant %s's storage from %d to %d GiB, which RDS cannot do (storage only grows, by plan or by autoscaling); keep the plan, or migrate to a new instance",
 				t.ID, before.AllocatedStorage, t.Database.AllocatedStorage))
 		}
 	}

@@ -151,7 +151,20 @@ type Logs struct {
 type DataProtection struct {
 	Protect    bool `json:"protect"`
 	BackupPlan bool `json:"backupPlan"`
+	// DRRegion receives a copy of every backup, in a vault encrypted with a
+	// key of its own there, so that losing the stack's region loses no
+	// backup. Empty: backups stay in the stack's region.
+	DRRegion string `json:"drRegion"`
+	// MonthlyRetentionDays is how long the monthly backups, and their DR
+	// copies, are kept.
+	MonthlyRetentionDays int `json:"monthlyRetentionDays"`
+	// RestoreTesting restores the latest backup of every database once a
+	// month, so that a backup nobody can restore is found before it is needed.
+	RestoreTesting bool `json:"restoreTesting"`
 }
+
+// DR reports whether backups are copied to another region.
+func (d DataProtection) DR() bool { return d.DRRegion != "" }
 
 // SiloSizing is the `siloSizing` section: it caps what a silo tenant gets in
 // a preset, so that dev runs premium and enterprise tenants cheaply.
@@ -159,6 +172,9 @@ type SiloSizing struct {
 	InstanceClass    string `json:"instanceClass"`    // empty: the plan's class
 	AllocatedStorage int    `json:"allocatedStorage"` // 0: the plan's storage
 	SingleAz         bool   `json:"singleAz"`         // true: never multi-AZ
+	// MaxAllocatedStorage caps how far a silo instance's storage may grow:
+	// 0 leaves the plan's own limit.
+	MaxAllocatedStorage int `json:"maxAllocatedStorage"`
 }
 
 // Alarms is the `alarms` section: every threshold, period and evaluation

@@ -80,6 +80,7 @@ func (v *validator) validate(services []serviceEntry, tenants []tenantEntry) {
 	v.compute()
 	v.loadBalancer()
 	v.logs()
+	v.dataProtection()
 	v.siloSizing()
 	v.alarms()
 	v.alerts()
@@ -268,6 +269,51 @@ func (v *validator) logs() {
 	}
 }
 
+// Monthly backups are kept at least as long as the weekly ones (90 days),
+// and at most AWS Backup's limit of 100 years.
+const (
+	minMonthlyRetentionDays = 90
+	maxMonthlyRetentionDays = 36500
+)
+
+func (v *validator) dataProtection() {
+	d := v.stack.DataProtection
+	key := v.key(KeyDataProtection)
+	if d.DR() {
+		switch {
+		case !regionPattern.MatchString(d.DRRegion):
+			v.problem(key+".drRegion", d.DRRegion, `must be an AWS region such as us-west-2, or "" to keep backups in the stack's region only`)
+		case d.DRRegion == v.stack.Region:
+			v.problem(key+".drRegion", d.DRRegion, `is the stack's own region (aws:region): disaster-recovery copies must go to another region, such as us-east-2, or set it to "" for none`)
+		case partition(d.DRRegion) != partition(v.stack.Region):
+			v.problem(key+".drRegion", d.DRRegion, fmt.Sprintf(
+				"is in another AWS partition than the stack's region %s: AWS Backup copies only within a partition", v.stack.Region))
+		case !d.BackupPlan:
+			v.problem(key+".drRegion", d.DRRegion, "needs dataProtection.backupPlan: true: the DR region receives copies of the backup plan's backups")
+		}
+	}
+	if d.MonthlyRetentionDays < minMonthlyRetentionDays || d.MonthlyRetentionDays > maxMonthlyRetentionDays {
+		v.problem(key+".monthlyRetentionDays", strconv.Itoa(d.MonthlyRetentionDays), fmt.Sprintf(
+			"must be between %d (the weekly backups' retention) and %d days (AWS Backup's limit), such as 1825 for five years",
+			minMonthlyRetentionDays, maxMonthlyRetentionDays))
+	}
+	if d.RestoreTesting && !d.BackupPlan {
+		v.problem(key+".restoreTesting", "true", "needs dataProtection.backupPlan: true: restore tests restore the backup plan's recovery points")
+	}
+}
+
+// partition names the AWS partition of a region: aws, aws-cn or aws-us-gov.
+func partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	default:
+		return "aws"
+	}
+}
+
 func (v *validator) siloSizing() {
 	s := v.stack.SiloSizing
 	key := v.key(KeySiloSizing)
@@ -276,6 +322,20 @@ func (v *validator) siloSizing() {
 	}
 	if s.AllocatedStorage != 0 {
 		v.storage(key+".allocatedStorage", s.AllocatedStorage)
+	}
+	if s.MaxAllocatedStorage == 0 {
+		return
+	}
+	// Storage autoscaling needs room above the storage an instance starts
+	// with: the cap must leave some for every silo plan it applies to.
+	for _, name := range PlanNames() {
+		db := s.siloDatabase(plans[name])
+		if plans[name].Isolation == Silo && (db.MaxAllocatedStorage <= db.AllocatedStorage || s.MaxAllocatedStorage > 65536) {
+			v.problem(key+".maxAllocatedStorage", strconv.Itoa(s.MaxAllocatedStorage), fmt.Sprintf(
+				"must be 0 (each plan's own limit) or more than the storage every silo plan starts with (%s: %d GiB) and at most 65536",
+				name, db.AllocatedStorage))
+			return
+		}
 	}
 }
 

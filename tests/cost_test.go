@@ -164,11 +164,12 @@ func TestCostOfTheProdStackIsWhatTheTableSays(t *testing.T) {
 	// 212.43 each. Shared db.r6g.large Multi-AZ (2 x 0.270 = 0.54/h ->
 	// 394.20) + 100 GB gp3 Multi-AZ at 0.276; acme, enterprise: the same
 	// class with 500 GB; umbrella, premium: db.t4g.medium Single-AZ (0.100/h
-	// -> 73.00) + 100 GB at 0.138; each a managed secret.
+	// -> 73.00) + 100 GB at 0.138; each a managed secret. Two KMS keys: the
+	// environment's and the DR copies' in us-west-2.
 	shared := 394.20 + 100*0.276 + 0.40
 	acme := 394.20 + 500*0.276 + 0.40
 	umbrella := 73.00 + 100*0.138 + 0.40
-	data := 6*212.43 + 1.00 + shared + acme + umbrella + 3*0.40
+	data := 6*212.43 + 2*1.00 + shared + acme + umbrella + 3*0.40
 	// Services: api 0.5 vCPU + 1 GB (0.03081/h -> 22.4913 a month
 	// on-demand), collaboration 1 vCPU + 2 GB (0.06162/h -> 44.9826),
 	// dashboard and notification 0.25 + 0.5 (0.015405/h -> 11.24565).
@@ -196,7 +197,7 @@ func TestCostOfTheProdStackIsWhatTheTableSays(t *testing.T) {
 	// looked up, not created, and certificates and records cost nothing.
 	assert.InDelta(t, 5.00+2*1.00, byComponent["edge"], 0.005)
 	assert.InDelta(t, network+data+compute+observability+5.00+2*1.00, est.Monthly, 0.05)
-	assert.InDelta(t, 2914.45, est.Monthly, 0.005)
+	assert.InDelta(t, 2915.45, est.Monthly, 0.005)
 
 	collaboration := costLine(t, est, "aws:ecs/service:Service", "collaboration", "on-demand task-month")
 	assert.Equal(t, 3.0, collaboration.Quantity)
@@ -444,7 +445,7 @@ func TestCostOfMovingATenantToAnotherPlanIsShown(t *testing.T) {
 	require.Equal(t, 0, code, errOut.String())
 	// db.t4g.medium Single-AZ (73.00) + 100 GB at 0.138 becomes db.r6g.large
 	// Multi-AZ (394.20) + 500 GB at 0.276: +321.20 and +124.20.
-	assert.Contains(t, out.String(), "#### prod: umbrella to enterprise: $2914.45 → $3359.85 a month (+$445.40, +15.3 %)")
+	assert.Contains(t, out.String(), "#### prod: umbrella to enterprise: $2915.45 → $3360.85 a month (+$445.40, +15.3 %)")
 	assert.Contains(t, out.String(), "| umbrella | $87.50 (premium, silo) | $532.90 (enterprise, silo) | +$445.40 |")
 
 	errOut.Reset()

@@ -35,9 +35,9 @@ func sharedInstance(t *testing.T, result *plan.Result) plan.Resource {
 
 func TestProdDataIsHighlyAvailableEncryptedProtectedAndBackedUp(t *testing.T) {
 	result := planStack(t, "prod")
-	key := plan.OfType(result.Resources, "aws:kms/key:Key")
-	require.Len(t, key, 1)
-	assert.True(t, key[0].Bool("enableKeyRotation"))
+	key, ok := plan.Named(result.Resources, "aws:kms/key:Key", "saas-platform-prod")
+	require.True(t, ok, "the environment's key")
+	assert.True(t, key.Bool("enableKeyRotation"))
 	keyArn, _ := result.Outputs["keyArn"].(string)
 	require.NotEmpty(t, keyArn)
 
@@ -288,5 +288,37 @@ func BenchmarkPlanOf612Tenants(b *testing.B) {
 		if _, err := plan.Run("saas-platform", "scale", sf, nil); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestSiloInstancesGrowTheirStorageUpToThePlansLimit(t *testing.T) {
+	cases := []struct {
+		stack string
+		want  map[string][2]float64 // identifier: allocated, max
+	}{
+		{"dev", map[string][2]float64{"saas-platform-dev-acme": {20, 100}}},
+		{"prod", map[string][2]float64{"saas-platform-prod-acme": {500, 2000}, "saas-platform-prod-umbrella": {100, 500}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.stack, func(t *testing.T) {
+			result := planStack(t, tc.stack)
+			seen := 0
+			for _, db := range plan.OfType(result.Resources, instanceType) {
+				want, ok := tc.want[db.String("identifier")]
+				if !ok {
+					continue
+				}
+				seen++
+				assert.Equal(t, want[0], db.Number("allocatedStorage"), db.Name)
+				assert.Equal(t, want[1], db.Number("maxAllocatedStorage"), db.Name)
+				assert.Contains(t, db.Options.IgnoreChanges, "allocatedStorage", "%s: autoscaling grows storage behind Pulumi's back", db.Name)
+			}
+			assert.Equal(t, len(tc.want), seen)
+
+			tenants := result.Outputs["tenants"].(map[string]any)
+			acme := tenants["acme"].(map[string]any)
+			assert.Equal(t, tc.want["saas-platform-"+tc.stack+"-acme"][1], acme["maxAllocatedStorage"])
+			assert.Equal(t, "keep", acme["onRemove"], "the next deployment knows whether removing acme drops its data")
+		})
 	}
 }

@@ -24,14 +24,16 @@ func planFile(t *testing.T, file, stack string, options ...func(*plan.Mocks)) (*
 }
 
 // theProvider is the stack's own AWS provider, in the stack's region; a
-// stack may have one more, in us-east-1, for CloudFront.
+// stack may have two more: in us-east-1 for CloudFront, and in the DR region
+// for the backup copies' vault and key.
 func theProvider(t *testing.T, result *plan.Result) plan.Resource {
 	t.Helper()
 	provider, ok := plan.Named(result.Resources, providerType, "saas-platform-"+result.Stack)
 	require.True(t, ok, "the stack's AWS provider")
 	for _, p := range plan.OfType(result.Resources, providerType) {
 		if p.URN != provider.URN {
-			assert.Equal(t, "saas-platform-"+result.Stack+"-us-east-1", p.Name, "the only other provider is CloudFront's")
+			assert.Contains(t, []string{"saas-platform-" + result.Stack + "-us-east-1", "saas-platform-" + result.Stack + "-dr"}, p.Name,
+				"the only other providers are CloudFront's and the DR region's")
 		}
 	}
 	return provider

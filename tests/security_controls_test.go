@@ -290,7 +290,7 @@ func TestControl_ELB_16_AWAFWebACLProtectsTheLoadBalancer(t *testing.T) {
 
 func TestControl_KMS_4_KeysRotate(t *testing.T) {
 	control(t, "KMS.4", func(t *testing.T, r *plan.Result) {
-		assert.Equal(t, 1, each(r, "aws:kms/key:Key", func(k plan.Resource) { assert.True(t, k.Bool("enableKeyRotation")) }))
+		assert.Positive(t, each(r, "aws:kms/key:Key", func(k plan.Resource) { assert.True(t, k.Bool("enableKeyRotation"), k.Name) }))
 	})
 }
 
@@ -536,8 +536,21 @@ func TestControl_CloudFront_13_S3OriginsUseOriginAccessControl(t *testing.T) {
 
 func TestControl_SNS_1_TopicsAreEncrypted(t *testing.T) {
 	control(t, "SNS.1", func(t *testing.T, r *plan.Result) {
+		// The one exception: ElastiCache marks an encrypted topic inactive
+		// on its first message, so the topic it publishes its event names to
+		// stays unencrypted (and only the cache and AWS Backup publish there).
+		cacheTopic := func(topic plan.Resource) bool {
+			for _, rg := range plan.OfType(r.Resources, cacheType) {
+				if arn := rg.String("notificationTopicArn"); arn != "" && strings.HasSuffix(arn, ":"+topic.ID) {
+					return true
+				}
+			}
+			return false
+		}
 		assert.Positive(t, each(r, "aws:sns/topic:Topic", func(topic plan.Resource) {
-			assert.NotEmpty(t, topic.String("kmsMasterKeyId"), topic.Name)
+			if !cacheTopic(topic) {
+				assert.NotEmpty(t, topic.String("kmsMasterKeyId"), topic.Name)
+			}
 		}))
 	})
 }

@@ -28,6 +28,11 @@ func TestEveryResourceIsTaggedThroughTheProvidersDefaultTags(t *testing.T) {
 
 			for _, r := range result.Resources {
 				switch {
+				case strings.HasPrefix(r.Type, "aws:") && r.Provider != provider.URN:
+					assert.True(t, tagged[r.Provider], "%s %s is not managed by a tagged provider", r.Type, r.Name)
+					if strings.HasSuffix(r.Provider, "::saas-platform-"+stack+"-dr") {
+						assert.True(t, drType(r.Type), "%s %s is in the DR region", r.Type, r.Name)
+					}
 				case strings.HasPrefix(r.Type, "aws:"):
 					assert.True(t, tagged[r.Provider], "%s %s is not managed by a tagged provider", r.Type, r.Name)
 				case strings.HasPrefix(r.Type, "awsx:"):

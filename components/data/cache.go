@@ -31,6 +31,7 @@ type cacheArgs struct {
 	secretName         string
 	parameterPath      string
 	protect            bool
+	notificationTopic  pulumi.StringInput // nil: no event notifications
 }
 
 type cacheOutputs struct {
@@ -139,6 +140,11 @@ func newCache(ctx *pulumi.Context, name string, args cacheArgs, parent pulumi.Re
 		rg.ReplicasPerNodeGroup = pulumi.Int(c.ReplicasPerShard)
 	} else {
 		rg.NumCacheClusters = pulumi.Int(1 + c.ReplicasPerShard)
+	}
+	if args.notificationTopic != nil {
+		// Failovers, node replacements and maintenance reach people instead
+		// of only the ElastiCache event log.
+		rg.NotificationTopicArn = args.notificationTopic
 	}
 	if args.protect {
 		suffix, err := random.NewRandomId(ctx, name+"-final-snapshot", &random.RandomIdArgs{ByteLength: pulumi.Int(4)}, opts)

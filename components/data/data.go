@@ -52,6 +52,26 @@ type DataArgs struct {
 	Protect bool
 	// BackupPlan puts the databases under AWS Backup.
 	BackupPlan bool
+	// Backups are the backup plan's disaster-recovery copy, retention and
+	// restore tests.
+	Backups BackupSettings
+	// CacheNotificationTopicArn receives ElastiCache's events about the
+	// cache; nil: no notifications.
+	CacheNotificationTopicArn pulumi.StringInput
+}
+
+// BackupSettings are the backup plan's settings beyond its schedule.
+type BackupSettings struct {
+	MonthlyRetentionDays int
+	// DRRegion, when set, receives a copy of every backup, through
+	// DRProvider: a provider for that region with the stack's settings.
+	DRRegion   string
+	DRProvider pulumi.ProviderResource
+	// RestoreTesting restores every database's latest backup monthly.
+	RestoreTesting bool
+	// NotificationTopicArn receives the vaults' copy and restore events;
+	// nil: no notifications.
+	NotificationTopicArn pulumi.StringInput
 }
 
 // Data is the environment's stateful layer.
@@ -63,8 +83,9 @@ type Data struct {
 	CacheEndpoint      pulumi.StringOutput `pulumi:"cacheEndpoint"`
 	CacheAuthSecretArn pulumi.StringOutput `pulumi:"cacheAuthSecretArn"`
 	// Tenants maps tenant id to {plan, isolation, host, port, database,
-	// secretArn, allocatedStorage}: what services need to reach a tenant,
-	// and what the next deployment checks plan changes against.
+	// secretArn, allocatedStorage, maxAllocatedStorage, onRemove}: what
+	// services need to reach a tenant, and what the next deployment (and the
+	// tenants command) checks changes against.
 	Tenants pulumi.MapOutput `pulumi:"tenants"`
 	// SiloSecretArns are the silo tenants' credential secrets (RDS-managed,
 	// so outside the tenants' secret path); services may read them.
@@ -170,6 +191,7 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 		dbName:              SharedDatabaseName,
 		protect:             args.Protect,
 		retainOnDelete:      args.Protect,
+		finalSnapshot:       args.Protect,
 	}, d)
 	if err != nil {
 		return nil, fmt.Errorf("data %s: %w", name, err)
@@ -241,13 +263,16 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 			siloSecrets = append(siloSecrets, td.SecretArn)
 		}
 		tenants[t.ID] = pulumi.Map{
-			"plan":             pulumi.String(t.Plan.Name),
-			"isolation":        pulumi.String(string(t.Plan.Isolation)),
-			"host":             td.Host,
-			"port":             td.Port,
-			"database":         td.Database,
-			"secretArn":        td.SecretArn,
-			"allocatedStorage": pulumi.Int(t.Database.AllocatedStorage),
+			"plan":                pulumi.String(t.Plan.Name),
+			"isolation":           pulumi.String(string(t.Plan.Isolation)),
+			"host":                td.Host,
+			"port":                td.Port,
+			"database":            td.Database,
+			"secretArn":           td.SecretArn,
+			"allocatedStorage":    pulumi.Int(t.Database.AllocatedStorage),
+			"maxAllocatedStorage": pulumi.Int(t.Database.MaxAllocatedStorage),
+			// A removal deletes the data only once a deployment says drop.
+			"onRemove": pulumi.String(t.OnRemove),
 		}
 	}
 	d.Tenants = tenants.ToMapOutput()
@@ -264,6 +289,7 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 		secretName:         secretPrefix + "/cache/auth-token",
 		parameterPath:      args.PathPrefix + "/cache",
 		protect:            args.Protect,
+		notificationTopic:  args.CacheNotificationTopicArn,
 	}, d)
 	if err != nil {
 		return nil, fmt.Errorf("data %s: redis: %w", name, err)
@@ -279,7 +305,16 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 	}
 
 	if args.BackupPlan {
-		if err := newBackups(ctx, name, caller.AccountId, args.KeyArn, databaseArns, d); err != nil {
+		if err := newBackups(ctx, name, backupArgs{
+			BackupSettings: args.Backups,
+			project:        args.Project,
+			environment:    args.Environment,
+			account:        caller.AccountId,
+			keyArn:         args.KeyArn,
+			databases:      databaseArns,
+			subnetGroup:    args.Network.DatabaseSubnetGroupName,
+			protect:        args.Protect,
+		}, d); err != nil {
 			return nil, fmt.Errorf("data %s: backups: %w", name, err)
 		}
 	}

@@ -82,6 +82,7 @@ func build(t *testing.T, s *config.Stack) built {
 			Database: s.Database, Cache: s.Cache, Tenants: s.Tenants,
 			LogRetentionDays: s.Logs.RetentionDays,
 			Protect:          s.DataProtection.Protect, BackupPlan: s.DataProtection.BackupPlan,
+			Backups: data.BackupSettings{MonthlyRetentionDays: s.DataProtection.MonthlyRetentionDays},
 		})
 		return err
 	}, pulumi.WithMocks(s.Project, s.Name, mocks))
@@ -234,14 +235,16 @@ func TestTenantsGetWhatTheirPlanBuys(t *testing.T) {
 
 func TestSiloTenantsSurviveRemovalFromAProtectedStack(t *testing.T) {
 	cases := []struct {
-		name              string
-		sizing            string
-		tenants           string
-		protect, retained bool
+		name                             string
+		sizing                           string
+		tenants                          string
+		protect, retained, finalSnapshot bool
 	}{
-		{"prod keeps them", "prod", oneOfEachPlan, true, true},
-		{"dev lets them go", "dev", oneOfEachPlan, false, false},
-		{"prod lets them go when marked onRemove drop", "prod", `[{"id":"acme","plan":"enterprise","onRemove":"drop"}]`, false, false},
+		{"prod keeps them", "prod", oneOfEachPlan, true, true, true},
+		{"dev lets them go", "dev", oneOfEachPlan, false, false, false},
+		// The deletion asked for still leaves a final snapshot and the
+		// automated backups, as the README promises.
+		{"prod lets them go when marked onRemove drop", "prod", `[{"id":"acme","plan":"enterprise","onRemove":"drop"}]`, false, false, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -250,6 +253,9 @@ func TestSiloTenantsSurviveRemovalFromAProtectedStack(t *testing.T) {
 			assert.Equal(t, tc.protect, db.Options.Protect)
 			assert.Equal(t, tc.retained, db.Options.RetainOnDelete)
 			assert.Equal(t, tc.protect, db.Bool("deletionProtection"))
+			assert.Equal(t, !tc.finalSnapshot, db.Bool("skipFinalSnapshot"))
+			assert.Equal(t, tc.finalSnapshot, db.String("finalSnapshotIdentifier") != "")
+			assert.Equal(t, !tc.finalSnapshot, db.Bool("deleteAutomatedBackups"))
 		})
 	}
 }
@@ -378,7 +384,7 @@ func TestProdBacksUpTheSharedAndSiloDatabases(t *testing.T) {
 	for i := range plans[0].Count("rules") {
 		keep[plans[0].String(fmt.Sprintf("rules.%d.ruleName", i))] = plans[0].Number(fmt.Sprintf("rules.%d.lifecycle.deleteAfter", i))
 	}
-	assert.Equal(t, map[string]float64{"daily": 35, "weekly": 90, "monthly": 365}, keep)
+	assert.Equal(t, map[string]float64{"daily": 35, "weekly": 90, "monthly": 1825}, keep)
 
 	selections := plan.OfType(prod.resources, "aws:backup/selection:Selection")
 	require.Len(t, selections, 1)

@@ -52,9 +52,13 @@ type postgresInstance struct {
 	multiAz             bool
 	backupRetentionDays int
 	dbName              string
-	protect             bool // deletion protection, final snapshot, Pulumi protect
+	protect             bool // deletion protection, Pulumi protect
 	retainOnDelete      bool // survives removal from the program
-	tags                map[string]string
+	// finalSnapshot: deleting the instance leaves a final snapshot and its
+	// automated backups, and changes wait for the maintenance window. A
+	// tenant marked onRemove: drop loses its protection, not these.
+	finalSnapshot bool
+	tags          map[string]string
 }
 
 // parameterFamily is the parameter group family of an engine version.
@@ -146,14 +150,14 @@ func newPostgres(ctx *pulumi.Context, name string, shared postgresShared, spec p
 		BackupWindow:             pulumi.String(backupWindow),
 		MaintenanceWindow:        pulumi.String(maintenanceWindow),
 		CopyTagsToSnapshot:       pulumi.Bool(true),
-		DeleteAutomatedBackups:   pulumi.Bool(!spec.protect),
+		DeleteAutomatedBackups:   pulumi.Bool(!spec.finalSnapshot),
 		AutoMinorVersionUpgrade:  pulumi.Bool(true),
 		AllowMajorVersionUpgrade: pulumi.Bool(false),
 		// Protected environments change in the maintenance window.
-		ApplyImmediately: pulumi.Bool(!spec.protect),
+		ApplyImmediately: pulumi.Bool(!spec.finalSnapshot),
 
 		DeletionProtection: pulumi.Bool(spec.protect),
-		SkipFinalSnapshot:  pulumi.Bool(!spec.protect),
+		SkipFinalSnapshot:  pulumi.Bool(!spec.finalSnapshot),
 
 		PerformanceInsightsEnabled:   pulumi.Bool(shared.performanceInsights),
 		EnabledCloudwatchLogsExports: logExports,
@@ -170,7 +174,7 @@ func newPostgres(ctx *pulumi.Context, name string, shared postgresShared, spec p
 		args.MonitoringInterval = pulumi.Int(shared.monitoringInterval)
 		args.MonitoringRoleArn = shared.monitoringRole
 	}
-	if spec.protect {
+	if spec.finalSnapshot {
 		// A fresh suffix per instance lifetime: a re-created instance never
 		// collides with the snapshot its predecessor left behind.
 		suffix, err := random.NewRandomId(ctx, name+"-final-snapshot", &random.RandomIdArgs{ByteLength: pulumi.Int(4)}, opts...)

@@ -106,11 +106,13 @@ func (t *TenantDatabase) silo(ctx *pulumi.Context, name string, args *TenantData
 		instanceClass:       db.InstanceClass,
 		engineVersion:       args.EngineVersion,
 		allocatedStorage:    db.AllocatedStorage,
+		maxAllocatedStorage: db.MaxAllocatedStorage,
 		multiAz:             db.MultiAz,
 		backupRetentionDays: db.BackupRetentionDays,
 		dbName:              database,
 		protect:             keep,
 		retainOnDelete:      keep,
+		finalSnapshot:       args.Protect,
 		tags:                tags,
 	}, t)
 	if err != nil {

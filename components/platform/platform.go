@@ -70,6 +70,12 @@ type Platform struct {
 	pulumi.ResourceState
 
 	Provider *aws.Provider
+	// DRProvider manages what lives in the disaster-recovery region, with
+	// the stack's provider settings; nil without a DR region.
+	DRProvider *aws.Provider
+	// Events receives the data stores' event notices; nil when the
+	// environment notifies nobody.
+	Events   *observability.EventTopic
 	Key      *data.EncryptionKey
 	Network  *network.Network
 	Data     *data.Data
@@ -123,6 +129,32 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		return nil, err
 	}
 
+	backups := data.BackupSettings{
+		MonthlyRetentionDays: cfg.DataProtection.MonthlyRetentionDays,
+		RestoreTesting:       cfg.DataProtection.RestoreTesting,
+	}
+	if cfg.DataProtection.DR() {
+		// The same account, role and settings as the stack's own provider,
+		// in the DR region: copies land where the stack's owners can reach.
+		p.DRProvider, err = NewProvider(ctx, name+"-dr", cfg, cfg.DataProtection.DRRegion, pulumi.Parent(p))
+		if err != nil {
+			return nil, fmt.Errorf("platform %s: %w", name, err)
+		}
+		backups.DRRegion, backups.DRProvider = cfg.DataProtection.DRRegion, p.DRProvider
+	}
+	var cacheEvents pulumi.StringInput
+	if cfg.Alarms.Notify {
+		// Before the data layer, which names it; observability, which
+		// watches what the data layer built, comes last.
+		p.Events, err = observability.NewEventTopic(ctx, name+"-data-events", &observability.EventTopicArgs{
+			Project: cfg.Project, Environment: cfg.Name, Emails: cfg.Alerts.Emails,
+		}, children...)
+		if err != nil {
+			return nil, err
+		}
+		cacheEvents, backups.NotificationTopicArn = p.Events.Arn, p.Events.Arn
+	}
+
 	p.Data, err = data.NewData(ctx, name, &data.DataArgs{
 		Project:     cfg.Project,
 		Environment: cfg.Name,
@@ -145,6 +177,9 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		LogRetentionDays: cfg.Logs.RetentionDays,
 		Protect:          cfg.DataProtection.Protect,
 		BackupPlan:       cfg.DataProtection.BackupPlan,
+		Backups:          backups,
+
+		CacheNotificationTopicArn: cacheEvents,
 	}, children...)
 	if err != nil {
 		return nil, err

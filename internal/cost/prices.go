@@ -289,6 +289,7 @@ var Free = map[string]bool{
 	"aws:backup/selection:Selection":                             true,
 	"aws:backup/vaultPolicy:VaultPolicy":                         true,
 	"aws:backup/vaultLockConfiguration:VaultLockConfiguration":   true,
+	"aws:backup/vaultNotifications:VaultNotifications":           true,
 	"aws:backup/restoreTestingSelection:RestoreTestingSelection": true,
 
 	"aws:s3/bucketVersioningV2:BucketVersioningV2":                                               true,

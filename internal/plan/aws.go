@@ -23,6 +23,14 @@ var idPrefixes = map[string]string{
 
 // outputs returns what AWS would add to a resource's inputs once created.
 func (m *Mocks) outputs(r Resource, id string, inputs resource.PropertyMap) resource.PropertyMap {
+	m.mu.Lock()
+	region := m.regions[r.Provider]
+	m.mu.Unlock()
+	if region != "" && region != m.region {
+		// A resource of a second region's provider (the DR vault) answers
+		// with that region in its ARN and addresses.
+		m = &Mocks{project: m.project, stack: m.stack, region: region}
+	}
 	out := resource.PropertyMap{}
 	set := func(k string, v any) { out[resource.PropertyKey(k)] = resource.NewPropertyValue(v) }
 
@@ -156,6 +164,10 @@ func (m *Mocks) outputs(r Resource, id string, inputs resource.PropertyMap) reso
 		set("hostedZone", "Z"+strings.ToUpper(id[len(id)-7:]))
 	case "aws:servicediscovery/service:Service":
 		set("arn", m.arn("servicediscovery", "service/srv-"+id[len(id)-7:]))
+	case "aws:backup/vault:Vault":
+		set("arn", m.arn("backup", "backup-vault:"+name))
+	case "aws:backup/restoreTestingPlan:RestoreTestingPlan":
+		set("arn", m.arn("backup", "restore-testing-plan:"+name+"-"+uuid(id)))
 	case "aws:sns/topic:Topic":
 		set("arn", m.arn("sns", name))
 	case "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:cloudwatch/compositeAlarm:CompositeAlarm":

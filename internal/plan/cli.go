@@ -75,7 +75,7 @@ func MainWithCost(args []string, stdout, stderr io.Writer, coster Coster) int {
 	}
 	var previous map[string]any
 	if *previousFile != "" {
-		if previous, err = readPrevious(*previousFile); err != nil {
+		if previous, err = ReadPrevious(*previousFile); err != nil {
 			fmt.Fprintln(stderr, err)
 			return 2
 		}
@@ -105,9 +105,9 @@ func MainWithCost(args []string, stdout, stderr io.Writer, coster Coster) int {
 	return 0
 }
 
-// readPrevious reads stack outputs: either `pulumi stack output --json` or
+// ReadPrevious reads stack outputs: either `pulumi stack output --json` or
 // a JSON plan, whose "outputs" it takes.
-func readPrevious(path string) (map[string]any, error) {
+func ReadPrevious(path string) (map[string]any, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading previous outputs: %w", err)

@@ -66,6 +66,9 @@ type Mocks struct {
 	mu        sync.Mutex
 	resources []Resource
 	invokes   []Invoke
+	// regions are the regions of the AWS providers, by URN: a resource
+	// lives in its provider's region.
+	regions map[string]string
 }
 
 // Invoke is one function call (data source) the program made.
@@ -153,6 +156,14 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		}
 	}
 	r.URN = m.urn(r.Parent, r.Type, r.Name)
+	if region, ok := args.Inputs["region"]; ok && r.Type == "pulumi:providers:aws" && region.IsString() {
+		m.mu.Lock()
+		if m.regions == nil {
+			m.regions = map[string]string{}
+		}
+		m.regions[r.URN] = region.StringValue()
+		m.mu.Unlock()
+	}
 
 	id := args.ID
 	state := args.Inputs.Copy()
