@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"gopkg.in/yaml.v3"
@@ -116,6 +117,9 @@ type exports struct {
 	mu      sync.Mutex
 	outputs map[string]pulumi.Output
 	plain   map[string]any
+	// resolved counts the outputs whose value has been recorded: the run
+	// does not wait for the applies that record them.
+	resolved sync.WaitGroup
 }
 
 func newExports() *exports {
@@ -127,7 +131,9 @@ func (e *exports) watch(name string, value pulumi.Input) {
 	e.mu.Lock()
 	e.outputs[name] = out
 	e.mu.Unlock()
+	e.resolved.Add(1)
 	out.ApplyT(func(v any) any {
+		defer e.resolved.Done()
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		e.plain[name] = normalize(v)
@@ -135,9 +141,19 @@ func (e *exports) watch(name string, value pulumi.Input) {
 	})
 }
 
+// exportTimeout bounds the wait for outputs: one that never resolves shows
+// as null instead of hanging the plan.
+const exportTimeout = 30 * time.Second
+
 // values returns the resolved outputs, secrets replaced; call it after the
-// run, when every output has resolved.
+// run. It waits until every watched output's value is recorded.
 func (e *exports) values() map[string]any {
+	done := make(chan struct{})
+	go func() { e.resolved.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(exportTimeout):
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	out := map[string]any{}
