@@ -78,6 +78,24 @@ func projectName(dir string) (string, error) {
 	return p.Name, nil
 }
 
+// readStackFiles reads two stack files of the project whose Pulumi.yaml is
+// in dir.
+func readStackFiles(dir, a, b string) (*stackFile, *stackFile, error) {
+	project, err := projectName(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	first, err := readStackFile(a, project)
+	if err != nil {
+		return nil, nil, err
+	}
+	second, err := readStackFile(b, project)
+	if err != nil {
+		return nil, nil, err
+	}
+	return first, second, nil
+}
+
 func readStackFile(path, project string) (*stackFile, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -224,15 +242,7 @@ func cmdPromote(args []string, stdout io.Writer) error {
 	if *from == "" || *to == "" {
 		return errors.New("-from and -to are required")
 	}
-	project, err := projectName(*dir)
-	if err != nil {
-		return err
-	}
-	source, err := readStackFile(*from, project)
-	if err != nil {
-		return err
-	}
-	dest, err := readStackFile(*to, project)
+	source, dest, err := readStackFiles(*dir, *from, *to)
 	if err != nil {
 		return err
 	}
@@ -260,15 +270,7 @@ func cmdStackSettings(args []string, stdout io.Writer) error {
 	if *file == "" || *from == "" {
 		return errors.New("-file and -from are required")
 	}
-	project, err := projectName(*dir)
-	if err != nil {
-		return err
-	}
-	source, err := readStackFile(*from, project)
-	if err != nil {
-		return err
-	}
-	f, err := readStackFile(*file, project)
+	source, f, err := readStackFiles(*dir, *from, *file)
 	if err != nil {
 		return err
 	}
