@@ -40,6 +40,7 @@ func TestTheDomainAndEveryHostPointAtTheLoadBalancer(t *testing.T) {
 		aliases[r.String("name")+" "+r.String("type")] = true
 		assert.Equal(t, "Z14GRHDCWA56QT", r.String("aliases.0.zoneId"), r.Name)
 		assert.Contains(t, r.String("aliases.0.name"), ".elb.amazonaws.com", r.Name)
+		assert.True(t, r.Bool("aliases.0.evaluateTargetHealth"), "%s follows the load balancer's health", r.Name)
 		assert.NotEmpty(t, r.String("zoneId"), "the zone looked up by name")
 	}
 	assert.Equal(t, map[string]bool{
@@ -149,6 +150,7 @@ func TestStaticAssetsArePrivateAndServedByCloudFrontOverHTTPSOnly(t *testing.T) 
 		require.True(t, ok, name)
 		assert.Contains(t, record.String("aliases.0.name"), ".cloudfront.net")
 		assert.Equal(t, "Z2FDTNDATAQYW2", record.String("aliases.0.zoneId"))
+		assert.False(t, record.Bool("aliases.0.evaluateTargetHealth"), "Route 53 refuses target health for CloudFront")
 	}
 	assert.NotEmpty(t, result.Outputs["staticAssetsBucket"], "CI uploads here")
 	assert.NotEmpty(t, result.Outputs["staticAssetsDistributionId"], "and invalidates this")

@@ -161,6 +161,9 @@ func validationOption(cert *acm.Certificate, domain string) acm.CertificateDomai
 type AliasTarget struct {
 	DnsName pulumi.StringInput
 	ZoneId  pulumi.StringInput
+	// EvaluateHealth lets Route 53 follow the target's health; a load
+	// balancer reports it, and Route 53 refuses it for CloudFront.
+	EvaluateHealth bool
 }
 
 // NewAliasRecords points each name at target with A and AAAA aliases.
@@ -174,7 +177,7 @@ func NewAliasRecords(ctx *pulumi.Context, name string, zoneID pulumi.StringInput
 				Name:   pulumi.String(n),
 				Type:   pulumi.String(kind),
 				Aliases: route53.RecordAliasArray{route53.RecordAliasArgs{
-					Name: target.DnsName, ZoneId: target.ZoneId, EvaluateTargetHealth: pulumi.Bool(true),
+					Name: target.DnsName, ZoneId: target.ZoneId, EvaluateTargetHealth: pulumi.Bool(target.EvaluateHealth),
 				}},
 			}, opts...); err != nil {
 				return fmt.Errorf("%s record %s: %w", kind, n, err)

@@ -282,7 +282,7 @@ func (p *Platform) edge(ctx *pulumi.Context, name string, cfg *config.Stack, chi
 	}
 	names := append([]string{cfg.Domain.Name}, serviceHosts(cfg)...)
 	if err := edge.NewAliasRecords(ctx, name, p.Domain.ZoneId, names, edge.AliasTarget{
-		DnsName: p.Compute.LoadBalancerDnsName, ZoneId: p.Compute.LoadBalancerZoneId,
+		DnsName: p.Compute.LoadBalancerDnsName, ZoneId: p.Compute.LoadBalancerZoneId, EvaluateHealth: true,
 	}, pulumi.Parent(p.Domain)); err != nil {
 		return fmt.Errorf("platform %s: %w", name, err)
 	}
