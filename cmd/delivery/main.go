@@ -64,6 +64,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 // projectName reads the project (the config namespace) from Pulumi.yaml.
+// It repeats plan.ProjectName on purpose: importing internal/plan would
+// compile the whole program (the Pulumi and AWS SDKs) into every
+// `go run ./cmd/delivery`, in jobs that need nothing but YAML.
 func projectName(dir string) (string, error) {
 	raw, err := os.ReadFile(filepath.Join(dir, "Pulumi.yaml"))
 	if err != nil {
