@@ -89,6 +89,9 @@ func TestTheStackFilesRunTheSourceArchitecturesWorkloads(t *testing.T) {
 	}
 
 	prod := planStack(t, "prod")
+	jwt, ok := plan.Named(prod.Resources, "aws:secretsmanager/secret:Secret", "generated-JWT_SECRET")
+	require.True(t, ok)
+	assert.Equal(t, 30.0, jwt.Number("recoveryWindowInDays"), "prod keeps a deleted secret 30 days, like every other")
 	td, ok := plan.Named(prod.Resources, "aws:ecs/taskDefinition:TaskDefinition", "collaboration")
 	require.True(t, ok)
 	assert.Equal(t, "1024", td.String("cpu"))

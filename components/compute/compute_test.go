@@ -560,6 +560,7 @@ func TestServiceSecretsAreInjectedAndEachExecutionRoleReadsExactlyItsOwn(t *test
 	require.Len(t, generated, 1, "api and collaboration share one generated JWT_SECRET")
 	assert.Equal(t, "saas-platform/dev/generated/JWT_SECRET", generated[0].String("name"))
 	assert.Equal(t, "arn:aws:kms:ap-northeast-1:123456789012:key/k", generated[0].String("kmsKeyId"))
+	assert.Equal(t, 0.0, generated[0].Number("recoveryWindowInDays"), "dev deletes at once")
 	versions := plan.OfType(resources, "aws:secretsmanager/secretVersion:SecretVersion")
 	require.Len(t, versions, 1)
 	assert.Equal(t, "[secret]", versions[0].Input("secretString"), "the value is a Pulumi secret")

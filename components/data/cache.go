@@ -82,7 +82,7 @@ func newCache(ctx *pulumi.Context, name string, args cacheArgs, parent pulumi.Re
 		Name:                 pulumi.String(args.secretName),
 		Description:          pulumi.String("Redis AUTH token of " + args.replicationGroupID),
 		KmsKeyId:             args.keyArn,
-		RecoveryWindowInDays: pulumi.Int(recoveryWindow(args.protect)),
+		RecoveryWindowInDays: pulumi.Int(RecoveryWindowDays(args.protect)),
 	}, opts)
 	if err != nil {
 		return out, err

@@ -134,7 +134,7 @@ func (t *TenantDatabase) pool(ctx *pulumi.Context, name string, args *TenantData
 		Name:                 pulumi.String(args.SecretName),
 		Description:          pulumi.String(fmt.Sprintf("Tenant %s: credentials for database %s in the shared PostgreSQL", args.Tenant.ID, database)),
 		KmsKeyId:             args.KeyArn,
-		RecoveryWindowInDays: pulumi.Int(recoveryWindow(args.Protect)),
+		RecoveryWindowInDays: pulumi.Int(RecoveryWindowDays(args.Protect)),
 		Tags:                 pulumi.ToStringMap(tags),
 	}, pulumi.Parent(t), pulumi.RetainOnDelete(args.Protect && args.Tenant.OnRemove != config.OnRemoveDrop))
 	if err != nil {
@@ -166,9 +166,9 @@ func (t *TenantDatabase) pool(ctx *pulumi.Context, name string, args *TenantData
 	return nil
 }
 
-// recoveryWindow: protected environments keep a deleted secret for 30 days;
+// RecoveryWindowDays: protected environments keep a deleted secret 30 days;
 // others delete at once so a tenant can be re-created under the same name.
-func recoveryWindow(protect bool) int {
+func RecoveryWindowDays(protect bool) int {
 	if protect {
 		return 30
 	}
