@@ -3,6 +3,8 @@ package cost
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -106,17 +108,9 @@ func Compare(before, after *Estimate) Diff {
 	for i := range after.Tenants {
 		newTenants[after.Tenants[i].ID] = &after.Tenants[i]
 	}
-	var ids []string
-	for id := range oldTenants {
-		ids = append(ids, id)
-	}
-	for id := range newTenants {
-		if oldTenants[id] == nil {
-			ids = append(ids, id)
-		}
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
+	all := maps.Clone(oldTenants)
+	maps.Copy(all, newTenants)
+	for _, id := range slices.Sorted(maps.Keys(all)) {
 		b, a := oldTenants[id], newTenants[id]
 		var bm, am float64
 		if b != nil {

@@ -8,7 +8,9 @@ package cost
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -111,10 +113,7 @@ func Of(result *plan.Result) (*Estimate, error) {
 		}
 		est.Lines = append(est.Lines, lines...)
 	}
-	for t := range unpriced {
-		est.Unpriced = append(est.Unpriced, t)
-	}
-	sort.Strings(est.Unpriced)
+	est.Unpriced = slices.Sorted(maps.Keys(unpriced))
 	sortLines(est.Lines)
 	est.Monthly, est.Components = totals(est.Lines)
 	est.Tenants = tenants(result.Resources, est.Lines)
@@ -378,7 +377,6 @@ func totals(lines []Line) (float64, []ComponentCost) {
 // attributed to anyone.
 func tenants(resources []plan.Resource, lines []Line) []TenantCost {
 	byID := map[string]*TenantCost{}
-	var ids []string
 	for _, r := range resources {
 		id := r.String("tags.TenantId")
 		if id == "" {
@@ -388,7 +386,6 @@ func tenants(resources []plan.Resource, lines []Line) []TenantCost {
 		if !ok {
 			t = &TenantCost{ID: id, Isolation: Pool}
 			byID[id] = t
-			ids = append(ids, id)
 		}
 		if t.Plan == "" {
 			t.Plan = r.String("tags.Plan")
@@ -413,9 +410,8 @@ func tenants(resources []plan.Resource, lines []Line) []TenantCost {
 			pool++
 		}
 	}
-	sort.Strings(ids)
-	out := make([]TenantCost, 0, len(ids))
-	for _, id := range ids {
+	out := make([]TenantCost, 0, len(byID))
+	for _, id := range slices.Sorted(maps.Keys(byID)) {
 		t := byID[id]
 		t.Own = dollars(own[id])
 		if t.Isolation == Pool && pool > 0 {

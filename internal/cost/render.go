@@ -3,7 +3,8 @@ package cost
 import (
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -135,16 +136,11 @@ func (e *Estimate) WriteTable(w io.Writer) error {
 		fmt.Fprintln(w, "\nPriced by usage, at $0 above (with data transfer, requests and storage growth):")
 		counts := map[string]int{}
 		what := map[string]string{}
-		var types []string
 		for _, l := range usage {
-			if counts[l.Type] == 0 {
-				types = append(types, l.Type)
-			}
 			counts[l.Type]++
 			what[l.Type] = strings.TrimPrefix(l.Detail, "priced by usage: ")
 		}
-		sort.Strings(types)
-		for _, t := range types {
+		for _, t := range slices.Sorted(maps.Keys(counts)) {
 			fmt.Fprintf(w, "  %d x %s: %s\n", counts[t], t, what[t])
 		}
 	}
