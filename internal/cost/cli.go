@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,10 +67,7 @@ func WithTenantPlan(sf *config.StackFile, project, id, planName string) (*config
 	if err != nil {
 		return nil, err
 	}
-	out := &config.StackFile{Values: map[string]string{}, SecretKeys: sf.SecretKeys}
-	for k, v := range sf.Values {
-		out.Values[k] = v
-	}
+	out := &config.StackFile{Values: maps.Clone(sf.Values), SecretKeys: sf.SecretKeys}
 	out.Values[key] = string(moved)
 	return out, nil
 }
@@ -170,30 +168,27 @@ func moveTenant(projectDir, file, stack, id, planName string, stderr io.Writer) 
 		fmt.Fprintln(stderr, err)
 		return nil, nil, 2
 	}
+	if sf.Values[config.KeyRegion] == "" && config.RegionFromEnvironment() == "" {
+		sf.Values[config.KeyRegion] = plan.DefaultRegion
+	}
 	moved, err := WithTenantPlan(sf, project, id, planName)
 	if err != nil {
 		fmt.Fprintf(stderr, "costdiff: %v\n", err)
 		return nil, nil, 2
 	}
-	for i, values := range []*config.StackFile{sf, moved} {
-		if values.Values[config.KeyRegion] == "" && config.RegionFromEnvironment() == "" {
-			values.Values[config.KeyRegion] = plan.DefaultRegion
-		}
+	estimate := func(values *config.StackFile) (*Estimate, error) {
 		result, err := plan.Run(project, stack, values, nil)
 		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return nil, nil, 1
+			return nil, err
 		}
-		est, err := Of(result)
-		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return nil, nil, 1
-		}
-		if i == 0 {
-			before = est
-		} else {
-			after = est
-		}
+		return Of(result)
+	}
+	if before, err = estimate(sf); err == nil {
+		after, err = estimate(moved)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return nil, nil, 1
 	}
 	return before, after, 0
 }
