@@ -89,8 +89,27 @@ func TestAGivenCertificateIsUsedAsItIs(t *testing.T) {
 	https, ok := plan.Named(result.Resources, "aws:lb/listener:Listener", "saas-platform-given-https")
 	require.True(t, ok)
 	assert.Equal(t, "arn:aws:acm:ap-northeast-1:123456789012:certificate/given", https.String("certificateArn"))
+	assert.Equal(t, "https://app.example.com", result.Outputs["url"])
 	_, ok = plan.Named(result.Resources, recordType, "saas-platform-given-app.example.com-a")
 	assert.True(t, ok, "the zone still gets the name's records")
+}
+
+// Without a zone the team points DNS at the load balancer itself; the
+// environment still answers at its name.
+func TestTheURLIsTheDomainWheneverTheStackNamesOne(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "Pulumi.named.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(`config:
+  aws:region: ap-northeast-1
+  saas-platform:sizing: dev
+  saas-platform:domain:
+    name: app.example.com
+    certificateArn: arn:aws:acm:ap-northeast-1:123456789012:certificate/given
+`), 0o600))
+	result, err := planFile(t, file, "named")
+	require.NoError(t, err)
+	assert.Equal(t, "https://app.example.com", result.Outputs["url"])
+	dev := planStack(t, "dev")
+	assert.Regexp(t, `^http://saas-platform-dev-[0-9a-f]+\.ap-northeast-1\.elb\.amazonaws\.com$`, dev.Outputs["url"], "no domain: the load balancer, over HTTP")
 }
 
 func TestHostsAndPathsCombineInOneRule(t *testing.T) {

@@ -96,6 +96,9 @@ type Compute struct {
 	LoadBalancerArnSuffix pulumi.StringOutput `pulumi:"loadBalancerArnSuffix"`
 	// LoadBalancerZoneId is the load balancer's hosted zone, for aliases.
 	LoadBalancerZoneId pulumi.StringOutput `pulumi:"loadBalancerZoneId"`
+	// URL is where routed services answer: the public host when there is
+	// one, else the load balancer's name; https with a certificate.
+	URL pulumi.StringOutput `pulumi:"url"`
 	// Repositories maps service name to repository URL.
 	Repositories pulumi.StringMapOutput `pulumi:"repositories"`
 	// Services lists the long-running services, in stack-file order.
@@ -319,11 +322,12 @@ func (c *Compute) serviceURLs() {
 	if c.args.PublicHost != "" {
 		host = pulumi.String(c.args.PublicHost)
 	}
+	c.URL = pulumi.Sprintf("%s://%s", scheme, host)
 	for _, s := range c.args.Services {
 		switch {
 		case s.Scheduled():
 		case s.Routed():
-			c.facts["services."+s.Name+".url"] = pulumi.Sprintf("%s://%s", scheme, host)
+			c.facts["services."+s.Name+".url"] = c.URL
 		default:
 			c.facts["services."+s.Name+".url"] = pulumi.String(fmt.Sprintf("http://%s.%s:%d", s.Name, Namespace(c.args.Project, c.args.Environment), s.Port))
 		}

@@ -394,7 +394,7 @@ const (
 // Outputs are the stack outputs: what operators and other stacks read.
 func (p *Platform) Outputs() map[string]pulumi.Input {
 	outputs := map[string]pulumi.Input{
-		"url":                         p.url(),
+		"url":                         p.Compute.URL,
 		OutputTenants:                 p.Data.Tenants,
 		OutputCacheClusterMode:        pulumi.Bool(p.stack.Cache.ClusterMode),
 		"keyArn":                      p.Key.Arn,
@@ -426,16 +426,4 @@ func (p *Platform) Outputs() map[string]pulumi.Input {
 		outputs["nameServers"] = p.Domain.NameServers
 	}
 	return outputs
-}
-
-// url is where the environment answers: its domain when it has one.
-func (p *Platform) url() pulumi.StringInput {
-	scheme := "http"
-	if p.stack.Domain.HTTPS() {
-		scheme = "https"
-	}
-	if p.stack.Domain.Name != "" && p.stack.Domain.Zone != "" {
-		return pulumi.String(scheme + "://" + p.stack.Domain.Name)
-	}
-	return pulumi.Sprintf("%s://%s", scheme, p.Compute.LoadBalancerDnsName)
 }
