@@ -3,6 +3,7 @@ package tests
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 
@@ -97,13 +98,7 @@ func TestTheDRProviderCarriesEverySettingOfTheStacksProviderButTheRegion(t *test
 	dr := named(t, result, providerType, "saas-platform-provider-keys-dr")
 	assert.Equal(t, "us-east-2", dr.String("region"))
 
-	ownInputs, drInputs := map[string]any{}, map[string]any{}
-	for k, v := range own.Inputs {
-		ownInputs[k] = v
-	}
-	for k, v := range dr.Inputs {
-		drInputs[k] = v
-	}
+	ownInputs, drInputs := maps.Clone(own.Inputs), maps.Clone(dr.Inputs)
 	delete(ownInputs, "region")
 	delete(drInputs, "region")
 	assert.Equal(t, ownInputs, drInputs, "assumeRole, endpoints, account guards, default tags, ... all reach the DR provider")
