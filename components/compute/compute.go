@@ -225,7 +225,11 @@ func (c *Compute) workload(ctx *pulumi.Context, s config.Service, tg *lb.TargetG
 			return pulumi.StringOutput{}, nil, err
 		}
 	}
-	execRole, taskRole, err := c.roles(ctx, s, repo, logGroup, agentConfig)
+	injected, err := c.injected(ctx, s)
+	if err != nil {
+		return pulumi.StringOutput{}, nil, err
+	}
+	execRole, taskRole, err := c.roles(ctx, s, injected, repo, logGroup, agentConfig)
 	if err != nil {
 		return pulumi.StringOutput{}, nil, err
 	}
@@ -233,7 +237,7 @@ func (c *Compute) workload(ctx *pulumi.Context, s config.Service, tg *lb.TargetG
 	if s.Image != "" {
 		image = pulumi.String(s.Image)
 	}
-	task, err := c.taskDefinition(ctx, s, image, logGroup, execRole, taskRole, agentConfig)
+	task, err := c.taskDefinition(ctx, s, image, injected, logGroup, execRole, taskRole, agentConfig)
 	if err != nil {
 		return pulumi.StringOutput{}, nil, err
 	}
@@ -284,9 +288,11 @@ var platformParameters = []struct{ name, path string }{
 func (c *Compute) containerSecrets() []containerSecret {
 	var secrets []containerSecret
 	for _, p := range platformParameters {
-		secrets = append(secrets, containerSecret{p.name, pulumi.String(c.parameterArn(p.path))})
+		arn := pulumi.String(c.parameterArn(p.path))
+		secrets = append(secrets, containerSecret{name: p.name, valueFrom: arn, readable: arn, parameter: true})
 	}
-	return append(secrets, containerSecret{"REDIS_AUTH_TOKEN", c.args.Data.CacheAuthSecretArn})
+	auth := c.args.Data.CacheAuthSecretArn
+	return append(secrets, containerSecret{name: "REDIS_AUTH_TOKEN", valueFrom: auth, readable: auth})
 }
 
 // parameterArn is the ARN of a parameter under the environment's prefix.

@@ -2,9 +2,7 @@ package compute
 
 import (
 	"fmt"
-	"maps"
 	"regexp"
-	"slices"
 	"sort"
 	"strings"
 
@@ -88,32 +86,23 @@ func (c *Compute) generatedSecret(ctx *pulumi.Context, name string) (*secretsman
 // roles makes a service's execution role (pull its image, write its logs,
 // read exactly the secrets and parameters it is given) and task role (what
 // the running app may do).
-func (c *Compute) roles(ctx *pulumi.Context, s config.Service, repo *ecr.Repository, logGroup *cloudwatch.LogGroup,
+func (c *Compute) roles(ctx *pulumi.Context, s config.Service, injected []containerSecret, repo *ecr.Repository, logGroup *cloudwatch.LogGroup,
 	agentConfigArn pulumi.StringInput) (*iam.Role, *iam.Role, error) {
 	args := c.args
 	opts := pulumi.Parent(c)
 	trust := pulumi.String(awspolicy.ServiceTrust("ecs-tasks.amazonaws.com", c.account).String())
 
-	// What ECS injects: the platform's facts and the service's own secrets.
-	secretArns := pulumi.StringArray{args.Data.CacheAuthSecretArn}
-	parameterArns := pulumi.StringArray{}
-	for _, p := range platformParameters {
-		parameterArns = append(parameterArns, pulumi.String(c.parameterArn(p.path)))
+	// What ECS injects, and the agent's configuration.
+	secretArns, parameterArns := pulumi.StringArray{}, pulumi.StringArray{}
+	for _, sec := range injected {
+		if sec.parameter {
+			parameterArns = append(parameterArns, sec.readable)
+		} else {
+			secretArns = append(secretArns, sec.readable)
+		}
 	}
 	if agentConfigArn != nil {
 		parameterArns = append(parameterArns, agentConfigArn)
-	}
-	for _, name := range slices.Sorted(maps.Keys(s.Secrets)) {
-		src := s.Secrets[name]
-		_, readable, err := c.secretSource(ctx, name, src)
-		if err != nil {
-			return nil, nil, err
-		}
-		if src.Parameter != "" {
-			parameterArns = append(parameterArns, readable)
-		} else {
-			secretArns = append(secretArns, readable)
-		}
 	}
 
 	exec, err := iam.NewRole(ctx, s.Name+"-execution", &iam.RoleArgs{

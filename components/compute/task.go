@@ -39,6 +39,11 @@ const scratchVolume = "scratch"
 type containerSecret struct {
 	name      string
 	valueFrom pulumi.StringInput
+	// readable is the ARN the execution role must be allowed to read; an
+	// SSM parameter's is granted ssm:GetParameters, a secret's
+	// secretsmanager:GetSecretValue.
+	readable  pulumi.StringInput
+	parameter bool
 }
 
 // platformEnvironment is what the platform tells every container, keyed as
@@ -111,30 +116,28 @@ func (c *Compute) resolve(value string) (pulumi.StringInput, error) {
 	}).(pulumi.StringOutput), nil
 }
 
-// secretsOf is what ECS injects into the app container: the platform's
-// facts and the service's own secrets.
-func (c *Compute) secretsOf(ctx *pulumi.Context, s config.Service) ([]containerSecret, error) {
+// injected is what ECS injects into the app container: the platform's
+// facts and the service's own secrets. The task definition names them, the
+// execution role may read exactly them.
+func (c *Compute) injected(ctx *pulumi.Context, s config.Service) ([]containerSecret, error) {
 	secrets := append([]containerSecret(nil), c.platformSecrets...)
 	for _, name := range slices.Sorted(maps.Keys(s.Secrets)) {
-		valueFrom, _, err := c.secretSource(ctx, name, s.Secrets[name])
+		src := s.Secrets[name]
+		valueFrom, readable, err := c.secretSource(ctx, name, src)
 		if err != nil {
 			return nil, err
 		}
-		secrets = append(secrets, containerSecret{name, valueFrom})
+		secrets = append(secrets, containerSecret{name: name, valueFrom: valueFrom, readable: readable, parameter: src.Parameter != ""})
 	}
 	return secrets, nil
 }
 
 // taskDefinition describes one service's task: the app container and its
 // sidecars, inside the task's CPU and memory.
-func (c *Compute) taskDefinition(ctx *pulumi.Context, s config.Service, image pulumi.StringInput,
+func (c *Compute) taskDefinition(ctx *pulumi.Context, s config.Service, image pulumi.StringInput, secrets []containerSecret,
 	logGroup *cloudwatch.LogGroup, execRole, taskRole *iam.Role, agentConfigArn pulumi.StringInput) (*ecs.TaskDefinition, error) {
 	args := c.args
 	env, err := c.environment(s)
-	if err != nil {
-		return nil, err
-	}
-	secrets, err := c.secretsOf(ctx, s)
 	if err != nil {
 		return nil, err
 	}
