@@ -253,6 +253,8 @@ func TestInvalidConfigIsRejectedWithTheKeyTheValueAndWhatIsAllowed(t *testing.T)
 			"saas-platform:services[0] (service admin).paths", `/x,/y,/z,a.example.com,b.example.com,c.example.com`, "at most 5 condition values"},
 		{"a host-routed service without a priority", "dev", map[string]string{"saas-platform:domain": `{"name":"app.example.com","zone":"example.com"}`, "saas-platform:services": `[{"name":"admin","port":3000,"healthCheckPath":"/h","hosts":["admin.example.com"]}]`},
 			"saas-platform:services[0] (service admin).priority", `0`, "between 1 and 50000"},
+		{"a service host that is the static assets' host", "dev", map[string]string{"saas-platform:domain": `{"name":"app.example.com","zone":"example.com"}`, "saas-platform:staticAssets": `{"host":"static.example.com"}`, "saas-platform:services": `[{"name":"admin","port":3000,"healthCheckPath":"/h","hosts":["static.example.com"],"priority":5}]`},
+			"saas-platform:services[0] (service admin).hosts", `static.example.com`, "CloudFront answers"},
 		{"static assets without a zone", "dev", map[string]string{"saas-platform:staticAssets": `{"host":"static.example.com"}`},
 			"saas-platform:staticAssets.host", `static.example.com`, "needs domain.zone"},
 		{"static assets at the load balancer's name", "dev", map[string]string{"saas-platform:domain": `{"name":"app.example.com","zone":"example.com"}`, "saas-platform:staticAssets": `{"host":"app.example.com"}`},

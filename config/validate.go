@@ -535,8 +535,11 @@ func (v *validator) route(key string, s Service, seen map[int]string) {
 	}
 	seenHosts := map[string]bool{}
 	for _, h := range s.Hosts {
-		if seenHosts[h] {
+		switch {
+		case seenHosts[h]:
 			v.problem(key+".hosts", h, "is listed twice")
+		case h == v.stack.StaticAssets.Host:
+			v.problem(key+".hosts", h, "is staticAssets.host, which CloudFront answers: give the service another host")
 		}
 		seenHosts[h] = true
 	}
