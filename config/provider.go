@@ -56,19 +56,20 @@ const ManagedBy = "pulumi"
 // which reach the children of awsx components too: the program's own
 // Project, Environment and ManagedBy, and the stack file's aws:defaultTags.
 func (s *Stack) Tags() map[string]string {
-	tags := map[string]string{}
-	for k, v := range s.Provider.DefaultTags {
-		tags[k] = v
+	tags := maps.Clone(s.Provider.DefaultTags)
+	if tags == nil {
+		tags = map[string]string{}
 	}
-	for k, v := range s.ownTags() {
-		tags[k] = v
-	}
+	tags[TagProject], tags[TagEnvironment], tags[TagManagedBy] = s.Project, s.Name, ManagedBy
 	return tags
 }
 
-func (s *Stack) ownTags() map[string]string {
-	return map[string]string{"Project": s.Project, "Environment": s.Name, "ManagedBy": ManagedBy}
-}
+// The tags the program sets itself.
+const (
+	TagProject     = "Project"
+	TagEnvironment = "Environment"
+	TagManagedBy   = "ManagedBy"
+)
 
 // providerSchema maps each setting of the pinned AWS provider to its Go
 // field, read from the provider SDK's own argument type, so that the keys
@@ -262,9 +263,8 @@ func (p *parser) defaultTags(key string, tags *aws.ProviderDefaultTags) map[stri
 	if tags == nil {
 		return nil
 	}
-	own := (&Stack{}).ownTags()
 	for _, k := range slices.Sorted(maps.Keys(tags.Tags)) {
-		if _, clash := own[k]; clash {
+		if k == TagProject || k == TagEnvironment || k == TagManagedBy {
 			p.problem(key+".tags."+k, tags.Tags[k], "is a tag the program sets itself (Project, Environment, ManagedBy): remove it or use another tag key")
 		}
 	}
