@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/saas-platform/saas-platform/components/platform"
 	"github.com/saas-platform/saas-platform/config"
