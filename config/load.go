@@ -33,6 +33,7 @@ const (
 	KeyTenants        = "tenants"
 	KeyBuckets        = "buckets"
 	KeyStaticAssets   = "staticAssets"
+	KeySchedule       = "schedule"
 
 	// KeyRegion is the AWS provider's region, outside the project namespace.
 	KeyRegion = "aws:region"
@@ -43,7 +44,7 @@ func ProjectKeys() []string {
 	return []string{
 		KeySizing, KeyImageTag, KeyNetwork, KeyDatabase, KeyCache, KeyCompute,
 		KeyLoadBalancer, KeyLogs, KeyDataProtection, KeySiloSizing, KeyAlarms, KeyAlerts,
-		KeyDomain, KeyServices, KeyTenants, KeyBuckets, KeyStaticAssets,
+		KeyDomain, KeyServices, KeyTenants, KeyBuckets, KeyStaticAssets, KeySchedule,
 	}
 }
 
@@ -155,6 +156,14 @@ func ParseSecret(project, stack string, values map[string]string, secretKeys []s
 	p.decodeObject(KeyAlerts, &s.Alerts)
 	p.decodeObject(KeyDomain, &s.Domain)
 	p.decodeObject(KeyStaticAssets, &s.StaticAssets)
+	// A stack that writes schedule.awake replaces the preset's windows
+	// whole (`awake: []` is always on); one that does not keeps them.
+	presetAwake := s.Schedule.Awake
+	s.Schedule.Awake = nil
+	p.decodeObject(KeySchedule, &s.Schedule)
+	if s.Schedule.Awake == nil {
+		s.Schedule.Awake = presetAwake
+	}
 
 	var services []serviceEntry
 	p.decodeList(KeyServices, &services)
