@@ -149,4 +149,3 @@ func TestNoServiceCanReadAnotherServicesSecrets(t *testing.T) {
 		})
 	}
 }
-
