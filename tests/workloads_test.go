@@ -153,12 +153,12 @@ func TestNoServiceCanReadAnotherServicesSecrets(t *testing.T) {
 	}
 }
 
-// The README's worked example of adding a service must stay a valid stack
-// file: its block is added to the dev stack file and planned.
-func TestTheREADMEsServiceExamplePlansOnTheDevStack(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
+// The worked example of adding a service (docs/services.md) must stay a valid
+// stack file: its block is added to the dev stack file and planned.
+func TestTheServicesDocsExamplePlansOnTheDevStack(t *testing.T) {
+	readme, err := os.ReadFile("../docs/services.md")
 	require.NoError(t, err)
-	section := string(readme)[strings.Index(string(readme), "### Adding a service"):]
+	section := string(readme)[strings.Index(string(readme), "## Adding a service"):]
 	start := strings.Index(section, "```yaml\n") + len("```yaml\n")
 	example := section[start : start+strings.Index(section[start:], "```")]
 

@@ -513,7 +513,7 @@ func workloadStack(t *testing.T, sizing string) *config.Stack {
 		"saas-platform:services": `[
 			{"name":"api","port":3000,"cpu":512,"memory":1024,"healthCheckPath":"/api/health","paths":["/api/*"],"priority":200,
 			 "environment":{"LOG_LEVEL":"info","REDIS_CLUSTER_ENDPOINT":"${cache.endpoint}","REDIS_HOST":"${cache.endpoint}",
-			                "NOTIFY":"${services.notification.url}/send","SELF":"${services.api.url}","DB":"postgres://${database.host}:${database.port}/${database.name}"},
+			                "NOTIFY":"${services.notification.url}/send","SELF":"${services.api.url}","PUBLIC":"${services.api.publicUrl}","DB":"postgres://${database.host}:${database.port}/${database.name}"},
 			 "secrets":{"JWT_SECRET":{"generate":true},
 			            "WEATHER_API_KEY":{"parameter":"/saas-platform/dev/weather-api-key"},
 			            "STRIPE_KEY":{"secret":"arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:stripe-AbCdEf","key":"apiKey"}},
@@ -535,8 +535,10 @@ func TestEnvironmentReferencesResolveToPlatformFactsAndServiceURLs(t *testing.T)
 	assert.Equal(t, "master.redis.example", api["REDIS_CLUSTER_ENDPOINT"])
 	assert.Equal(t, "postgres://db.example:5432/platform", api["DB"], "several references in one value")
 	assert.Equal(t, "http://notification.dev.saas-platform.internal:3003/send", api["NOTIFY"], "an internal service by its Cloud Map name")
-	assert.Regexp(t, `^http://saas-platform-dev-[0-9a-f]+\.ap-northeast-1\.elb\.amazonaws\.com$`, api["SELF"],
-		"a routed service at the load balancer; plain HTTP without a certificate")
+	assert.Equal(t, "http://api.dev.saas-platform.internal:3000", api["SELF"],
+		"a routed service's url is private too: calls between services never pass the load balancer")
+	assert.Regexp(t, `^http://saas-platform-dev-[0-9a-f]+\.ap-northeast-1\.elb\.amazonaws\.com$`, api["PUBLIC"],
+		"its publicUrl is the load balancer's; plain HTTP without a certificate")
 	assert.Equal(t, "saas-platform-dev-events-abc1234", environmentOf(taskContainers(t, resources, "analytics")[0])["EVENTS"])
 	assert.NotContains(t, api, "REDIS_HOST", "the platform injects it from SSM; the same reference adds nothing")
 
@@ -544,7 +546,7 @@ func TestEnvironmentReferencesResolveToPlatformFactsAndServiceURLs(t *testing.T)
 	// checks stack-file names against.
 	for name := range api {
 		_, platform := config.PlatformEnvironment[name]
-		stackFile := map[string]bool{"LOG_LEVEL": true, "REDIS_CLUSTER_ENDPOINT": true, "NOTIFY": true, "SELF": true, "DB": true}[name]
+		stackFile := map[string]bool{"LOG_LEVEL": true, "REDIS_CLUSTER_ENDPOINT": true, "NOTIFY": true, "SELF": true, "PUBLIC": true, "DB": true}[name]
 		assert.True(t, platform || stackFile, "%s is set by the platform but not listed in config.PlatformEnvironment", name)
 	}
 	for name := range secretsOf(taskContainers(t, resources, "api")[0]) {
