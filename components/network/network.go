@@ -78,9 +78,9 @@ type Network struct {
 	LoadBalancerSecurityGroupId pulumi.StringOutput `pulumi:"loadBalancerSecurityGroupId"`
 	// ServiceSecurityGroupIds are the workloads' own groups, by name.
 	ServiceSecurityGroupIds map[string]pulumi.StringOutput
-	DatabaseSecurityGroupId     pulumi.StringOutput `pulumi:"databaseSecurityGroupId"`
-	CacheSecurityGroupId        pulumi.StringOutput `pulumi:"cacheSecurityGroupId"`
-	EndpointSecurityGroupId     pulumi.StringOutput `pulumi:"endpointSecurityGroupId"`
+	DatabaseSecurityGroupId pulumi.StringOutput `pulumi:"databaseSecurityGroupId"`
+	CacheSecurityGroupId    pulumi.StringOutput `pulumi:"cacheSecurityGroupId"`
+	EndpointSecurityGroupId pulumi.StringOutput `pulumi:"endpointSecurityGroupId"`
 	// ProvisionerSecurityGroupId is for the function that creates pool
 	// tenants' databases: PostgreSQL and HTTPS out, nothing in.
 	ProvisionerSecurityGroupId pulumi.StringOutput `pulumi:"provisionerSecurityGroupId"`
