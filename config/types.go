@@ -282,6 +282,12 @@ type Service struct {
 	ImageTag string
 	Build    Build    // where CI builds the image from; empty: services/<name>
 	Command  []string // overrides the image's command
+	// Calls are services this one calls that no reference names; Uses the
+	// data stores it uses that no reference names (StoreDatabase,
+	// StoreCache). Read them through Callees and UsesStore, which add what
+	// the references imply.
+	Calls []string
+	Uses  []string
 }
 
 // Routed reports whether the service is reached through the load balancer.
