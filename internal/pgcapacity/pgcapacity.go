@@ -161,9 +161,9 @@ type Load struct {
 	Instance string
 	Class    string
 
-	MaxConnections     int     // RDS's default for the class
-	Reserved           int     // PostgreSQL's, RDS's and the provisioner's
-	ServiceConnections int     // what the services may open
+	MaxConnections     int // RDS's default for the class
+	Reserved           int // PostgreSQL's, RDS's and the provisioner's
+	ServiceConnections int // what the services may open
 	Services           []Service
 	Overcommit         float64 // the ratio applied to what is left
 	ConnectionsAllowed int     // for the tenants together
