@@ -12,19 +12,6 @@ import (
 // no instance class allows more than 5,000 connections in all.
 const maxServiceConnections = 5000
 
-// UsesDatabase reports whether a service uses PostgreSQL: its environment
-// refers to ${database.*}.
-func (s Service) UsesDatabase() bool {
-	for _, value := range s.Environment {
-		for _, ref := range References(value) {
-			if strings.HasPrefix(ref, "database.") {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // PoolIdentifier is the RDS instance identifier of a pool:
 // <project>-<stack>-pool-<name>; the shared instance is <project>-<stack>.
 func PoolIdentifier(project, stack, pool string) string {
@@ -150,7 +137,7 @@ func (v *validator) databaseConnections(key string, s Service, given bool) {
 			"must be between 1 and %d: the connections each task opens to PostgreSQL (its pool size)", maxServiceConnections))
 	case !s.UsesDatabase():
 		v.problem(k, strconv.Itoa(s.DatabaseConnections),
-			"has no effect: the service does not use PostgreSQL (none of its environment refers to ${database.*})")
+			"has no effect: the service does not use PostgreSQL (no ${database.*} reference, and uses does not list database)")
 	}
 }
 

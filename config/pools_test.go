@@ -68,7 +68,7 @@ func TestInvalidPoolSettingsAreRejectedWithTheKeyTheValueAndWhatIsAllowed(t *tes
 		{"a pool whose storage cannot grow", map[string]string{db: `{"pools":[{"name":"a","allocatedStorage":100,"maxAllocatedStorage":50}]}`},
 			db + ".pools[0].maxAllocatedStorage", "50", "more than the pool's allocatedStorage (100)"},
 		{"an unknown key in a pool", map[string]string{db: `{"pools":[{"name":"a","class":"db.r6g.large"}]}`},
-			db, "class", "is not a known key"},
+			db + ".pools[0].class", "", "keys allowed in saas-platform:database.pools[0] are name, instanceClass, allocatedStorage, maxAllocatedStorage"},
 		{"a tenant on a pool that is not declared", map[string]string{"saas-platform:tenants": `[{"id":"acme","plan":"free","pool":"b"}]`},
 			"saas-platform:tenants[0].pool", "b", "one of shared"},
 		{"a silo tenant given a pool", map[string]string{db: `{"pools":[{"name":"a"}]}`, "saas-platform:tenants": `[{"id":"acme","plan":"premium","pool":"a"}]`},

@@ -303,6 +303,12 @@ type Service struct {
 	// DatabaseConnections is what each task of a service that uses
 	// PostgreSQL may open to the shared instance (its pool size).
 	DatabaseConnections int
+	// Calls are services this one calls that no reference names; Uses the
+	// data stores it uses that no reference names (StoreDatabase,
+	// StoreCache). Read them through Callees and UsesStore, which add what
+	// the references imply.
+	Calls []string
+	Uses  []string
 }
 
 // MaxTasks is the most tasks the service runs at once.
