@@ -40,6 +40,9 @@ func declaredFlows(t *testing.T, file, stack string) []string {
 
 	flow := func(from, to string, port int) string { return fmt.Sprintf("%s -> %s tcp/%d", from, to, port) }
 	databases := []string{plan.NodeSharedDatabase}
+	for _, pool := range cfg.Database.Pools {
+		databases = append(databases, "database:"+pool.Name)
+	}
 	pools := 0
 	for _, tenant := range cfg.Tenants {
 		if tenant.Plan.Isolation == config.Silo {
