@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"os"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -239,4 +241,21 @@ func TestAFlowNeedsBothEndsGroupsToAllowIt(t *testing.T) {
 			assert.Equal(t, tc.flows, slices.Contains(got, leak), "%v", got)
 		})
 	}
+}
+
+func TestTheManualsReachabilityExampleIsTheDevPlans(t *testing.T) {
+	data, err := os.ReadFile("../docs/services.md")
+	require.NoError(t, err)
+	text := string(data)
+	start := strings.Index(text, "\n### The reachability report\n")
+	require.Positive(t, start, "docs/services.md shows the report")
+	block := text[start:]
+	open := strings.Index(block, "```text\n")
+	require.Positive(t, open)
+	block = block[open+len("```text\n"):]
+	documented := block[:strings.Index(block, "```")]
+
+	var table bytes.Buffer
+	require.NoError(t, reachability(t, "../Pulumi.dev.yaml", "dev").WriteTable(&table))
+	assert.Equal(t, table.String(), documented, "docs/services.md's example is not what `go run ./cmd/plan --stack dev --reachability` prints")
 }
