@@ -2,6 +2,7 @@ package plan
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -65,6 +66,11 @@ func MainWithCost(args []string, stdout, stderr io.Writer, coster Coster) int {
 		return 2
 	}
 	sf, err := config.ReadStackFile(file, project)
+	var invalid *config.Error
+	if errors.As(err, &invalid) {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2
