@@ -28,7 +28,9 @@ type NetworkInputs struct {
 	PublicSubnetIds             pulumi.StringArrayInput
 	PrivateSubnetIds            pulumi.StringArrayInput
 	LoadBalancerSecurityGroupId pulumi.StringInput
-	ServiceSecurityGroupId      pulumi.StringInput
+	// ServiceSecurityGroupIds are the services' own groups, by name: every
+	// service and scheduled task must have one.
+	ServiceSecurityGroupIds map[string]pulumi.StringInput
 }
 
 // DataInputs is what compute needs from the data layer: the secrets every

@@ -64,6 +64,16 @@ func stackWith(t *testing.T, sizing string, more map[string]string) *config.Stac
 	return s
 }
 
+// serviceGroups gives every service a security group of its own, named
+// sg-<service>.
+func serviceGroups(s *config.Stack) map[string]pulumi.StringInput {
+	groups := map[string]pulumi.StringInput{}
+	for _, svc := range s.Services {
+		groups[svc.Name] = pulumi.String("sg-" + svc.Name)
+	}
+	return groups
+}
+
 func build(t *testing.T, s *config.Stack) []plan.Resource {
 	t.Helper()
 	mocks := plan.NewMocks(s.Project, s.Name, s.Region)
@@ -76,7 +86,7 @@ func build(t *testing.T, s *config.Stack) []plan.Resource {
 				PublicSubnetIds:             pulumi.ToStringArray([]string{"subnet-public-a", "subnet-public-b"}),
 				PrivateSubnetIds:            pulumi.ToStringArray([]string{"subnet-private-a", "subnet-private-b"}),
 				LoadBalancerSecurityGroupId: pulumi.String("sg-lb"),
-				ServiceSecurityGroupId:      pulumi.String("sg-services"),
+				ServiceSecurityGroupIds:     serviceGroups(s),
 			},
 			Data: compute.DataInputs{
 				DatabaseSecretArn:  pulumi.String("arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:rds!db-shared"),
@@ -178,7 +188,7 @@ func TestEveryServiceRunsPrivatelyAndRollsBackAFailedDeployment(t *testing.T) {
 	for _, svc := range services {
 		assert.False(t, svc.Bool("networkConfiguration.assignPublicIp"), svc.Name)
 		assert.Equal(t, []string{"subnet-private-a", "subnet-private-b"}, svc.Strings("networkConfiguration.subnets"), svc.Name)
-		assert.Equal(t, []string{"sg-services"}, svc.Strings("networkConfiguration.securityGroups"), svc.Name)
+		assert.Equal(t, []string{"sg-" + svc.Name}, svc.Strings("networkConfiguration.securityGroups"), "%s runs in its own group", svc.Name)
 		assert.True(t, svc.Bool("deploymentCircuitBreaker.enable"), svc.Name)
 		assert.True(t, svc.Bool("deploymentCircuitBreaker.rollback"), svc.Name)
 		assert.Equal(t, []string{"desiredCount"}, svc.Options.IgnoreChanges, "%s autoscales", svc.Name)
@@ -191,6 +201,8 @@ func TestEveryServiceRunsPrivatelyAndRollsBackAFailedDeployment(t *testing.T) {
 	}
 	for _, target := range plan.OfType(resources, "aws:cloudwatch/eventTarget:EventTarget") {
 		assert.False(t, target.Bool("ecsTarget.networkConfiguration.assignPublicIp"))
+		assert.Equal(t, []string{"sg-" + target.Name}, target.Strings("ecsTarget.networkConfiguration.securityGroups"),
+			"the scheduled task %s runs in its own group", target.Name)
 	}
 }
 
