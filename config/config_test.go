@@ -615,8 +615,8 @@ func TestThePreviousDeploymentIsReadFromItsOutputs(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, map[string]config.DeployedTenant{
 		"acme":   {Plan: "premium", Isolation: config.Silo, AllocatedStorage: 100, OnRemove: "drop"},
-		"globex": {Plan: "free", Isolation: config.Pool},
-	}, deployed.Tenants)
+		"globex": {Plan: "free", Isolation: config.Pool, Pool: config.SharedPool},
+	}, deployed.Tenants, "a pool tenant deployed before pools is in the shared instance")
 	require.NotNil(t, deployed.CacheClusterMode)
 	assert.True(t, *deployed.CacheClusterMode)
 

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/saas-platform/saas-platform/internal/pgcapacity"
 	"github.com/saas-platform/saas-platform/internal/tenantid"
 )
 
@@ -97,6 +98,7 @@ func (v *validator) validate(services []serviceEntry, tenants []tenantEntry) {
 	v.services(services)
 	v.workloadReferences()
 	v.tenants(tenants)
+	v.poolCapacity()
 }
 
 func (v *validator) stackName() {
@@ -191,6 +193,7 @@ func (v *validator) database() {
 	if !slices.Contains(monitoringIntervals, d.MonitoringInterval) {
 		v.problem(key+".monitoringInterval", strconv.Itoa(d.MonitoringInterval), "must be one of 0 (off), 1, 5, 10, 15, 30, 60")
 	}
+	v.pools()
 }
 
 func (v *validator) storage(key string, gib int) {
@@ -449,6 +452,7 @@ func (v *validator) services(entries []serviceEntry) {
 		}
 		v.serviceShape(key, s)
 		v.workloadShape(key, s, e.workloadEntry)
+		v.databaseConnections(key, s, e.DatabaseConnections != nil)
 		if s.Routed() {
 			routed++
 			v.route(key, s, seenPriorities)
@@ -517,6 +521,10 @@ func (v *validator) resolveService(e serviceEntry) Service {
 		s.MinCount, s.MaxCount = s.DesiredCount, s.DesiredCount
 	}
 	v.resolveWorkload(&s, e.workloadEntry)
+	s.DatabaseConnections = pgcapacity.DefaultServiceConnections
+	if e.DatabaseConnections != nil {
+		s.DatabaseConnections = *e.DatabaseConnections
+	}
 	return s
 }
 
@@ -689,6 +697,7 @@ func (v *validator) tenants(entries []tenantEntry) {
 			Plan:     plan,
 			OnRemove: onRemove,
 			Database: v.stack.SiloSizing.siloDatabase(plan),
+			Pool:     v.tenantPool(key, e, plan),
 		})
 	}
 }

@@ -111,8 +111,8 @@ type provisionerArgs struct {
 	keyArn           pulumi.StringInput
 	subnetIds        pulumi.StringArrayInput
 	securityGroupId  pulumi.StringInput
-	masterSecretArn  pulumi.StringInput
-	tenantSecretsArn string // ARN pattern of the tenants' secrets
+	masterSecretArns pulumi.StringArrayInput // of every instance holding pool tenants
+	tenantSecretsArn string                  // ARN pattern of the tenants' secrets
 	code             pulumi.Archive
 }
 
@@ -146,12 +146,12 @@ func newProvisioner(ctx *pulumi.Context, name string, args provisionerArgs, pare
 	policy, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{
 		Role: role.Name,
 		Policy: awspolicy.Output(func(v []any) awspolicy.Document {
-			logs, master, key := v[0].(string), v[1].(string), v[2].(string)
+			logs, masters, key := v[0].(string), v[1].([]string), v[2].(string)
 			return awspolicy.New(
 				awspolicy.Statement{Sid: "OwnLogs", Effect: "Allow",
 					Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{logs + ":*"}},
 				awspolicy.Statement{Sid: "MasterCredentials", Effect: "Allow",
-					Action: []string{"secretsmanager:GetSecretValue"}, Resource: []string{master}},
+					Action: []string{"secretsmanager:GetSecretValue"}, Resource: masters},
 				awspolicy.Statement{Sid: "TenantCredentials", Effect: "Allow",
 					Action:   []string{"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:DescribeSecret"},
 					Resource: []string{args.tenantSecretsArn}},
@@ -159,7 +159,7 @@ func newProvisioner(ctx *pulumi.Context, name string, args provisionerArgs, pare
 					Action: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resource: []string{key},
 					Condition: awspolicy.Condition{"StringEquals": {"kms:ViaService": {fmt.Sprintf("secretsmanager.%s.amazonaws.com", args.region)}}}},
 			)
-		}, logGroup.Arn, args.masterSecretArn, args.keyArn),
+		}, logGroup.Arn, args.masterSecretArns, args.keyArn),
 	}, opts)
 	if err != nil {
 		return nil, nil, err
