@@ -275,6 +275,18 @@ func (v *validator) loadBalancer() {
 			v.problem(fmt.Sprintf("%s.allowedCidrs[%d]", v.key(KeyLoadBalancer), i), cidr, "must be an IPv4 range such as 203.0.113.0/24")
 		case prefix.Masked() != prefix:
 			v.problem(fmt.Sprintf("%s.allowedCidrs[%d]", v.key(KeyLoadBalancer), i), cidr, fmt.Sprintf("has host bits set: the range is %s", prefix.Masked()))
+		case v.stack.Network.Subnets != (SubnetLayout{}) && netip.MustParsePrefix(v.stack.Network.CIDR).Contains(prefix.Addr()) &&
+			prefix.Bits() >= netip.MustParsePrefix(v.stack.Network.CIDR).Bits():
+			v.problem(fmt.Sprintf("%s.allowedCidrs[%d]", v.key(KeyLoadBalancer), i), cidr, fmt.Sprintf(
+				"is inside the stack's own network (%s): the load balancer never admits the VPC; services call each other at ${services.<name>.url}, inside the VPC",
+				v.stack.Network.CIDR))
+		}
+	}
+	if v.stack.Network.Subnets != (SubnetLayout{}) {
+		if n := len(LoadBalancerSources(lb.AllowedCidrs, v.stack.Network.CIDR)); n > MaxLoadBalancerSources {
+			v.problem(v.key(KeyLoadBalancer)+".allowedCidrs", strings.Join(lb.AllowedCidrs, ","), fmt.Sprintf(
+				"become %d ranges once the VPC's own range is taken out: at most %d fit the load balancer's security group (two rules each); list fewer or narrower ranges",
+				n, MaxLoadBalancerSources))
 		}
 	}
 }

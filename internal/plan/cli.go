@@ -39,6 +39,7 @@ func MainWithCost(args []string, stdout, stderr io.Writer, coster Coster) int {
 	projectDir := flags.String("project", ".", "directory holding Pulumi.yaml")
 	format := flags.String("format", "table", "output format: table or json")
 	previousFile := flags.String("previous", "", "outputs of the last deployment (pulumi stack output --json, or a JSON plan) to check plan changes against")
+	reachability := flags.Bool("reachability", false, "print every network flow the plan's resources allow (from, to, protocol, port) instead of the resources")
 	withCost := flags.Bool("cost", false, "estimate the monthly cost (USD, on-demand list prices) after the plan, or under \"cost\" in JSON")
 	if err := flags.Parse(args); err != nil {
 		return 2
@@ -90,6 +91,23 @@ func MainWithCost(args []string, stdout, stderr io.Writer, coster Coster) int {
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
+	}
+	if *reachability {
+		flows, err := AnalyzeReachability(result.Resources)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		if *format == "json" {
+			err = flows.WriteJSON(stdout)
+		} else {
+			err = flows.WriteTable(stdout)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		return 0
 	}
 	var report CostReport
 	if *withCost {
