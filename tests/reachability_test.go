@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -40,6 +43,9 @@ func declaredFlows(t *testing.T, file, stack string) []string {
 
 	flow := func(from, to string, port int) string { return fmt.Sprintf("%s -> %s tcp/%d", from, to, port) }
 	databases := []string{plan.NodeSharedDatabase}
+	for _, pool := range cfg.Database.Pools {
+		databases = append(databases, "database:"+pool.Name)
+	}
 	pools := 0
 	for _, tenant := range cfg.Tenants {
 		if tenant.Plan.Isolation == config.Silo {
@@ -236,4 +242,42 @@ func TestAFlowNeedsBothEndsGroupsToAllowIt(t *testing.T) {
 			assert.Equal(t, tc.flows, slices.Contains(got, leak), "%v", got)
 		})
 	}
+}
+
+func TestTheManualsReachabilityExampleIsTheDevPlans(t *testing.T) {
+	data, err := os.ReadFile("../docs/services.md")
+	require.NoError(t, err)
+	text := string(data)
+	start := strings.Index(text, "\n### The reachability report\n")
+	require.Positive(t, start, "docs/services.md shows the report")
+	block := text[start:]
+	open := strings.Index(block, "```text\n")
+	require.Positive(t, open)
+	block = block[open+len("```text\n"):]
+	documented := block[:strings.Index(block, "```")]
+
+	var table bytes.Buffer
+	require.NoError(t, reachability(t, "../Pulumi.dev.yaml", "dev").WriteTable(&table))
+	assert.Equal(t, table.String(), documented, "docs/services.md's example is not what `go run ./cmd/plan --stack dev --reachability` prints")
+}
+
+func TestAnInternalLoadBalancerIsReachedFromItsAllowedNetworksNeverFromTheInternet(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "Pulumi.internal.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(`config:
+  aws:region: ap-northeast-1
+  saas-platform:sizing: dev
+  saas-platform:imageTag: test-1
+  saas-platform:loadBalancer: {internal: true, allowedCidrs: [172.16.0.0/12]}
+  saas-platform:services:
+    - {name: api, port: 3000, healthCheckPath: /health, paths: ["/*"], priority: 5}
+`), 0o600))
+	var got []string
+	for _, f := range reachability(t, file, "internal").Flows {
+		got = append(got, f.String()+" "+strings.Join(f.Sources, ","))
+	}
+	assert.Equal(t, []string{
+		"load-balancer -> service:api tcp/3000 ",
+		"peered-networks -> load-balancer tcp/80 172.16.0.0/12",
+		"service:api -> aws-apis tcp/443 ",
+	}, got)
 }

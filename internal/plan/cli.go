@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/saas-platform/saas-platform/components/data"
 	"github.com/saas-platform/saas-platform/config"
 )
 
@@ -66,6 +67,15 @@ func MainWithCost(args []string, stdout, stderr io.Writer, coster Coster) int {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
+	// The program builds the pool tenants' function from the repository
+	// --project names, wherever the command runs, and says so: the first
+	// build takes minutes.
+	root, err := filepath.Abs(*projectDir)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	data.ConfigureProvisionerBuild(data.ProvisionerBuild{ModuleDir: root, Progress: prefixed{"plan: ", stderr}})
 	sf, err := config.ReadStackFile(file, project)
 	var invalid *config.Error
 	if errors.As(err, &invalid) {
@@ -146,4 +156,18 @@ func ReadPrevious(path string) (map[string]any, error) {
 		}
 	}
 	return doc, nil
+}
+
+// prefixed writes each message with a prefix, so that the plan's notices on
+// stderr read as the plan's.
+type prefixed struct {
+	prefix string
+	w      io.Writer
+}
+
+func (p prefixed) Write(b []byte) (int, error) {
+	if _, err := io.WriteString(p.w, p.prefix); err != nil {
+		return 0, err
+	}
+	return p.w.Write(b)
 }

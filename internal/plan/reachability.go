@@ -13,7 +13,8 @@ import (
 
 // Names of the things a flow goes between, as a person would say them.
 // Services are service:<name>, databases database:shared,
-// database:<tenant> (a silo tenant's instance) or database:<pool>.
+// database:<tenant> (a silo tenant's instance) or database:<pool> (one of
+// database.pools).
 const (
 	NodeInternet     = "internet"        // anywhere outside the VPC, to an internet-facing load balancer
 	NodePeered       = "peered-networks" // outside the VPC, to an internal load balancer (VPN, peering)
@@ -304,11 +305,15 @@ func (a *analysis) membership(resources []Resource) error {
 	return nil
 }
 
-// databaseName names an instance: a silo tenant's by its TenantId tag, the
-// shared one by the stack's identifier, a pool by what follows it.
+// databaseName names an instance: a silo tenant's by its TenantId tag, a
+// pool (database.pools) by its Pool tag, the shared one by the stack's
+// identifier.
 func databaseName(db Resource, identifier string) string {
 	if tenant := db.String("tags.TenantId"); tenant != "" {
 		return "database:" + tenant
+	}
+	if pool := db.String("tags.Pool"); pool != "" {
+		return "database:" + pool
 	}
 	id := db.String("identifier")
 	if rest, ok := strings.CutPrefix(id, identifier+"-"); ok && rest != "" {
