@@ -32,6 +32,9 @@ const (
 	KeyBuckets        = "buckets"
 	KeyStaticAssets   = "staticAssets"
 	KeySchedule       = "schedule"
+	// KeyAdditionalRegions lists regions AWS opened after the pinned
+	// provider's release, which aws:region and drRegion may then name.
+	KeyAdditionalRegions = "additionalRegions"
 
 	// KeyRegion is the AWS provider's region, outside the project namespace.
 	KeyRegion = "aws:region"
@@ -42,7 +45,7 @@ func ProjectKeys() []string {
 	return []string{
 		KeySizing, KeyImageTag, KeyNetwork, KeyDatabase, KeyCache, KeyCompute,
 		KeyLoadBalancer, KeyLogs, KeyDataProtection, KeySiloSizing, KeyAlarms, KeyAlerts,
-		KeyDomain, KeyServices, KeyTenants, KeyBuckets, KeyStaticAssets, KeySchedule,
+		KeyDomain, KeyServices, KeyTenants, KeyBuckets, KeyStaticAssets, KeyAdditionalRegions, KeySchedule,
 	}
 }
 
@@ -162,6 +165,7 @@ func ParseSecret(project, stack string, values map[string]string, secretKeys []s
 	if s.Schedule.Awake == nil {
 		s.Schedule.Awake = presetAwake
 	}
+	p.decodeList(KeyAdditionalRegions, &s.AdditionalRegions)
 
 	var services []serviceEntry
 	p.decodeList(KeyServices, &services)
