@@ -160,6 +160,10 @@ var regionTimezones = map[string]string{
 	"ap-southeast-1": "Asia/Singapore", "ap-southeast-2": "Australia/Sydney",
 	"ap-southeast-3": "Asia/Jakarta", "ap-southeast-4": "Australia/Melbourne",
 	"ap-southeast-5": "Asia/Kuala_Lumpur", "ap-southeast-7": "Asia/Bangkok",
+	"cn-north-1": "Asia/Shanghai", "cn-northwest-1": "Asia/Shanghai",
+	"us-gov-east-1": "America/New_York", "us-gov-west-1": "America/Los_Angeles",
+	"us-iso-east-1": "America/New_York", "us-iso-west-1": "America/Denver",
+	"us-isob-east-1": "America/New_York", "eu-isoe-west-1": "Europe/Paris",
 }
 
 func (v *validator) schedule() {
@@ -168,8 +172,8 @@ func (v *validator) schedule() {
 	if s.Timezone == "" && s.On() {
 		if tz, ok := regionTimezones[v.stack.Region]; ok {
 			s.Timezone = tz
-		} else if regionPattern.MatchString(v.stack.Region) {
-			// A malformed region is reported once, as itself.
+		} else if slices.Contains(knownRegions, v.stack.Region) || slices.Contains(v.stack.AdditionalRegions, v.stack.Region) {
+			// An unknown region is reported once, as itself.
 			v.problem(key+".timezone", "", fmt.Sprintf(
 				"is required: the program knows no local time for %s; name an IANA time zone such as Europe/Berlin or UTC", v.stack.Region))
 		}

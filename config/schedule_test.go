@@ -98,13 +98,14 @@ func TestAScheduleThatCannotWorkIsRejectedWithItsKeyPath(t *testing.T) {
 			"saas-platform:schedule.awake[1]", "MON 12:00-18:00", "merge them into one window"},
 		{"a time zone that does not exist", "ap-northeast-1", `{"timezone":"Asia/Atlantis"}`,
 			"saas-platform:schedule.timezone", "Asia/Atlantis", "IANA time zone"},
-		{"a region whose local time is unknown", "xx-north-9", `{}`,
-			"saas-platform:schedule.timezone", "", "no local time for xx-north-9"},
+		{"a region opened since whose local time is unknown", "ap-southeast-9", `{}`,
+			"saas-platform:schedule.timezone", "", "no local time for ap-southeast-9"},
 	}
 	for _, tc := range cases {
 		t.Run("rejects "+tc.name, func(t *testing.T) {
 			_, err := config.Parse(project, "dev", values(map[string]string{
 				"aws:region": tc.region, "saas-platform:schedule": tc.schedule,
+				"saas-platform:additionalRegions": `["ap-southeast-9"]`,
 			}))
 			require.Error(t, err)
 			var cfgErr *config.Error
@@ -115,5 +116,14 @@ func TestAScheduleThatCannotWorkIsRejectedWithItsKeyPath(t *testing.T) {
 			assert.Equal(t, tc.value, p.Value)
 			assert.Contains(t, p.Allowed, tc.allowed)
 		})
+	}
+}
+
+func TestEveryRegionThePinnedProviderKnowsHasALocalTime(t *testing.T) {
+	for _, region := range config.KnownRegions() {
+		s, err := config.Parse(project, "dev", values(map[string]string{"aws:region": region}))
+		if assert.NoError(t, err, region) {
+			assert.NotEmpty(t, s.Schedule.Timezone, region)
+		}
 	}
 }
