@@ -19,6 +19,7 @@ type ParametersAPI interface {
 	GetParameters(context.Context, *ssm.GetParametersInput, ...func(*ssm.Options)) (*ssm.GetParametersOutput, error)
 	PutParameter(context.Context, *ssm.PutParameterInput, ...func(*ssm.Options)) (*ssm.PutParameterOutput, error)
 	DeleteParameters(context.Context, *ssm.DeleteParametersInput, ...func(*ssm.Options)) (*ssm.DeleteParametersOutput, error)
+	AddTagsToResource(context.Context, *ssm.AddTagsToResourceInput, ...func(*ssm.Options)) (*ssm.AddTagsToResourceOutput, error)
 }
 
 // Facts are the connection facts of a tenant, as the services read them
@@ -95,8 +96,8 @@ func (h *Handler) retireSecret(ctx context.Context, ev Event) error {
 	return nil
 }
 
-// publishFacts writes the facts that differ from what SSM holds: an
-// unchanged tenant costs one read.
+// publishFacts writes the facts that differ from what SSM holds, and
+// brings the tags of those that exist up to date.
 func (h *Handler) publishFacts(ctx context.Context, ev Event) error {
 	facts := Facts(ev)
 	names := factNames(ev.ParameterPath)
@@ -111,6 +112,14 @@ func (h *Handler) publishFacts(ctx context.Context, ev Event) error {
 	for _, name := range names {
 		fact := name[len(ev.ParameterPath)+1:]
 		value, exists := current[name]
+		if exists && len(ev.Tags) > 0 {
+			// A plan change retags what exists (PutParameter cannot).
+			if _, err := h.Parameters.AddTagsToResource(ctx, &ssm.AddTagsToResourceInput{
+				ResourceType: ssmtypes.ResourceTypeForTaggingParameter, ResourceId: aws.String(name), Tags: parameterTags(ev.Tags),
+			}); err != nil {
+				return fmt.Errorf("tagging %s: %w", name, err)
+			}
+		}
 		if exists && value == facts[fact] {
 			continue
 		}

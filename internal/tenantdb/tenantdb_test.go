@@ -397,9 +397,16 @@ func TestTheHandlerOwnsTheTenantsSecretAndFactsAndCleansThemUpOnRemoval(t *testi
 	assert.Equal(t, int64(1), version("host"))
 	other := map[string]string{"localhost": "127.0.0.1", "127.0.0.1": "localhost"}[base.Hostname()]
 	require.NotEmpty(t, other, "the test database is local")
-	_, err = h.Handle(ctx, event("update", other, 20, "keep", true))
+	upgraded := event("update", other, 20, "keep", true)
+	upgraded.Tags["Plan"] = "basic"
+	_, err = h.Handle(ctx, upgraded)
 	require.NoError(t, err)
 	assert.Equal(t, int64(2), version("host"))
+	listed, err := params.ListTagsForResource(ctx, &ssm.ListTagsForResourceInput{
+		ResourceType: ssmtypes.ResourceTypeForTaggingParameter, ResourceId: aws.String(path + "/database"),
+	})
+	require.NoError(t, err)
+	assert.Contains(t, listed.TagList, ssmtypes.Tag{Key: aws.String("Plan"), Value: aws.String("basic")}, "a plan change retags the facts")
 	assert.Equal(t, int64(1), version("database"))
 	assert.Equal(t, first, password(), "an update keeps the password")
 
