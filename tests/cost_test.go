@@ -256,8 +256,12 @@ func TestAPoolTenantSharesTheInstanceItIsPlacedOnAndPaysForTheSecretTheProvision
 	est, err := cost.Of(result)
 	require.NoError(t, err)
 	assert.Empty(t, est.Unpriced)
-	// Every instance of dev: db.t4g.micro, 20 GB gp3 and its managed secret.
-	instance := 18.25 + 20*0.138 + 0.40
+	// Every instance of dev: db.t4g.micro for its awake hours (60 of 168:
+	// 6.52; 18.25 always on), 20 GB gp3 and its managed secret. The pool's
+	// instance sleeps with the others: the schedule takes every instance
+	// the data component lists.
+	instance := 6.52 + 20*0.138 + 0.40
+	alwaysOn := 18.25 + 20*0.138 + 0.40
 	globex := costTenant(t, est, "globex")
 	assert.InDelta(t, instance, globex.Share, 0.005, "globex is alone on the shared instance")
 	assert.InDelta(t, 0.40, globex.Own, 0.005, "its secret, which the provisioner makes")
@@ -265,8 +269,9 @@ func TestAPoolTenantSharesTheInstanceItIsPlacedOnAndPaysForTheSecretTheProvision
 		tenant := costTenant(t, est, id)
 		assert.Equal(t, cost.Pool, tenant.Isolation, id)
 		assert.InDelta(t, instance/2, tenant.Share, 0.006, "%s shares pool a", id)
+		assert.InDelta(t, 0.40+alwaysOn/2, tenant.AlwaysOn, 0.006, "%s always on", id)
 	}
-	assert.InDelta(t, 18.25+20*0.138+0.40, costTenant(t, est, "acme").Own, 0.005+3*0.10, "a silo tenant pays for its instance")
+	assert.InDelta(t, instance, costTenant(t, est, "acme").Own, 0.005+3*0.10, "a silo tenant pays for its instance")
 }
 
 func TestCostOfAnUnknownInstanceClassOrNodeTypeIsAnErrorNamingIt(t *testing.T) {
