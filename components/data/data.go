@@ -46,6 +46,10 @@ type DataArgs struct {
 	Cache    config.Cache
 	Tenants  []config.Tenant
 	Buckets  []config.Bucket
+	// LegacyFacts are the pool tenants whose secret and parameters the
+	// previous deployment made as stack resources: this deployment hands
+	// them to the provisioner (see TenantDatabaseArgs.LegacyFacts).
+	LegacyFacts map[string]bool
 
 	LogRetentionDays int
 	// Protect turns on deletion protection, final snapshots and Pulumi
@@ -212,14 +216,15 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 		}
 		function, deps, err := newProvisioner(ctx, name+"-tenant-provisioner", provisionerArgs{
 			region: args.Region, account: caller.AccountId,
-			logGroupName:     args.PathPrefix + "/lambda/tenant-provisioner",
-			logRetention:     args.LogRetentionDays,
-			keyArn:           args.KeyArn,
-			subnetIds:        args.Network.PrivateSubnetIds,
-			securityGroupId:  args.Network.ProvisionerSecurityGroupId,
-			masterSecretArns: masterSecrets,
-			tenantSecretsArn: d.TenantSecretsArn,
-			code:             pulumi.NewFileArchive(pkg),
+			logGroupName:        args.PathPrefix + "/lambda/tenant-provisioner",
+			logRetention:        args.LogRetentionDays,
+			keyArn:              args.KeyArn,
+			subnetIds:           args.Network.PrivateSubnetIds,
+			securityGroupId:     args.Network.ProvisionerSecurityGroupId,
+			masterSecretArns:    masterSecrets,
+			tenantSecretsArn:    d.TenantSecretsArn,
+			tenantParametersArn: fmt.Sprintf("arn:aws:ssm:%s:%s:parameter%s/tenants/*", args.Region, caller.AccountId, args.PathPrefix),
+			code:                pulumi.NewFileArchive(pkg),
 		}, d)
 		if err != nil {
 			return nil, fmt.Errorf("data %s: tenant provisioner: %w", name, err)
@@ -254,6 +259,7 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 			SharedSecretArn:   masterSecret,
 			ProvisionerName:   provisionerName,
 			ProvisionerDepend: provisionerDeps,
+			LegacyFacts:       args.LegacyFacts[t.ID] && t.Plan.Isolation == config.Pool,
 		}, pulumi.Parent(d))
 		if err != nil {
 			return nil, fmt.Errorf("data %s: %w", name, err)
@@ -279,6 +285,9 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 			"onRemove": pulumi.String(t.OnRemove),
 			// Placement is stable: the next deployment refuses a move.
 			"pool": pulumi.String(t.Pool),
+		}
+		if t.Plan.Isolation == config.Pool {
+			tenants[t.ID].(pulumi.Map)["facts"] = pulumi.String(FactsByProvisioner)
 		}
 	}
 	d.Tenants = tenants.ToMapOutput()

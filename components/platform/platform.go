@@ -42,7 +42,7 @@ func Run(ctx *pulumi.Context, keys []string, export func(name string, value pulu
 	if err := config.CheckTransitions(cfg, previous); err != nil {
 		return err
 	}
-	p, err := NewPlatform(ctx, cfg.Project+"-"+cfg.Name, &PlatformArgs{Stack: cfg})
+	p, err := NewPlatform(ctx, cfg.Project+"-"+cfg.Name, &PlatformArgs{Stack: cfg, Previous: previous})
 	if err != nil {
 		return err
 	}
@@ -62,6 +62,9 @@ var natStrategies = map[string]awsx.NatGatewayStrategy{
 // PlatformArgs configures a Platform.
 type PlatformArgs struct {
 	Stack *config.Stack
+	// Previous is what the last deployment recorded; nil or empty for a
+	// first deployment.
+	Previous *config.Deployed
 }
 
 // Platform is one environment: its tagged AWS provider and the components
@@ -75,13 +78,16 @@ type Platform struct {
 	DRProvider *aws.Provider
 	// Events receives the data stores' event notices; nil when the
 	// environment notifies nobody.
-	Events   *observability.EventTopic
-	Key      *data.EncryptionKey
-	Network  *network.Network
-	Data     *data.Data
-	Compute  *compute.Compute
-	Observer *observability.Observability
-	Domain   *edge.Domain
+	Events  *observability.EventTopic
+	Key     *data.EncryptionKey
+	Network *network.Network
+	Data    *data.Data
+	// DatabaseSchedule stops and starts the databases; nil when the stack
+	// never sleeps.
+	DatabaseSchedule *data.DatabaseSchedule
+	Compute          *compute.Compute
+	Observer         *observability.Observability
+	Domain           *edge.Domain
 	// StaticAssets is nil without staticAssets.host.
 	StaticAssets *edge.StaticAssets
 
@@ -95,7 +101,11 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 	}
 	cfg := args.Stack
 	p := &Platform{stack: cfg}
-	opts = append(opts, pulumi.Transformations([]pulumi.ResourceTransformation{deleteFirst}))
+	transformations := []pulumi.ResourceTransformation{deleteFirst}
+	if cfg.DataProtection.Retire {
+		transformations = append(transformations, retire)
+	}
+	opts = append(opts, pulumi.Transformations(transformations))
 	if err := ctx.RegisterComponentResource("saas:platform:Platform", name, p, opts...); err != nil {
 		return nil, err
 	}
@@ -174,6 +184,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		Database:         cfg.Database,
 		Cache:            cfg.Cache,
 		Tenants:          cfg.Tenants,
+		LegacyFacts:      legacyFacts(args.Previous),
 		Buckets:          cfg.Buckets,
 		LogRetentionDays: cfg.Logs.RetentionDays,
 		Protect:          cfg.DataProtection.Protect,
@@ -184,6 +195,18 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 	}, children...)
 	if err != nil {
 		return nil, err
+	}
+
+	if cfg.Schedule.On() {
+		// Every instance the data component lists sleeps: shared, pools
+		// and silo tenants alike, without a list kept here.
+		p.DatabaseSchedule, err = data.NewDatabaseSchedule(ctx, name+"-sleep", &data.DatabaseScheduleArgs{
+			Region: cfg.Region, GroupName: cfg.Project + "-" + cfg.Name,
+			Schedule: cfg.Schedule, Databases: p.Data.Databases,
+		}, children...)
+		if err != nil {
+			return nil, err
+		}
 	}
 
 	// The domain comes before compute: the HTTPS listener needs its
@@ -227,6 +250,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		PublicHost:         cfg.Domain.Name,
 		Facts:              facts(cfg, p.Data),
 		Buckets:            buckets(p.Data),
+		Schedule:           cfg.Schedule,
 	}, children...)
 	if err != nil {
 		return nil, err
@@ -246,6 +270,21 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		return nil, err
 	}
 	return p, nil
+}
+
+// legacyFacts are the pool tenants whose secret and parameters the last
+// deployment made as stack resources, before the provisioner owned them.
+func legacyFacts(previous *config.Deployed) map[string]bool {
+	out := map[string]bool{}
+	if previous == nil {
+		return out
+	}
+	for id, t := range previous.Tenants {
+		if t.Isolation == config.Pool && t.Facts != data.FactsByProvisioner {
+			out[id] = true
+		}
+	}
+	return out
 }
 
 // facts are the values of the references a service's environment may use,
@@ -437,6 +476,9 @@ func (p *Platform) Outputs() map[string]pulumi.Input {
 	}
 	if p.stack.Domain.CreateZone {
 		outputs["nameServers"] = p.Domain.NameServers
+	}
+	if p.stack.Schedule.On() {
+		outputs[OutputWakeUp] = wakeUpCommand(p.stack.Region, p.Data.Databases, p.Compute.Wake)
 	}
 	return outputs
 }

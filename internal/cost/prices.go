@@ -263,6 +263,7 @@ var Free = map[string]bool{
 	"aws:appautoscaling/target:Target":                          true,
 	"aws:appautoscaling/policy:Policy":                          true,
 	"aws:appautoscaling/scheduledAction:ScheduledAction":        true,
+	"aws:scheduler/scheduleGroup:ScheduleGroup":                 true,
 	"aws:servicediscovery/service:Service":                      true,
 
 	"aws:lb/listener:Listener":                                        true,
@@ -281,7 +282,6 @@ var Free = map[string]bool{
 
 	"aws:sns/topicPolicy:TopicPolicy":             true,
 	"aws:sns/topicSubscription:TopicSubscription": true,
-	"aws:lambda/invocation:Invocation":            true,
 	"aws:lambda/permission:Permission":            true,
 
 	"aws:backup/plan:Plan":                                       true,
