@@ -3,13 +3,13 @@ package data
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/saas-platform/saas-platform/config"
+	"github.com/saas-platform/saas-platform/internal/tenantdb"
 )
 
 // TenantDatabaseArgs configures a TenantDatabase.
@@ -51,9 +51,9 @@ type TenantDatabase struct {
 }
 
 // DatabaseName is the tenant's database (and, for pool tenants, login role)
-// name: the id with hyphens as underscores, which RDS accepts as a DbName.
+// name; the provisioner and the onboarding API name it the same way.
 func DatabaseName(tenantID string) string {
-	return strings.ReplaceAll(tenantID, "-", "_")
+	return tenantdb.DatabaseName(tenantID)
 }
 
 // NewTenantDatabase builds one tenant's database by its plan.

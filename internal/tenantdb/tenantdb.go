@@ -13,6 +13,12 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
+// DatabaseName is a tenant's database (and, for pool tenants, login role)
+// name: the id with hyphens as underscores, which RDS accepts as a DbName.
+func DatabaseName(tenantID string) string {
+	return strings.ReplaceAll(tenantID, "-", "_")
+}
+
 // Tenant is a pool tenant's database and login role (they share one name).
 type Tenant struct {
 	Name            string
