@@ -31,6 +31,7 @@ const (
 	KeyTenants        = "tenants"
 	KeyBuckets        = "buckets"
 	KeyStaticAssets   = "staticAssets"
+	KeyOnboarding     = "onboarding"
 
 	// KeyRegion is the AWS provider's region, outside the project namespace.
 	KeyRegion = "aws:region"
@@ -41,7 +42,7 @@ func ProjectKeys() []string {
 	return []string{
 		KeySizing, KeyImageTag, KeyNetwork, KeyDatabase, KeyCache, KeyCompute,
 		KeyLoadBalancer, KeyLogs, KeyDataProtection, KeySiloSizing, KeyAlarms, KeyAlerts,
-		KeyDomain, KeyServices, KeyTenants, KeyBuckets, KeyStaticAssets,
+		KeyDomain, KeyServices, KeyTenants, KeyBuckets, KeyStaticAssets, KeyOnboarding,
 	}
 }
 
@@ -153,6 +154,7 @@ func ParseSecret(project, stack string, values map[string]string, secretKeys []s
 	p.decodeObject(KeyAlerts, &s.Alerts)
 	p.decodeObject(KeyDomain, &s.Domain)
 	p.decodeObject(KeyStaticAssets, &s.StaticAssets)
+	p.decodeObject(KeyOnboarding, &s.Onboarding)
 
 	var services []serviceEntry
 	p.decodeList(KeyServices, &services)

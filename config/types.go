@@ -25,6 +25,8 @@ type Stack struct {
 	Services []Service
 	Tenants  []Tenant
 	Buckets  []Bucket // storage the stack owns for its services
+	// Onboarding is the run-time onboarding API; off without callers.
+	Onboarding Onboarding
 }
 
 // Preset is everything a sizing preset decides. Every field can be
