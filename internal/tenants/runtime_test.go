@@ -48,7 +48,9 @@ func registryInMoto(t *testing.T, stackTenants ...string) *onboarding.Registry {
 		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
 	})
 	require.NoError(t, err)
-	t.Cleanup(func() { _, _ = db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)}) })
+	t.Cleanup(func() {
+		_, _ = db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
+	})
 	reg := &onboarding.Registry{DB: db, Table: table}
 	publishFacts(t, reg, stackTenants...)
 	return reg
