@@ -32,6 +32,9 @@ const (
 	KeyBuckets        = "buckets"
 	KeyStaticAssets   = "staticAssets"
 	KeyOnboarding     = "onboarding"
+	// KeyAdditionalRegions lists regions AWS opened after the pinned
+	// provider's release, which aws:region and drRegion may then name.
+	KeyAdditionalRegions = "additionalRegions"
 
 	// KeyRegion is the AWS provider's region, outside the project namespace.
 	KeyRegion = "aws:region"
@@ -42,7 +45,7 @@ func ProjectKeys() []string {
 	return []string{
 		KeySizing, KeyImageTag, KeyNetwork, KeyDatabase, KeyCache, KeyCompute,
 		KeyLoadBalancer, KeyLogs, KeyDataProtection, KeySiloSizing, KeyAlarms, KeyAlerts,
-		KeyDomain, KeyServices, KeyTenants, KeyBuckets, KeyStaticAssets, KeyOnboarding,
+		KeyDomain, KeyServices, KeyTenants, KeyBuckets, KeyStaticAssets, KeyAdditionalRegions, KeyOnboarding,
 	}
 }
 
@@ -155,6 +158,7 @@ func ParseSecret(project, stack string, values map[string]string, secretKeys []s
 	p.decodeObject(KeyDomain, &s.Domain)
 	p.decodeObject(KeyStaticAssets, &s.StaticAssets)
 	p.decodeObject(KeyOnboarding, &s.Onboarding)
+	p.decodeList(KeyAdditionalRegions, &s.AdditionalRegions)
 
 	var services []serviceEntry
 	p.decodeList(KeyServices, &services)

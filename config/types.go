@@ -27,6 +27,9 @@ type Stack struct {
 	Buckets  []Bucket // storage the stack owns for its services
 	// Onboarding is the run-time onboarding API; off without callers.
 	Onboarding Onboarding
+	// AdditionalRegions are regions the stack file allows besides those
+	// the pinned AWS provider knows.
+	AdditionalRegions []string
 }
 
 // Preset is everything a sizing preset decides. Every field can be

@@ -129,7 +129,7 @@ func TestProvisioningIsQueuedWithRetriesADeadLetterQueueAndAlarms(t *testing.T) 
 		assert.Equal(t, result.Outputs["keyArn"], q.String("kmsMasterKeyId"), "%s is encrypted with the environment's key", q.Name)
 	}
 
-	worker := named(t, result, functionType, prefix+"-worker")
+	worker := named(t, result, functionType, prefix+"-onboarding-provisioner")
 	assert.GreaterOrEqual(t, queue.Number("visibilityTimeoutSeconds"), worker.Number("timeout"), "SQS requires it")
 	assert.Equal(t, runtime.HandlerWorker, worker.String("environment.variables."+runtime.EnvHandler))
 	mappings := plan.OfType(result.Resources, "aws:lambda/eventSourceMapping:EventSourceMapping")
@@ -142,7 +142,7 @@ func TestProvisioningIsQueuedWithRetriesADeadLetterQueueAndAlarms(t *testing.T) 
 	provisioner := named(t, result, functionType, prefix+"-tenant-provisioner")
 	assert.Equal(t, provisioner.Input("code"), worker.Input("code"), "one binary")
 	assert.Equal(t, provisioner.Input("vpcConfig"), worker.Input("vpcConfig"))
-	workerPolicy := named(t, result, rolePolicyType, prefix+"-worker").String("policy")
+	workerPolicy := named(t, result, rolePolicyType, prefix+"-onboarding-provisioner").String("policy")
 	for _, sid := range []string{"MasterCredentials", "TenantCredentials", "Registry", "Queue"} {
 		assert.Contains(t, workerPolicy, `"Sid":"`+sid+`"`)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/saas-platform/saas-platform/config"
 	"github.com/saas-platform/saas-platform/internal/awspolicy"
+	"github.com/saas-platform/saas-platform/internal/tenantid"
 )
 
 // DBInstanceQuota is the default number of RDS instances per region; the
@@ -154,7 +155,7 @@ func (d *Data) TenantFunction(ctx *pulumi.Context, name string, args TenantFunct
 }
 
 // SharedDatabaseName is the database the shared instance is created with.
-const SharedDatabaseName = "platform"
+const SharedDatabaseName = tenantid.SharedDatabase
 
 // DatabaseRef names one PostgreSQL instance for monitoring.
 type DatabaseRef struct {

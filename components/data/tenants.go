@@ -9,7 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/saas-platform/saas-platform/config"
-	"github.com/saas-platform/saas-platform/internal/tenantdb"
+	"github.com/saas-platform/saas-platform/internal/tenantid"
 )
 
 // TenantDatabaseArgs configures a TenantDatabase.
@@ -53,7 +53,7 @@ type TenantDatabase struct {
 // DatabaseName is the tenant's database (and, for pool tenants, login role)
 // name; the provisioner and the onboarding API name it the same way.
 func DatabaseName(tenantID string) string {
-	return tenantdb.DatabaseName(tenantID)
+	return tenantid.Database(tenantID)
 }
 
 // NewTenantDatabase builds one tenant's database by its plan.

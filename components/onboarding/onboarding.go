@@ -145,8 +145,10 @@ func NewOnboarding(ctx *pulumi.Context, name string, args *OnboardingArgs, opts 
 
 	secretPrefix := strings.TrimPrefix(args.PathPrefix, "/") + "/tenants"
 	parameterPrefix := args.PathPrefix + "/tenants"
-	worker, err := args.Worker(ctx, name+"-worker", data.TenantFunctionArgs{
-		Name:        "onboarding-worker",
+	// It is a tenant provisioner (the reachability report shows it as one:
+	// it shares the provisioner's security group).
+	worker, err := args.Worker(ctx, name+"-onboarding-provisioner", data.TenantFunctionArgs{
+		Name:        "onboarding-provisioner",
 		Description: "Provisions the pool tenants the onboarding API queues, with the stack's provisioner",
 		Timeout:     workerTimeout,
 		KeyServices: []string{"dynamodb", "sqs", "ssm"},

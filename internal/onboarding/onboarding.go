@@ -11,7 +11,7 @@ import (
 	"errors"
 	"sort"
 
-	"github.com/saas-platform/saas-platform/internal/tenantdb"
+	"github.com/saas-platform/saas-platform/internal/tenantid"
 )
 
 // A tenant's status in the registry.
@@ -155,4 +155,4 @@ func (e *NoRoomError) Error() string { return e.Reason }
 
 // DatabaseName is a pool tenant's database and login role name, as the
 // stack file's pool tenants get it.
-func DatabaseName(id string) string { return tenantdb.DatabaseName(id) }
+func DatabaseName(id string) string { return tenantid.Database(id) }

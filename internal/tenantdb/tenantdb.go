@@ -6,18 +6,13 @@ package tenantdb
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
-)
 
-// DatabaseName is a tenant's database (and, for pool tenants, login role)
-// name: the id with hyphens as underscores, which RDS accepts as a DbName.
-func DatabaseName(tenantID string) string {
-	return strings.ReplaceAll(tenantID, "-", "_")
-}
+	"github.com/saas-platform/saas-platform/internal/tenantid"
+)
 
 // Tenant is a pool tenant's database and login role (they share one name).
 type Tenant struct {
@@ -26,8 +21,11 @@ type Tenant struct {
 }
 
 func (t Tenant) validate() error {
-	if t.Name == "" || len(t.Name) > 63 {
-		return fmt.Errorf("tenant database name %q must be 1 to 63 bytes", t.Name)
+	// Defence in depth: the stack file's validator refuses such ids, but
+	// a name that reached here another way must not take over the master
+	// user, a built-in role or another database.
+	if err := tenantid.CheckDatabase(t.Name); err != nil {
+		return fmt.Errorf("tenant database: %w", err)
 	}
 	if t.ConnectionLimit < 1 {
 		return fmt.Errorf("tenant %s: connection limit %d must be at least 1", t.Name, t.ConnectionLimit)
@@ -88,8 +86,8 @@ func Ensure(ctx context.Context, conn *pgx.Conn, t Tenant, password string) erro
 // stays, and Ensure brings the tenant back. With drop it removes the
 // database and the role.
 func Retire(ctx context.Context, conn *pgx.Conn, name string, drop bool) error {
-	if name == "" {
-		return errors.New("tenant database name is empty")
+	if err := tenantid.CheckDatabase(name); err != nil {
+		return fmt.Errorf("tenant database: %w", err)
 	}
 	role := quoteIdent(name)
 	roleExists, err := exists(ctx, conn, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", name)
