@@ -110,6 +110,7 @@ type Data struct {
 	// shares: network path, key and credentials.
 	provisioner provisionerArgs
 	pathPrefix  string
+	code        pulumi.Archive
 }
 
 // PoolRef is where an instance holding pool tenants is, and its master
@@ -141,17 +142,31 @@ type TenantFunctionArgs struct {
 // credentials and the master secret, plus args.Statements: so that a pool
 // tenant made at run time is made exactly as a stack-file one.
 func (d *Data) TenantFunction(ctx *pulumi.Context, name string, args TenantFunctionArgs, parent pulumi.Resource) (*lambda.Function, error) {
-	pkg, err := ProvisionerPackage()
+	code, err := d.ProvisionerCode()
 	if err != nil {
 		return nil, err
 	}
 	pa := d.provisioner
 	pa.logGroupName = d.pathPrefix + "/lambda/" + args.Name
-	pa.code = pulumi.NewFileArchive(pkg)
+	pa.code = code
 	pa.description, pa.extra, pa.environment, pa.timeout = args.Description, args.Statements, args.Environment, args.Timeout
 	pa.keyServices = args.KeyServices
 	function, _, err := newProvisioner(ctx, name, pa, parent)
 	return function, err
+}
+
+// ProvisionerCode is the provisioner's deployment package (cmd/tenantdb),
+// found or built once for the environment: every function that runs it
+// (the provisioner, the onboarding API and its worker) deploys the same.
+func (d *Data) ProvisionerCode() (pulumi.Archive, error) {
+	if d.code == nil {
+		pkg, err := ProvisionerPackage()
+		if err != nil {
+			return nil, err
+		}
+		d.code = pulumi.NewFileArchive(pkg)
+	}
+	return d.code, nil
 }
 
 // SharedDatabaseName is the database the shared instance is created with.
@@ -271,13 +286,13 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 	var provisionerName pulumi.StringInput
 	var provisionerDeps []pulumi.Resource
 	if silos < len(args.Tenants) {
-		pkg, err := ProvisionerPackage()
+		code, err := d.ProvisionerCode()
 		if err != nil {
 			return nil, fmt.Errorf("data %s: %w", name, err)
 		}
 		pa := d.provisioner
 		pa.logGroupName = args.PathPrefix + "/lambda/tenant-provisioner"
-		pa.code = pulumi.NewFileArchive(pkg)
+		pa.code = code
 		function, deps, err := newProvisioner(ctx, name+"-tenant-provisioner", pa, d)
 		if err != nil {
 			return nil, fmt.Errorf("data %s: tenant provisioner: %w", name, err)

@@ -72,8 +72,10 @@ type OnboardingArgs struct {
 	// Facts is the stack facts' JSON (internal/onboarding.StackFacts):
 	// the stack file's tenants, the plans and the pools.
 	Facts pulumi.StringInput
-	// Worker builds the worker function.
+	// Worker builds the worker function; Code is the same package, which
+	// the API runs too (cmd/tenantdb).
 	Worker           WorkerFunc
+	Code             pulumi.Archive
 	LogRetentionDays int
 	// Protect turns on the table's deletion protection and Pulumi protect.
 	Protect bool
@@ -94,8 +96,8 @@ type Onboarding struct {
 
 // NewOnboarding builds the registry, the queue, the worker and the API.
 func NewOnboarding(ctx *pulumi.Context, name string, args *OnboardingArgs, opts ...pulumi.ResourceOption) (*Onboarding, error) {
-	if args == nil || args.Worker == nil || len(args.Callers) == 0 {
-		return nil, fmt.Errorf("onboarding %s: args with a worker and at least one caller are required", name)
+	if args == nil || args.Worker == nil || args.Code == nil || len(args.Callers) == 0 {
+		return nil, fmt.Errorf("onboarding %s: args with a worker, its code and at least one caller are required", name)
 	}
 	o := &Onboarding{}
 	if err := ctx.RegisterComponentResource("saas:onboarding:Onboarding", name, o, opts...); err != nil {
@@ -333,10 +335,6 @@ func (o *Onboarding) api(ctx *pulumi.Context, name string, args *OnboardingArgs,
 	if err != nil {
 		return nil, err
 	}
-	pkg, err := data.ProvisionerPackage()
-	if err != nil {
-		return nil, err
-	}
 	principals := make(pulumi.StringArray, 0, len(args.Callers))
 	for _, c := range args.Callers {
 		principals = append(principals, c.Arn)
@@ -352,7 +350,7 @@ func (o *Onboarding) api(ctx *pulumi.Context, name string, args *OnboardingArgs,
 		Runtime:       pulumi.String("provided.al2023"),
 		Handler:       pulumi.String("bootstrap"),
 		Architectures: pulumi.StringArray{pulumi.String("arm64")},
-		Code:          pulumi.NewFileArchive(pkg),
+		Code:          args.Code,
 		Role:          role.Arn,
 		MemorySize:    pulumi.Int(256),
 		Timeout:       pulumi.Int(apiTimeout),

@@ -28,6 +28,10 @@ func (p *Platform) onboarding(ctx *pulumi.Context, name string, cfg *config.Stac
 	if err != nil {
 		return fmt.Errorf("platform %s: onboarding: %w", name, err)
 	}
+	code, err := p.Data.ProvisionerCode()
+	if err != nil {
+		return fmt.Errorf("platform %s: onboarding: %w", name, err)
+	}
 	p.Onboarding, err = onboarding.NewOnboarding(ctx, name, &onboarding.OnboardingArgs{
 		Project:          cfg.Project,
 		Environment:      cfg.Name,
@@ -37,6 +41,7 @@ func (p *Platform) onboarding(ctx *pulumi.Context, name string, cfg *config.Stac
 		Callers:          onboardingCallers(cfg, p.Compute),
 		Facts:            facts,
 		Worker:           p.Data.TenantFunction,
+		Code:             code,
 		LogRetentionDays: cfg.Logs.RetentionDays,
 		Protect:          cfg.DataProtection.Protect,
 	}, children...)
