@@ -32,7 +32,7 @@ func main() {
 	if err != nil {
 		log.Fatalf("loading AWS configuration: %v", err)
 	}
-	provisioner := &tenantdb.Handler{Secrets: secretsmanager.NewFromConfig(cfg)}
+	provisioner := &tenantdb.Handler{Secrets: secretsmanager.NewFromConfig(cfg), Parameters: ssm.NewFromConfig(cfg)}
 	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
 	registry := &onboarding.Registry{DB: dynamodb.NewFromConfig(cfg)}
 
@@ -46,13 +46,11 @@ func main() {
 		}
 		lambda.Start(api.Handle)
 	case onboarding.HandlerWorker:
-		naming, err := onboarding.NamingFromEnvironment(os.Getenv)
-		if err != nil {
+		tenants := &onboarding.TenantDB{Provisioner: provisioner}
+		if err := tenants.FromEnvironment(os.Getenv); err != nil {
 			log.Fatal(err)
 		}
-		w := &onboarding.Worker{Registry: registry, Log: logger, Provisioner: &onboarding.TenantDB{
-			Provisioner: provisioner, Secrets: secretsmanager.NewFromConfig(cfg), Parameters: ssm.NewFromConfig(cfg), Naming: naming,
-		}}
+		w := &onboarding.Worker{Registry: registry, Log: logger, Provisioner: tenants}
 		if err := w.FromEnvironment(os.Getenv); err != nil {
 			log.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/saas-platform/saas-platform/config"
 	"github.com/saas-platform/saas-platform/internal/awspolicy"
+	"github.com/saas-platform/saas-platform/internal/tenantdb"
 	"github.com/saas-platform/saas-platform/internal/tenantid"
 )
 
@@ -48,6 +49,10 @@ type DataArgs struct {
 	Cache    config.Cache
 	Tenants  []config.Tenant
 	Buckets  []config.Bucket
+	// LegacyFacts are the pool tenants whose secret and parameters the
+	// previous deployment made as stack resources: this deployment hands
+	// them to the provisioner (see TenantDatabaseArgs.LegacyFacts).
+	LegacyFacts map[string]bool
 
 	LogRetentionDays int
 	// Protect turns on deletion protection, final snapshots and Pulumi
@@ -275,12 +280,13 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 
 	d.provisioner = provisionerArgs{
 		region: args.Region, account: caller.AccountId,
-		logRetention:     args.LogRetentionDays,
-		keyArn:           args.KeyArn,
-		subnetIds:        args.Network.PrivateSubnetIds,
-		securityGroupId:  args.Network.ProvisionerSecurityGroupId,
-		masterSecretArns: masterSecrets,
-		tenantSecretsArn: d.TenantSecretsArn,
+		logRetention:        args.LogRetentionDays,
+		keyArn:              args.KeyArn,
+		subnetIds:           args.Network.PrivateSubnetIds,
+		securityGroupId:     args.Network.ProvisionerSecurityGroupId,
+		masterSecretArns:    masterSecrets,
+		tenantSecretsArn:    d.TenantSecretsArn,
+		tenantParametersArn: fmt.Sprintf("arn:aws:ssm:%s:%s:parameter%s/tenants/*", args.Region, caller.AccountId, args.PathPrefix),
 	}
 	d.pathPrefix = args.PathPrefix
 	var provisionerName pulumi.StringInput
@@ -317,8 +323,8 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 		td, err := NewTenantDatabase(ctx, name+"-tenant-"+t.ID, &TenantDatabaseArgs{
 			Tenant:            t,
 			Identifier:        identifier + "-" + t.ID,
-			SecretName:        secretPrefix + "/tenants/" + t.ID + "/database",
-			ParameterPath:     args.PathPrefix + "/tenants/" + t.ID,
+			SecretName:        tenantdb.Layout{PathPrefix: args.PathPrefix}.SecretName(t.ID),
+			ParameterPath:     tenantdb.Layout{PathPrefix: args.PathPrefix}.ParameterPath(t.ID),
 			KeyArn:            args.KeyArn,
 			Protect:           args.Protect,
 			Postgres:          shared,
@@ -327,6 +333,7 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 			SharedSecretArn:   masterSecret,
 			ProvisionerName:   provisionerName,
 			ProvisionerDepend: provisionerDeps,
+			LegacyFacts:       args.LegacyFacts[t.ID] && t.Plan.Isolation == config.Pool,
 		}, pulumi.Parent(d))
 		if err != nil {
 			return nil, fmt.Errorf("data %s: %w", name, err)
@@ -352,6 +359,9 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 			"onRemove": pulumi.String(t.OnRemove),
 			// Placement is stable: the next deployment refuses a move.
 			"pool": pulumi.String(t.Pool),
+		}
+		if t.Plan.Isolation == config.Pool {
+			tenants[t.ID].(pulumi.Map)["facts"] = pulumi.String(FactsByProvisioner)
 		}
 	}
 	d.Tenants = tenants.ToMapOutput()

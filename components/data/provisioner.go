@@ -332,7 +332,9 @@ type provisionerArgs struct {
 	securityGroupId  pulumi.StringInput
 	masterSecretArns pulumi.StringArrayInput // of every instance holding pool tenants
 	tenantSecretsArn string                  // ARN pattern of the tenants' secrets
-	code             pulumi.Archive
+	// tenantParametersArn is the ARN pattern of the tenants' parameters.
+	tenantParametersArn string
+	code                pulumi.Archive
 
 	// A function that shares the provisioner's code, network path and
 	// permissions for another job (the onboarding worker) says what it
@@ -345,8 +347,10 @@ type provisionerArgs struct {
 }
 
 // newProvisioner creates the function that provisions pool tenants, in the
-// private subnets, with a role that may read the master secret, read and
-// write the tenants' secrets, use the key and write its own log group.
+// private subnets, with a role that may read the instances' master
+// secrets, manage the tenants' secrets and parameters (nothing else of the
+// environment's), use the key through those two services and write its
+// own log group.
 func newProvisioner(ctx *pulumi.Context, name string, args provisionerArgs, parent pulumi.Resource) (*lambda.Function, []pulumi.Resource, error) {
 	opts := pulumi.Parent(parent)
 	logGroup, err := cloudwatch.NewLogGroup(ctx, name, &cloudwatch.LogGroupArgs{
@@ -381,11 +385,19 @@ func newProvisioner(ctx *pulumi.Context, name string, args provisionerArgs, pare
 				awspolicy.Statement{Sid: "MasterCredentials", Effect: "Allow",
 					Action: []string{"secretsmanager:GetSecretValue"}, Resource: masters},
 				awspolicy.Statement{Sid: "TenantCredentials", Effect: "Allow",
-					Action:   []string{"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:DescribeSecret"},
+					Action: []string{
+						"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:DescribeSecret",
+						"secretsmanager:CreateSecret", "secretsmanager:TagResource", "secretsmanager:RestoreSecret", "secretsmanager:DeleteSecret",
+					},
 					Resource: []string{args.tenantSecretsArn}},
+				awspolicy.Statement{Sid: "TenantFacts", Effect: "Allow",
+					Action:   []string{"ssm:GetParameters", "ssm:PutParameter", "ssm:DeleteParameters", "ssm:AddTagsToResource"},
+					Resource: []string{args.tenantParametersArn}},
 				awspolicy.Statement{Sid: "SecretsEncryption", Effect: "Allow",
-					Action: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resource: []string{key},
-					Condition: awspolicy.Condition{"StringEquals": {"kms:ViaService": viaServices(args.region, "secretsmanager")}}},
+					Action: []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, Resource: []string{key},
+					Condition: awspolicy.Condition{"StringEquals": {"kms:ViaService": {
+						fmt.Sprintf("secretsmanager.%s.amazonaws.com", args.region), fmt.Sprintf("ssm.%s.amazonaws.com", args.region),
+					}}}},
 			).With(args.extra...).With(keyUse(key, args.region, args.keyServices)...)
 		}, logGroup.Arn, args.masterSecretArns, args.keyArn),
 	}, opts)

@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/saas-platform/saas-platform/config"
+	"github.com/saas-platform/saas-platform/internal/tenantdb"
 	"github.com/saas-platform/saas-platform/internal/tenantid"
 )
 
@@ -33,6 +34,9 @@ type TenantDatabaseArgs struct {
 	SharedSecretArn   pulumi.StringInput
 	ProvisionerName   pulumi.StringInput
 	ProvisionerDepend []pulumi.Resource
+	// LegacyFacts: the previous deployment made this pool tenant's secret
+	// and parameters as stack resources (see legacyFacts).
+	LegacyFacts bool
 }
 
 // TenantDatabase is where one tenant's data lives, by its plan: a database
@@ -78,12 +82,15 @@ func NewTenantDatabase(ctx *pulumi.Context, name string, args *TenantDatabaseArg
 		return nil, fmt.Errorf("tenant %s: %w", tenant.ID, err)
 	}
 
-	if err := publishParameters(ctx, t, name, args.ParameterPath,
-		fmt.Sprintf("Tenant %s (%s): PostgreSQL", tenant.ID, tenant.Plan.Name), args.KeyArn,
-		map[string]pulumi.StringInput{
-			"host": t.Host, "port": pulumi.String("5432"), "database": t.Database, "secret-arn": t.SecretArn,
-		}, tags); err != nil {
-		return nil, fmt.Errorf("tenant %s: parameters: %w", tenant.ID, err)
+	if tenant.Plan.Isolation == config.Silo {
+		// A pool tenant's parameters are the provisioner's.
+		if err := publishParameters(ctx, t, name, args.ParameterPath,
+			fmt.Sprintf("Tenant %s (%s): PostgreSQL", tenant.ID, tenant.Plan.Name), args.KeyArn,
+			map[string]pulumi.StringInput{
+				"host": t.Host, "port": pulumi.String("5432"), "database": t.Database, "secret-arn": t.SecretArn,
+			}, tags); err != nil {
+			return nil, fmt.Errorf("tenant %s: parameters: %w", tenant.ID, err)
+		}
 	}
 
 	if err := ctx.RegisterResourceOutputs(t, pulumi.Map{
@@ -124,46 +131,97 @@ func (t *TenantDatabase) silo(ctx *pulumi.Context, name string, args *TenantData
 	return nil
 }
 
-// pool creates the tenant's secret, empty, and invokes the provisioning
-// function, which creates the role and database and writes the password
-// into the secret. The invocation follows the resource lifecycle: removing
-// the tenant invokes it with "delete", which keeps the data unless the
-// tenant was marked onRemove: drop.
+// FactsByProvisioner is the tenants output's "facts" value of a pool tenant
+// whose secret and parameters the provisioner owns; deployments before it
+// made them as stack resources.
+const FactsByProvisioner = "provisioner"
+
+// pool invokes the provisioning function, which creates the tenant's
+// secret, role, database and connection-fact parameters: the stack holds
+// the component and the invocation only, two resources per pool tenant,
+// however many AWS objects the tenant has. The invocation follows the
+// resource lifecycle: removing the tenant invokes it with "delete", which
+// keeps the data (and, when protected, the credentials) unless the tenant
+// was marked onRemove: drop.
 func (t *TenantDatabase) pool(ctx *pulumi.Context, name string, args *TenantDatabaseArgs, tags map[string]string, database string) error {
+	tenant := args.Tenant
+	var legacySecret pulumi.StringOutput
+	if args.LegacyFacts {
+		var err error
+		if legacySecret, err = t.legacyFacts(ctx, name, args, tags, database); err != nil {
+			return err
+		}
+	}
+	owned := tenantdb.PoolTags(tenant.ID, tenant.Plan.Name, tenant.Pool)
+	input := pulumi.All(args.SharedHost, args.SharedSecretArn, args.KeyArn).ApplyT(func(v []any) (string, error) {
+		body, err := json.Marshal(map[string]any{
+			"database":        database,
+			"connectionLimit": tenant.Plan.ConnectionLimit,
+			"host":            v[0],
+			"port":            PostgresPort,
+			"masterSecretArn": v[1],
+			"onRemove":        tenant.OnRemove,
+			"secretName":      args.SecretName,
+			"parameterPath":   args.ParameterPath,
+			"kmsKeyId":        v[2],
+			"description":     tenantdb.PoolDescription(tenant.ID, tenant.Plan.Name, tenant.Pool),
+			"tags":            owned,
+			"protect":         args.Protect,
+		})
+		return string(body), err
+	}).(pulumi.StringOutput)
+	invocation, err := lambda.NewInvocation(ctx, name, &lambda.InvocationArgs{
+		FunctionName:   args.ProvisionerName,
+		Input:          input,
+		LifecycleScope: pulumi.String("CRUD"),
+		TerraformKey:   pulumi.String("tf"),
+	}, pulumi.Parent(t), pulumi.DependsOn(args.ProvisionerDepend))
+	if err != nil {
+		return err
+	}
+	t.Host = args.SharedHost.ToStringOutput()
+	t.SecretArn = invocation.Result.ApplyT(func(result string) (string, error) {
+		var r struct {
+			SecretArn string `json:"secretArn"`
+		}
+		if err := json.Unmarshal([]byte(result), &r); err != nil || r.SecretArn == "" {
+			return "", fmt.Errorf("the tenant provisioner returned no secretArn for tenant %s (result %q): "+
+				"deploy the function from this commit, or see its log group", tenant.ID, result)
+		}
+		return r.SecretArn, nil
+	}).(pulumi.StringOutput)
+	if args.LegacyFacts {
+		t.SecretArn = legacySecret
+	}
+	t.InstanceArn = pulumi.String("").ToStringOutput()
+	return nil
+}
+
+// legacyFacts registers, once more and exactly as deployments before the
+// provisioner owned them made them, the tenant's secret and parameters,
+// now retained on delete: the deployment after this one drops them from
+// the stack without deleting them, and the provisioner, which adopted them
+// in this one, owns them from then on. Without this step, dropping them
+// would delete them after the provisioner had written them.
+func (t *TenantDatabase) legacyFacts(ctx *pulumi.Context, name string, args *TenantDatabaseArgs, tags map[string]string, database string) (pulumi.StringOutput, error) {
 	secret, err := secretsmanager.NewSecret(ctx, name, &secretsmanager.SecretArgs{
 		Name:                 pulumi.String(args.SecretName),
 		Description:          pulumi.String(fmt.Sprintf("Tenant %s: credentials for database %s in the shared PostgreSQL", args.Tenant.ID, database)),
 		KmsKeyId:             args.KeyArn,
 		RecoveryWindowInDays: pulumi.Int(RecoveryWindowDays(args.Protect)),
 		Tags:                 pulumi.ToStringMap(tags),
-	}, pulumi.Parent(t), pulumi.RetainOnDelete(args.Protect && args.Tenant.OnRemove != config.OnRemoveDrop))
+	}, pulumi.Parent(t), pulumi.RetainOnDelete(true))
 	if err != nil {
-		return err
+		return pulumi.StringOutput{}, err
 	}
-	input := pulumi.All(args.SharedHost, args.SharedSecretArn, secret.Arn).ApplyT(func(v []any) (string, error) {
-		body, err := json.Marshal(map[string]any{
-			"database":        database,
-			"connectionLimit": args.Tenant.Plan.ConnectionLimit,
-			"host":            v[0],
-			"port":            5432,
-			"masterSecretArn": v[1],
-			"tenantSecretArn": v[2],
-			"onRemove":        args.Tenant.OnRemove,
-		})
-		return string(body), err
-	}).(pulumi.StringOutput)
-	if _, err := lambda.NewInvocation(ctx, name, &lambda.InvocationArgs{
-		FunctionName:   args.ProvisionerName,
-		Input:          input,
-		LifecycleScope: pulumi.String("CRUD"),
-		TerraformKey:   pulumi.String("tf"),
-	}, pulumi.Parent(t), pulumi.DependsOn(args.ProvisionerDepend)); err != nil {
-		return err
+	if err := publishParameters(ctx, t, name, args.ParameterPath,
+		fmt.Sprintf("Tenant %s (%s): PostgreSQL", args.Tenant.ID, args.Tenant.Plan.Name), args.KeyArn,
+		map[string]pulumi.StringInput{
+			"host": args.SharedHost, "port": pulumi.String("5432"), "database": pulumi.String(database), "secret-arn": secret.Arn,
+		}, tags, pulumi.RetainOnDelete(true)); err != nil {
+		return pulumi.StringOutput{}, err
 	}
-	t.Host = args.SharedHost.ToStringOutput()
-	t.SecretArn = secret.Arn
-	t.InstanceArn = pulumi.String("").ToStringOutput()
-	return nil
+	return secret.Arn, nil
 }
 
 // RecoveryWindowDays: protected environments keep a deleted secret 30 days;

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
@@ -145,15 +144,13 @@ func NewOnboarding(ctx *pulumi.Context, name string, args *OnboardingArgs, opts 
 		return nil, fmt.Errorf("onboarding %s: queue: %w", name, err)
 	}
 
-	secretPrefix := strings.TrimPrefix(args.PathPrefix, "/") + "/tenants"
-	parameterPrefix := args.PathPrefix + "/tenants"
 	// It is a tenant provisioner (the reachability report shows it as one:
 	// it shares the provisioner's security group).
 	worker, err := args.Worker(ctx, name+"-onboarding-provisioner", data.TenantFunctionArgs{
 		Name:        "onboarding-provisioner",
 		Description: "Provisions the pool tenants the onboarding API queues, with the stack's provisioner",
 		Timeout:     workerTimeout,
-		KeyServices: []string{"dynamodb", "sqs", "ssm"},
+		KeyServices: []string{"dynamodb", "sqs"},
 		Statements: []awspolicy.Statement{
 			{Sid: "Registry", Effect: "Allow",
 				Action:   []string{"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
@@ -161,26 +158,14 @@ func NewOnboarding(ctx *pulumi.Context, name string, args *OnboardingArgs, opts 
 			{Sid: "Queue", Effect: "Allow",
 				Action:   []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"},
 				Resource: []string{queueArn}},
-			// The deployment creates a stack-file tenant's secret and
-			// parameters; the worker creates a run-time tenant's, at the
-			// same names, and deletes them when its data is dropped.
-			{Sid: "TenantSecrets", Effect: "Allow",
-				Action:   []string{"secretsmanager:CreateSecret", "secretsmanager:DeleteSecret", "secretsmanager:TagResource"},
-				Resource: []string{fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s/*", args.Region, account, secretPrefix)}},
-			{Sid: "TenantParameters", Effect: "Allow",
-				Action:   []string{"ssm:PutParameter", "ssm:DeleteParameters", "ssm:AddTagsToResource"},
-				Resource: []string{fmt.Sprintf("arn:aws:ssm:%s:%s:parameter%s/*", args.Region, account, parameterPrefix)}},
 		},
 		Environment: pulumi.StringMap{
-			runtime.EnvHandler:         pulumi.String(runtime.HandlerWorker),
-			runtime.EnvTable:           pulumi.String(tableName),
-			runtime.EnvMaxAttempts:     pulumi.String(strconv.Itoa(MaxAttempts)),
-			runtime.EnvProject:         pulumi.String(args.Project),
-			runtime.EnvStack:           pulumi.String(args.Environment),
-			runtime.EnvSecretPrefix:    pulumi.String(secretPrefix),
-			runtime.EnvParameterPrefix: pulumi.String(parameterPrefix),
-			runtime.EnvKeyArn:          args.KeyArn,
-			runtime.EnvRecoveryDays:    pulumi.String(strconv.Itoa(data.RecoveryWindowDays(args.Protect))),
+			runtime.EnvHandler:     pulumi.String(runtime.HandlerWorker),
+			runtime.EnvTable:       pulumi.String(tableName),
+			runtime.EnvMaxAttempts: pulumi.String(strconv.Itoa(MaxAttempts)),
+			runtime.EnvPathPrefix:  pulumi.String(args.PathPrefix),
+			runtime.EnvKeyArn:      args.KeyArn,
+			runtime.EnvProtect:     pulumi.String(strconv.FormatBool(args.Protect)),
 		},
 	}, o)
 	if err != nil {

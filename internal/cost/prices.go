@@ -283,7 +283,6 @@ var Free = map[string]bool{
 
 	"aws:sns/topicPolicy:TopicPolicy":             true,
 	"aws:sns/topicSubscription:TopicSubscription": true,
-	"aws:lambda/invocation:Invocation":            true,
 	"aws:lambda/permission:Permission":            true,
 	// Its polling is free; the function it invokes is priced by use.
 	"aws:lambda/eventSourceMapping:EventSourceMapping": true,

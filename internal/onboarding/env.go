@@ -18,12 +18,10 @@ const (
 	EnvCallers     = "ONBOARDING_CALLERS" // JSON list of role and user ARNs
 	EnvStack       = "ONBOARDING_STACK"
 	EnvMaxAttempts = "ONBOARDING_MAX_ATTEMPTS"
-	// The worker's naming of tenant secrets and parameters (Naming).
-	EnvProject         = "ONBOARDING_PROJECT"
-	EnvSecretPrefix    = "ONBOARDING_SECRET_PREFIX"
-	EnvParameterPrefix = "ONBOARDING_PARAMETER_PREFIX"
-	EnvKeyArn          = "ONBOARDING_KEY_ARN"
-	EnvRecoveryDays    = "ONBOARDING_RECOVERY_DAYS"
+	// Where the worker keeps tenants' secrets and facts (TenantDB).
+	EnvPathPrefix = "ONBOARDING_PATH_PREFIX"
+	EnvKeyArn     = "ONBOARDING_KEY_ARN"
+	EnvProtect    = "ONBOARDING_PROTECT"
 )
 
 // RegistryTable is the registry table's name: fixed, so that the tenants
@@ -55,18 +53,14 @@ func (w *Worker) FromEnvironment(getenv func(string) string) error {
 	return nil
 }
 
-// NamingFromEnvironment reads the worker's naming of tenant secrets and
-// parameters.
-func NamingFromEnvironment(getenv func(string) string) (Naming, error) {
-	n := Naming{
-		Project: getenv(EnvProject), Stack: getenv(EnvStack),
-		SecretPrefix: getenv(EnvSecretPrefix), ParameterPrefix: getenv(EnvParameterPrefix), KeyArn: getenv(EnvKeyArn),
+// FromEnvironment configures the worker's provisioning from its
+// function's environment.
+func (p *TenantDB) FromEnvironment(getenv func(string) string) error {
+	p.Layout.PathPrefix, p.KeyArn = getenv(EnvPathPrefix), getenv(EnvKeyArn)
+	protect, err := strconv.ParseBool(getenv(EnvProtect))
+	if err != nil || p.Layout.PathPrefix == "" || p.KeyArn == "" {
+		return fmt.Errorf("the worker needs %s, %s and %s (true or false)", EnvPathPrefix, EnvKeyArn, EnvProtect)
 	}
-	days, err := strconv.Atoi(getenv(EnvRecoveryDays))
-	if err != nil || days < 0 || n.Project == "" || n.Stack == "" || n.SecretPrefix == "" || n.ParameterPrefix == "" || n.KeyArn == "" {
-		return Naming{}, fmt.Errorf("the worker needs %s, %s, %s, %s, %s and %s (a number of days)",
-			EnvProject, EnvStack, EnvSecretPrefix, EnvParameterPrefix, EnvKeyArn, EnvRecoveryDays)
-	}
-	n.RecoveryDays = days
-	return n, nil
+	p.Protect = protect
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,14 +88,10 @@ func TestARunTimeTenantIsProvisionedAsAStackFileOneAndActiveInUnderTenSeconds(t 
 		Stack: "dev", Tenants: []string{"acme"}, Pools: pools, MaxIDLength: 40,
 		Plans: map[string]onboarding.Plan{"free": {Isolation: "pool", ConnectionLimit: 5}},
 	})
-	stack := "test" + suffix()
-	naming := onboarding.Naming{
-		Project: "saas-platform", Stack: stack,
-		SecretPrefix: "saas-platform/" + stack + "/tenants", ParameterPrefix: "/saas-platform/" + stack + "/tenants",
-		KeyArn: "alias/aws/secretsmanager",
-	}
+	layout := tenantdb.Layout{PathPrefix: "/saas-platform/test" + suffix()}
 	w := f.worker(&onboarding.TenantDB{
-		Provisioner: &tenantdb.Handler{Secrets: sm, SSLMode: "prefer"}, Secrets: sm, Parameters: params, Naming: naming,
+		Provisioner: &tenantdb.Handler{Secrets: sm, Parameters: params, SSLMode: "prefer"},
+		Layout:      layout, KeyArn: "alias/aws/secretsmanager", Protect: true,
 	})
 	id := "hooli-" + suffix()
 	database := onboarding.DatabaseName(id)
@@ -113,7 +110,7 @@ func TestARunTimeTenantIsProvisionedAsAStackFileOneAndActiveInUnderTenSeconds(t 
 
 	// What an application reads: the parameters, then the secret.
 	fact := func(name string) string {
-		out, err := params.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(naming.ParameterPath(id) + "/" + name), WithDecryption: aws.Bool(true)})
+		out, err := params.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(layout.ParameterPath(id) + "/" + name), WithDecryption: aws.Bool(true)})
 		require.NoError(t, err, name)
 		return aws.ToString(out.Parameter.Value)
 	}
@@ -122,7 +119,7 @@ func TestARunTimeTenantIsProvisionedAsAStackFileOneAndActiveInUnderTenSeconds(t 
 	assert.Equal(t, database, fact("database"))
 	secret, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(fact("secret-arn"))})
 	require.NoError(t, err)
-	assert.Equal(t, "saas-platform/"+stack+"/tenants/"+id+"/database", aws.ToString(secret.Name), "the stack-file tenants' secret layout")
+	assert.Equal(t, strings.TrimPrefix(layout.PathPrefix, "/")+"/tenants/"+id+"/database", aws.ToString(secret.Name), "the stack-file tenants' secret layout")
 	var c tenantdb.Credentials
 	require.NoError(t, json.Unmarshal([]byte(aws.ToString(secret.SecretString)), &c))
 	assert.Equal(t, tenantdb.Credentials{Engine: "postgres", Host: server.Hostname(), Port: port, Username: database, Password: c.Password, DBName: database}, c)
@@ -143,8 +140,19 @@ func TestARunTimeTenantIsProvisionedAsAStackFileOneAndActiveInUnderTenSeconds(t 
 	require.Equal(t, http.StatusAccepted, status)
 	require.NoError(t, f.work(w))
 	assert.Error(t, login(), "a disabled tenant cannot log in")
-	_, err = params.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(naming.ParameterPath(id) + "/host")})
-	assert.NoError(t, err, "its facts stay while its data does")
+	_, err = params.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(layout.ParameterPath(id) + "/host")})
+	assert.Error(t, err, "its facts go, as a removed stack-file tenant's do")
+	_, err = sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(layout.SecretName(id))})
+	assert.NoError(t, err, "in a protected environment its credentials stay with its data")
+
+	// Brought back, it logs in again, with the same password.
+	status, _ = f.post(id, "free")
+	require.Equal(t, http.StatusAccepted, status)
+	require.NoError(t, f.work(w))
+	require.NoError(t, login(), "re-enabled with its data and credentials")
+	status, _ = f.call(session, http.MethodDelete, "/tenants/"+id, "", nil)
+	require.Equal(t, http.StatusAccepted, status)
+	require.NoError(t, f.work(w))
 
 	status, _ = f.call(session, http.MethodDelete, "/tenants/"+id, "", map[string]string{"dropData": "true"})
 	require.Equal(t, http.StatusAccepted, status)
@@ -155,8 +163,9 @@ func TestARunTimeTenantIsProvisionedAsAStackFileOneAndActiveInUnderTenSeconds(t 
 	var exists bool
 	require.NoError(t, super.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", database).Scan(&exists))
 	assert.False(t, exists, "the drop removes the database")
-	_, err = params.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(naming.ParameterPath(id) + "/host")})
+	_, err = params.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(layout.ParameterPath(id) + "/host")})
 	assert.Error(t, err, "and the parameters")
-	_, err = sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(naming.SecretName(id))})
-	assert.Error(t, err, "and the secret")
+	gone, err := sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(layout.SecretName(id))})
+	require.NoError(t, err)
+	assert.NotNil(t, gone.DeletedDate, "and the secret, recoverable for 30 days in a protected environment")
 }
