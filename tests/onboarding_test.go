@@ -193,3 +193,31 @@ func TestAStackWithoutCallersHasNoAPI(t *testing.T) {
 	}
 	assert.NotContains(t, result.Outputs, "onboardingUrl")
 }
+
+func TestTheProvisionerIsHandedTheSameEventForARunTimeTenantAsForAStackFileOne(t *testing.T) {
+	result := planStack(t, "prod")
+	var stack map[string]any
+	invocation := named(t, result, "aws:lambda/invocation:Invocation", "saas-platform-prod-tenant-globex")
+	require.NoError(t, json.Unmarshal([]byte(invocation.String("input")), &stack))
+
+	item := named(t, result, tableItemType, "saas-platform-prod-stack-facts")
+	var attrs map[string]map[string]string
+	require.NoError(t, json.Unmarshal([]byte(item.String("item")), &attrs))
+	var facts runtime.StackFacts
+	require.NoError(t, json.Unmarshal([]byte(attrs[runtime.FactsAttribute]["S"]), &facts))
+	worker := named(t, result, functionType, "saas-platform-prod-onboarding-provisioner")
+	provisioner := &runtime.TenantDB{}
+	require.NoError(t, provisioner.FromEnvironment(func(k string) string { return worker.String("environment.variables." + k) }))
+
+	globex := runtime.Tenant{ID: "globex", Plan: "free", Pool: "shared", ConnectionLimit: facts.Plans["free"].ConnectionLimit, Database: runtime.DatabaseName("globex")}
+	body, err := json.Marshal(provisioner.Event(globex, facts.Pools["shared"], "create", "keep"))
+	require.NoError(t, err)
+	var runTime map[string]any
+	require.NoError(t, json.Unmarshal(body, &runTime))
+	delete(runTime, "tf") // the invocation's lifecycle block, which Pulumi adds
+	// The handler finds the secret by its name in both: the field is empty
+	// in the Go event, absent from the deployment's JSON; one to the handler.
+	assert.Equal(t, "", runTime["tenantSecretArn"])
+	delete(runTime, "tenantSecretArn")
+	assert.Equal(t, stack, runTime, "a run-time globex would get exactly what the stack file's globex gets")
+}

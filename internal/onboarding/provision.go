@@ -24,7 +24,7 @@ type TenantDB struct {
 
 // Ensure implements Provisioner.
 func (p *TenantDB) Ensure(ctx context.Context, t Tenant, pool Pool) error {
-	_, err := p.Provisioner.Handle(ctx, p.event(t, pool, "create", ""))
+	_, err := p.Provisioner.Handle(ctx, p.Event(t, pool, "create", "keep"))
 	return err
 }
 
@@ -34,11 +34,15 @@ func (p *TenantDB) Retire(ctx context.Context, t Tenant, pool Pool, drop bool) e
 	if drop {
 		onRemove = "drop"
 	}
-	_, err := p.Provisioner.Handle(ctx, p.event(t, pool, "delete", onRemove))
+	_, err := p.Provisioner.Handle(ctx, p.Event(t, pool, "delete", onRemove))
 	return err
 }
 
-func (p *TenantDB) event(t Tenant, pool Pool, action, onRemove string) tenantdb.Event {
+// Event is what the provisioner is handed for a run-time tenant: what the
+// deployment hands it for a stack-file pool tenant on the same plan and
+// pool (tests/onboarding_test.go compares the two), so that promoting the
+// tenant into the stack file adopts everything it has.
+func (p *TenantDB) Event(t Tenant, pool Pool, action, onRemove string) tenantdb.Event {
 	ev := tenantdb.Event{
 		Database: t.Database, ConnectionLimit: t.ConnectionLimit,
 		Host: pool.Host, Port: pool.Port, MasterSecretArn: pool.MasterSecretArn, OnRemove: onRemove,
