@@ -31,6 +31,7 @@ const (
 	KeyTenants        = "tenants"
 	KeyBuckets        = "buckets"
 	KeyStaticAssets   = "staticAssets"
+	KeyOnboarding     = "onboarding"
 	KeySchedule       = "schedule"
 	// KeyAdditionalRegions lists regions AWS opened after the pinned
 	// provider's release, which aws:region and drRegion may then name.
@@ -45,7 +46,7 @@ func ProjectKeys() []string {
 	return []string{
 		KeySizing, KeyImageTag, KeyNetwork, KeyDatabase, KeyCache, KeyCompute,
 		KeyLoadBalancer, KeyLogs, KeyDataProtection, KeySiloSizing, KeyAlarms, KeyAlerts,
-		KeyDomain, KeyServices, KeyTenants, KeyBuckets, KeyStaticAssets, KeyAdditionalRegions, KeySchedule,
+		KeyDomain, KeyServices, KeyTenants, KeyBuckets, KeyStaticAssets, KeyAdditionalRegions, KeySchedule, KeyOnboarding,
 	}
 }
 
@@ -157,6 +158,7 @@ func ParseSecret(project, stack string, values map[string]string, secretKeys []s
 	p.decodeObject(KeyAlerts, &s.Alerts)
 	p.decodeObject(KeyDomain, &s.Domain)
 	p.decodeObject(KeyStaticAssets, &s.StaticAssets)
+	p.decodeObject(KeyOnboarding, &s.Onboarding)
 	// A stack that writes schedule.awake replaces the preset's windows
 	// whole (`awake: []` is always on); one that does not keeps them.
 	presetAwake := s.Schedule.Awake
@@ -290,14 +292,14 @@ func (p *parser) rejectUnknownKeys() {
 		namespace, name, qualified := strings.Cut(k, ":")
 		switch {
 		case !qualified:
-			p.problem(k, "", fmt.Sprintf("has no namespace: write it as %s:%s", p.project, k))
+			p.problem(PathKey(k), "", fmt.Sprintf("has no namespace: write it as %s:%s", p.project, k))
 		case namespace == p.project:
 			if !slices.Contains(ProjectKeys(), name) {
 				msg := "is not a setting of this program"
 				if best := nearest(name, ProjectKeys()); best != "" {
 					msg += fmt.Sprintf(": did you mean %s?", p.key(best))
 				}
-				p.problem(k, "", msg+"; known settings are "+strings.Join(ProjectKeys(), ", "))
+				p.problem(PathKey(k), "", msg+"; known settings are "+strings.Join(ProjectKeys(), ", "))
 			}
 		case namespace+":" == AWSNamespace:
 			// The provider's keys, checked against its schema.
@@ -312,7 +314,7 @@ func (p *parser) rejectUnknownKeys() {
 				}
 				msg = fmt.Sprintf("is not read by this program: did you mean %s?", suggestion)
 			}
-			p.problem(k, "", msg)
+			p.problem(PathKey(k), "", msg)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/saas-platform/saas-platform/internal/imageref"
 	"github.com/saas-platform/saas-platform/internal/pgcapacity"
 	"github.com/saas-platform/saas-platform/internal/tenantid"
 )
@@ -100,15 +101,26 @@ func (v *validator) validate(services []serviceEntry, tenants []tenantEntry) {
 	v.workloadReferences()
 	v.tenants(tenants)
 	v.poolCapacity()
+	v.onboarding()
 }
 
 func (v *validator) stackName() {
-	name := v.stack.Name
-	if !dnsLabel.MatchString(name) || len(name) > maxStackNameLength {
-		v.problem("stack name", name, fmt.Sprintf(
-			"must be lowercase letters, digits and hyphens, start with a letter and be at most %d characters: it becomes part of AWS resource names",
-			maxStackNameLength))
+	if err := CheckStackName(v.stack.Name); err != nil {
+		v.problem("stack name", v.stack.Name, err.Error())
 	}
+	if t := v.stack.ImageTag; t != "" && !v.secret(v.key(KeyImageTag)) && !imageref.ValidTag(t) {
+		v.problem(v.key(KeyImageTag), t, imageref.TagRule)
+	}
+}
+
+// CheckStackName tells whether name may name a stack: it becomes part of
+// AWS resource names and of the stack file's name, Pulumi.<stack>.yaml.
+func CheckStackName(name string) error {
+	if !dnsLabel.MatchString(name) || len(name) > maxStackNameLength {
+		return fmt.Errorf("must be lowercase letters, digits and hyphens, start with a letter and be at most %d characters: it becomes part of AWS resource names",
+			maxStackNameLength)
+	}
+	return nil
 }
 
 func (v *validator) network() {
@@ -460,9 +472,7 @@ func (v *validator) services(entries []serviceEntry) {
 		} else {
 			seenNames[s.Name] = i
 		}
-		if s.Name != "" {
-			key = fmt.Sprintf("%s (service %s)", key, s.Name)
-		}
+		key = v.serviceKey(i, s.Name)
 		v.serviceShape(key, s)
 		v.workloadShape(key, s, e.workloadEntry)
 		v.databaseConnections(key, s, e.DatabaseConnections != nil)
@@ -475,6 +485,17 @@ func (v *validator) services(entries []serviceEntry) {
 	if routed > maxRulesPerListener {
 		v.problem(v.key(KeyServices), strconv.Itoa(routed), fmt.Sprintf("routed services are too many: a listener takes at most %d rules", maxRulesPerListener))
 	}
+}
+
+// serviceKey is the key path of a service entry: its index, and its name
+// when the name is one (so that a message never echoes a hostile name
+// outside quotes).
+func (v *validator) serviceKey(i int, name string) string {
+	key := fmt.Sprintf("%s[%d]", v.key(KeyServices), i)
+	if dnsLabel.MatchString(name) {
+		key = fmt.Sprintf("%s (service %s)", key, name)
+	}
+	return key
 }
 
 func reservedServicePrefix(name string) (string, bool) {
@@ -675,9 +696,7 @@ func (v *validator) staticAssets() {
 
 func (v *validator) tenants(entries []tenantEntry) {
 	seen := map[string]int{}
-	// The longest identifier a tenant id ends up in is its silo instance:
-	// <project>-<stack>-<id>, at most 63 characters.
-	maxLen := maxIdentifierLength - len(v.stack.Project) - len(v.stack.Name) - 2
+	maxLen := v.stack.MaxTenantIDLength()
 	for i, e := range entries {
 		key := fmt.Sprintf("%s[%d]", v.key(KeyTenants), i)
 		idErr := tenantid.Check(e.ID)

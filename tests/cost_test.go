@@ -141,21 +141,21 @@ func TestCostOfTheDevStackIsWhatTheTableSays(t *testing.T) {
 	// min = 243.33 h -> 1.12; the Cloud Map zone; the generated JWT_SECRET
 	// that api and collaboration share.
 	compute := 17.74 + 5.84 + 2*3.65 + 5*1.20 + 1.12 + 0.50 + 0.40
-	// 25 one-metric alarms and 5 two-metric ones, 5 composites, the
-	// dashboard.
-	observability := (25+5*2)*0.10 + 5*0.50 + 3.00
+	// 27 one-metric alarms (2 of them onboarding's) and 5 two-metric
+	// ones, 5 composites, the dashboard.
+	observability := (27+5*2)*0.10 + 5*0.50 + 3.00
 
 	byComponent := costByComponent(est)
 	assert.InDelta(t, network, byComponent["network"], 0.005)
 	assert.InDelta(t, data, byComponent["data"], 0.005)
 	assert.InDelta(t, compute, byComponent["compute"], 0.005)
 	assert.InDelta(t, observability, byComponent["observability"], 0.005)
-	assert.InDelta(t, 95.54, est.Monthly, 0.005)
+	assert.InDelta(t, 95.74, est.Monthly, 0.005)
 	assert.InDelta(t, network+data+compute+observability, est.Monthly, 0.005)
 	// Always on, the two instances' 730 h (18.25 each) and the five
 	// services' (3.37 each) come back: the figure before the schedule.
 	assert.InDelta(t, est.Monthly+2*(18.25-6.52)+5*(3.37-1.20), est.AlwaysOn, 0.005)
-	assert.InDelta(t, 129.85, est.AlwaysOn, 0.005)
+	assert.InDelta(t, 130.05, est.AlwaysOn, 0.005)
 
 	nat := costLine(t, est, "aws:ec2/instance:Instance", "saas-platform-dev-nat", "instance-month")
 	assert.Equal(t, 1.0, nat.Quantity)
@@ -205,9 +205,9 @@ func TestCostOfTheProdStackIsWhatTheTableSays(t *testing.T) {
 	// Cloud Map zone.
 	// The generated JWT_SECRET.
 	compute := services + update + 17.74 + 5.84 + 3*3.65 + 5.00 + 2*1.00 + 0.50 + 0.40
-	// 43 one-metric alarms and 5 two-metric ones, 5 composites, the
-	// dashboard.
-	observability := (43+5*2)*0.10 + 5*0.50 + 3.00
+	// 45 one-metric alarms (2 of them onboarding's) and 5 two-metric
+	// ones, 5 composites, the dashboard.
+	observability := (45+5*2)*0.10 + 5*0.50 + 3.00
 
 	byComponent := costByComponent(est)
 	assert.InDelta(t, network, byComponent["network"], 0.005)
@@ -219,7 +219,7 @@ func TestCostOfTheProdStackIsWhatTheTableSays(t *testing.T) {
 	// looked up, not created, and certificates and records cost nothing.
 	assert.InDelta(t, 5.00+2*1.00, byComponent["edge"], 0.005)
 	assert.InDelta(t, network+data+compute+observability+5.00+2*1.00, est.Monthly, 0.05)
-	assert.InDelta(t, 2915.45, est.Monthly, 0.005)
+	assert.InDelta(t, 2915.65, est.Monthly, 0.005)
 
 	collaboration := costLine(t, est, "aws:ecs/service:Service", "collaboration", "on-demand task-month")
 	assert.Equal(t, 3.0, collaboration.Quantity)
@@ -400,7 +400,7 @@ func TestCostInTheJSONPlanIsOneMoreKeyAndTheRestIsUnchanged(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(costDoc, &doc))
 	assert.Equal(t, "USD", doc.Currency)
-	assert.InDelta(t, 95.54, doc.Monthly, 0.005)
+	assert.InDelta(t, 95.74, doc.Monthly, 0.005)
 	require.NotEmpty(t, doc.Lines)
 	for _, l := range doc.Lines {
 		for _, key := range []string{"component", "type", "name", "quantity", "unit", "unitPrice", "monthly"} {
@@ -417,11 +417,11 @@ func TestCostFollowsThePlanTableByComponentLineAndTenant(t *testing.T) {
 	code, stdout, stderr := runPlanWithCost("--stack", "dev", "--cost")
 	require.Equal(t, 0, code, stderr)
 	assert.True(t, strings.HasPrefix(stdout, "TYPE"), "the plan table comes first")
-	estimate := stdout[strings.Index(stdout, "Estimated monthly cost: $95.54"):]
-	assert.Contains(t, estimate, "Always on, without its sleep schedule, it would cost $129.85: sleeping saves $34.31.")
+	estimate := stdout[strings.Index(stdout, "Estimated monthly cost: $95.74"):]
+	assert.Contains(t, estimate, "Always on, without its sleep schedule, it would cost $130.05: sleeping saves $34.31.")
 	assert.Regexp(t, `(?m)^network\s+\$8\.56\s+\$8\.56$`, estimate)
 	assert.Regexp(t, `(?m)^data\s+\$39\.08\s+\$62\.54$`, estimate)
-	assert.Regexp(t, `(?m)^total\s+\$95\.54\s+\$129\.85$`, estimate)
+	assert.Regexp(t, `(?m)^total\s+\$95\.74\s+\$130\.05$`, estimate)
 	assert.Regexp(t, `(?m)^network\s+aws:ec2/instance:Instance\s+saas-platform-dev-nat\s+1\s+instance-month\s+\$3\.94\s+\$3\.94`, estimate)
 	assert.Regexp(t, `(?m)^acme\s+premium\s+silo\s+\$9\.98\s+-\s+\$9\.98\s+\$21\.71$`, estimate)
 	assert.Contains(t, estimate, "Priced by usage")
@@ -462,10 +462,10 @@ func TestCostDifferenceOfTwoPlansShowsTheTotalAndTheLinesThatChanged(t *testing.
 	// hooli: db.t4g.micro (dev caps silo tenants) for its awake hours,
 	// 6.52, + 20 GB 2.76 + its secret 0.40, and three alarms; it joins
 	// the schedule with a start and a stop of its own (usage, $0).
-	assert.InDelta(t, 95.54, diff.Before, 0.005)
+	assert.InDelta(t, 95.74, diff.Before, 0.005)
 	assert.InDelta(t, 6.52+2.76+0.40+3*0.10, diff.Delta, 0.005)
-	assert.InDelta(t, 129.85, diff.AlwaysOnBefore, 0.005)
-	assert.InDelta(t, 129.85+18.25+2.76+0.40+3*0.10, diff.AlwaysOnAfter, 0.005)
+	assert.InDelta(t, 130.05, diff.AlwaysOnBefore, 0.005)
+	assert.InDelta(t, 130.05+18.25+2.76+0.40+3*0.10, diff.AlwaysOnAfter, 0.005)
 	added := map[string]float64{}
 	for _, c := range diff.Changes {
 		assert.Nil(t, c.Before, "only additions")
@@ -482,21 +482,21 @@ func TestCostDifferenceOfTwoPlansShowsTheTotalAndTheLinesThatChanged(t *testing.
 	var out, errOut bytes.Buffer
 	require.Equal(t, 0, cost.DiffMain([]string{"--title", "dev", before, after}, &out, &errOut), errOut.String())
 	md := out.String()
-	assert.Contains(t, md, "#### dev: $95.54 → $105.52 a month (+$9.98, +10.4 %)")
-	assert.Contains(t, md, "Always on (no sleep schedule): $129.85 → $151.56 a month.")
+	assert.Contains(t, md, "#### dev: $95.74 → $105.72 a month (+$9.98, +10.4 %)")
+	assert.Contains(t, md, "Always on (no sleep schedule): $130.05 → $151.76 a month.")
 	assert.Contains(t, md, "| added | data | `aws:rds/instance:Instance` saas-platform-dev-tenant-hooli | instance-month |")
 	assert.Contains(t, md, "| hooli |")
 
 	out.Reset()
 	require.Equal(t, 0, cost.DiffMain([]string{"--title", "dev", after, after}, &out, &errOut), errOut.String())
-	assert.Equal(t, "#### dev: $105.52 a month, unchanged\n\nAlways on (no sleep schedule): $151.56 → $151.56 a month.\n", out.String())
+	assert.Equal(t, "#### dev: $105.72 a month, unchanged\n\nAlways on (no sleep schedule): $151.76 → $151.76 a month.\n", out.String())
 
 	// A base branch without the stack leaves an empty plan.
 	empty := filepath.Join(dir, "empty.json")
 	require.NoError(t, os.WriteFile(empty, nil, 0o600))
 	out.Reset()
 	require.Equal(t, 0, cost.DiffMain([]string{"--title", "dev", empty, after}, &out, &errOut), errOut.String())
-	assert.Contains(t, out.String(), "#### dev (no plan of the base branch): $0.00 → $105.52 a month (+$105.52)")
+	assert.Contains(t, out.String(), "#### dev (no plan of the base branch): $0.00 → $105.72 a month (+$105.72)")
 }
 
 func TestCostOfMovingATenantToAnotherPlanIsShown(t *testing.T) {
@@ -505,7 +505,7 @@ func TestCostOfMovingATenantToAnotherPlanIsShown(t *testing.T) {
 	require.Equal(t, 0, code, errOut.String())
 	// db.t4g.medium Single-AZ (73.00) + 100 GB at 0.138 becomes db.r6g.large
 	// Multi-AZ (394.20) + 500 GB at 0.276: +321.20 and +124.20.
-	assert.Contains(t, out.String(), "#### prod: umbrella to enterprise: $2915.45 → $3360.85 a month (+$445.40, +15.3 %)")
+	assert.Contains(t, out.String(), "#### prod: umbrella to enterprise: $2915.65 → $3361.05 a month (+$445.40, +15.3 %)")
 	assert.Contains(t, out.String(), "| umbrella | $87.50 (premium, silo) | $532.90 (enterprise, silo) | +$445.40 |")
 
 	errOut.Reset()
