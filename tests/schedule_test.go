@@ -42,6 +42,9 @@ func TestDevStopsAndStartsEveryDatabaseWithEventBridgeSchedulerOnWeekdays(t *tes
 
 	byInstance := map[string]map[string]plan.Resource{}
 	for _, s := range plan.OfType(r.Resources, scheduleType) {
+		if !strings.Contains(s.String("target.arn"), ":rds:") {
+			continue // the NAT instance's
+		}
 		var input map[string]string
 		require.NoError(t, json.Unmarshal([]byte(s.String("target.input")), &input), s.Name)
 		id := input["DbInstanceIdentifier"]
@@ -149,8 +152,12 @@ func TestProdNeverSleepsUnlessItsStackFileAsks(t *testing.T) {
 	assert.Equal(t, 12.0, collaboration.Number("scalableTargetAction.maxCapacity"))
 	// Target tracking still owns the count between the bounds.
 	assert.NotEmpty(t, plan.OfType(asked.Resources, "aws:appautoscaling/policy:Policy"))
-	// All three of prod's instances sleep: shared, acme and umbrella.
+	// All three of prod's instances sleep: shared, acme and umbrella. Its
+	// NAT gateways cannot.
 	assert.Len(t, plan.OfType(asked.Resources, scheduleType), 2*3)
+	wakeUp, ok := asked.Outputs["wakeUp"].(string)
+	require.True(t, ok)
+	assert.NotContains(t, wakeUp, "ec2 start-instances", "no NAT instance to start")
 }
 
 func TestTheEstimatePricesEachScheduledResourceForItsAwakeHours(t *testing.T) {
@@ -175,7 +182,9 @@ func TestWakingDevEarlyIsOneCommandTheStackExports(t *testing.T) {
 	command, ok := r.Outputs["wakeUp"].(string)
 	require.True(t, ok, "dev exports wakeUp")
 	lines := strings.Split(strings.TrimSpace(command), "\n")
-	var want []string
+	_, nat := natInstance(t)
+	want := []string{"aws ec2 start-instances --region ap-northeast-1 --instance-ids " + nat.ID +
+		" --query StartingInstances[0].CurrentState.Name --output text"}
 	for _, db := range plan.OfType(r.Resources, rdsInstanceType) {
 		want = append(want, "aws rds start-db-instance --region ap-northeast-1 --db-instance-identifier "+db.String("identifier")+
 			" --query DBInstance.DBInstanceStatus --output text")
@@ -191,9 +200,43 @@ func TestWakingDevEarlyIsOneCommandTheStackExports(t *testing.T) {
 			" --min-capacity 1 --max-capacity 1")
 	}
 	assert.ElementsMatch(t, want, lines)
-	// Databases start first, so that services wake to a database that answers.
-	assert.True(t, strings.HasPrefix(lines[0], "aws rds start-db-instance"))
+	// The NAT instance and the databases start first, so that services
+	// wake to their images and a database that answers.
+	assert.True(t, strings.HasPrefix(lines[0], "aws ec2 start-instances"))
+	assert.True(t, strings.HasPrefix(lines[1], "aws rds start-db-instance"))
 	assert.True(t, strings.HasPrefix(lines[len(lines)-1], "aws application-autoscaling"))
 
 	assert.NotContains(t, planStack(t, "prod").Outputs, "wakeUp", "prod never sleeps")
+}
+
+func TestTheNATInstanceSleepsWithTheStackAndOnlyTheSchedulerMayStopIt(t *testing.T) {
+	r, nat := natInstance(t)
+	arns := map[string]string{}
+	for _, s := range plan.OfType(r.Resources, scheduleType) {
+		if !strings.Contains(s.String("target.arn"), ":ec2:") {
+			continue
+		}
+		assert.Equal(t, `{"InstanceIds":["`+nat.ID+`"]}`, s.String("target.input"), s.Name)
+		assert.Equal(t, "Asia/Tokyo", s.String("scheduleExpressionTimezone"), s.Name)
+		assert.Equal(t, "saas-platform-dev", s.String("groupName"), s.Name)
+		arns[s.String("target.arn")] = s.String("scheduleExpression")
+	}
+	assert.Equal(t, map[string]string{
+		"arn:aws:scheduler:::aws-sdk:ec2:startInstances": "cron(0 8 ? * MON-FRI *)",
+		"arn:aws:scheduler:::aws-sdk:ec2:stopInstances":  "cron(0 20 ? * MON-FRI *)",
+	}, arns)
+	policy, ok := plan.Named(r.Resources, "aws:iam/rolePolicy:RolePolicy", "saas-platform-dev-nat-scheduler")
+	require.True(t, ok)
+	var doc struct {
+		Statement []struct {
+			Action   []string
+			Resource []string
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(policy.String("policy")), &doc))
+	require.Len(t, doc.Statement, 1)
+	assert.Equal(t, []string{"ec2:StopInstances", "ec2:StartInstances"}, doc.Statement[0].Action)
+	assert.Equal(t, []string{"arn:aws:ec2:ap-northeast-1:" + plan.AccountID + ":instance/" + nat.ID}, doc.Statement[0].Resource)
+	// Its root volume uses EBS's own key, so starting it needs no KMS grant.
+	assert.Empty(t, nat.String("rootBlockDevice.kmsKeyId"))
 }

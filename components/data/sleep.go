@@ -25,9 +25,9 @@ const (
 // DatabaseScheduleArgs configures a DatabaseSchedule.
 type DatabaseScheduleArgs struct {
 	Region string
-	// GroupName names the schedule group, <project>-<stack>: every schedule
-	// of the stack lives in it.
-	GroupName string
+	// GroupName is the stack's schedule group: every schedule of the
+	// stack lives in it.
+	GroupName pulumi.StringInput
 	Schedule  config.Schedule
 	// Databases are every RDS instance of the stack, as the data component
 	// lists them (Data.Databases): shared, pools, silo tenants.
@@ -39,8 +39,7 @@ type DatabaseScheduleArgs struct {
 type DatabaseSchedule struct {
 	pulumi.ResourceState
 
-	GroupName pulumi.StringOutput `pulumi:"groupName"`
-	RoleArn   pulumi.StringOutput `pulumi:"roleArn"`
+	RoleArn pulumi.StringOutput `pulumi:"roleArn"`
 }
 
 // NewDatabaseSchedule registers, for each instance and each transition of
@@ -60,18 +59,12 @@ func NewDatabaseSchedule(ctx *pulumi.Context, name string, args *DatabaseSchedul
 	if err != nil {
 		return nil, fmt.Errorf("database schedule %s: reading the account id: %w", name, err)
 	}
-	group, err := scheduler.NewScheduleGroup(ctx, name, &scheduler.ScheduleGroupArgs{
-		Name: pulumi.String(args.GroupName),
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("database schedule %s: %w", name, err)
-	}
 	var arns []string
 	for _, db := range args.Databases {
 		arns = append(arns, fmt.Sprintf("arn:aws:rds:%s:%s:db:%s", args.Region, caller.AccountId, db.Identifier))
 	}
 	role, err := iam.NewRole(ctx, name+"-scheduler", &iam.RoleArgs{
-		Description:      pulumi.String("Lets EventBridge Scheduler stop and start the databases of " + args.GroupName),
+		Description:      pulumi.Sprintf("Lets EventBridge Scheduler stop and start the databases of %s", args.GroupName),
 		AssumeRolePolicy: pulumi.String(awspolicy.ServiceTrust("scheduler.amazonaws.com", caller.AccountId).String()),
 	}, parent)
 	if err != nil {
@@ -100,7 +93,7 @@ func NewDatabaseSchedule(ctx *pulumi.Context, name string, args *DatabaseSchedul
 			scheduleName := ScheduleName(db.Identifier, t.Name)
 			if _, err := scheduler.NewSchedule(ctx, scheduleName, &scheduler.ScheduleArgs{
 				Name:                       pulumi.String(scheduleName),
-				GroupName:                  group.Name,
+				GroupName:                  args.GroupName,
 				Description:                pulumi.String(fmt.Sprintf("%s %s (%s)", verb, db.Identifier, t.Name)),
 				ScheduleExpression:         pulumi.String(t.Cron),
 				ScheduleExpressionTimezone: pulumi.String(args.Schedule.Timezone),
@@ -122,11 +115,9 @@ func NewDatabaseSchedule(ctx *pulumi.Context, name string, args *DatabaseSchedul
 			}
 		}
 	}
-	s.GroupName = group.Name
 	s.RoleArn = role.Arn
 	if err := ctx.RegisterResourceOutputs(s, pulumi.Map{
-		"groupName": s.GroupName,
-		"roleArn":   s.RoleArn,
+		"roleArn": s.RoleArn,
 	}); err != nil {
 		return nil, err
 	}

@@ -1,14 +1,21 @@
 package network
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/scheduler"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/saas-platform/saas-platform/config"
+	"github.com/saas-platform/saas-platform/internal/awspolicy"
 )
 
 // The NAT instance: one small Graviton instance instead of a NAT gateway.
@@ -139,6 +146,9 @@ func (n *Network) natInstance(ctx *pulumi.Context, name string, args *NetworkArg
 		return fmt.Errorf("nat instance: %w", err)
 	}
 	n.NatInstanceId = instance.ID().ToStringOutput()
+	if err := n.natSleep(ctx, name, args, instance); err != nil {
+		return fmt.Errorf("nat instance schedule: %w", err)
+	}
 
 	for i, table := range routeTables {
 		for j, destination := range NatRoutes {
@@ -169,6 +179,90 @@ func (n *Network) natInstance(ctx *pulumi.Context, name string, args *NetworkArg
 			AlarmActions:       pulumi.Array{pulumi.String(fmt.Sprintf("arn:aws:automate:%s:ec2:%s", args.Region, a.action))},
 		}, parent); err != nil {
 			return fmt.Errorf("nat %s alarm: %w", a.action, err)
+		}
+	}
+	return nil
+}
+
+// SleepArgs is the stack's sleep schedule, as the network needs it.
+type SleepArgs struct {
+	Schedule config.Schedule
+	// GroupName is the stack's EventBridge Scheduler schedule group.
+	GroupName pulumi.StringInput
+}
+
+// Universal targets of EventBridge Scheduler that stop and start the NAT
+// instance: EC2's own API, called by AWS with the role below.
+const (
+	StopInstancesTarget  = "arn:aws:scheduler:::aws-sdk:ec2:stopInstances"
+	StartInstancesTarget = "arn:aws:scheduler:::aws-sdk:ec2:startInstances"
+)
+
+// natSleep stops the NAT instance with the rest of the stack: asleep,
+// nothing in the private subnets runs that needs egress, and a stopped
+// instance bills neither its hours nor its public address (EC2 releases
+// it, and gives a new one at the next start; the routes point at the
+// network interface, which stays). It starts with the stack's wake-up,
+// and the services waking at the same minute retry their image pulls
+// until it forwards, within a minute or two.
+func (n *Network) natSleep(ctx *pulumi.Context, name string, args *NetworkArgs, instance *ec2.Instance) error {
+	sleep := args.Sleep
+	if !sleep.Schedule.On() {
+		return nil
+	}
+	parent := pulumi.Parent(n)
+	caller, err := aws.GetCallerIdentity(ctx, nil, parent)
+	if err != nil {
+		return fmt.Errorf("reading the account id: %w", err)
+	}
+	role, err := iam.NewRole(ctx, name+"-nat-scheduler", &iam.RoleArgs{
+		Description:      pulumi.String("Lets EventBridge Scheduler stop and start the NAT instance of " + name),
+		AssumeRolePolicy: pulumi.String(awspolicy.ServiceTrust("scheduler.amazonaws.com", caller.AccountId).String()),
+	}, parent)
+	if err != nil {
+		return err
+	}
+	policy, err := iam.NewRolePolicy(ctx, name+"-nat-scheduler", &iam.RolePolicyArgs{
+		Role: role.Name,
+		Policy: awspolicy.Output(func(v []any) awspolicy.Document {
+			return awspolicy.New(awspolicy.Statement{
+				Sid:      "StopAndStartTheNATInstance",
+				Effect:   "Allow",
+				Action:   []string{"ec2:StopInstances", "ec2:StartInstances"},
+				Resource: []string{fmt.Sprintf("arn:aws:ec2:%s:%s:instance/%s", args.Region, caller.AccountId, v[0].(string))},
+			})
+		}, instance.ID().ToStringOutput()),
+	}, parent)
+	if err != nil {
+		return err
+	}
+	input := instance.ID().ToStringOutput().ApplyT(func(id string) (string, error) {
+		b, err := json.Marshal(map[string][]string{"InstanceIds": {id}})
+		return string(b), err
+	}).(pulumi.StringOutput)
+	for _, t := range sleep.Schedule.Transitions() {
+		target := StopInstancesTarget
+		if t.Awake {
+			target = StartInstancesTarget
+		}
+		if _, err := scheduler.NewSchedule(ctx, name+"-nat-"+t.Name, &scheduler.ScheduleArgs{
+			Name:                       pulumi.String(name + "-nat-" + t.Name),
+			GroupName:                  sleep.GroupName,
+			Description:                pulumi.String("The NAT instance: " + t.Name),
+			ScheduleExpression:         pulumi.String(t.Cron),
+			ScheduleExpressionTimezone: pulumi.String(sleep.Schedule.Timezone),
+			FlexibleTimeWindow:         &scheduler.ScheduleFlexibleTimeWindowArgs{Mode: pulumi.String("OFF")},
+			Target: &scheduler.ScheduleTargetArgs{
+				Arn:     pulumi.String(target),
+				RoleArn: role.Arn,
+				Input:   input,
+				RetryPolicy: &scheduler.ScheduleTargetRetryPolicyArgs{
+					MaximumRetryAttempts:     pulumi.Int(5),
+					MaximumEventAgeInSeconds: pulumi.Int(3600),
+				},
+			},
+		}, parent, pulumi.DependsOn([]pulumi.Resource{policy})); err != nil {
+			return fmt.Errorf("nat %s schedule: %w", t.Name, err)
 		}
 	}
 	return nil

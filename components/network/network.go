@@ -45,6 +45,9 @@ type NetworkArgs struct {
 	// NatInstance runs NAT on one small instance instead (NatGateways must
 	// then be None): the private route tables point at it.
 	NatInstance bool
+	// Sleep stops the NAT instance outside the stack's awake windows,
+	// when the schedule is on.
+	Sleep SleepArgs
 	// InterfaceEndpoints lists services (e.g. "ecr.api") that get an
 	// interface endpoint; empty means traffic to AWS APIs leaves through NAT.
 	InterfaceEndpoints []string
@@ -171,6 +174,9 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	if err := n.endpoints(ctx, name, args); err != nil {
 		return nil, fmt.Errorf("network %s: %w", name, err)
 	}
+	// Empty without a NAT instance: readers need not tell the cases apart.
+	n.NatInstanceId = pulumi.String("").ToStringOutput()
+	n.NatSecurityGroupId = pulumi.String("").ToStringOutput()
 	if args.NatInstance {
 		if args.NatGateways != awsx.NatGatewayStrategyNone {
 			return nil, fmt.Errorf("network %s: a NAT instance replaces awsx's NAT gateways, whose strategy must be None, not %s", name, args.NatGateways)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/scheduler"
 	awsx "github.com/pulumi/pulumi-awsx/sdk/v2/go/awsx/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -140,6 +141,20 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 	netArgs := networkArgs(cfg)
 	netArgs.Provider = provider
 	netArgs.LogsKmsKeyArn = p.Key.Arn
+	var sleepGroup pulumi.StringOutput
+	if cfg.Schedule.On() {
+		// One schedule group holds every sleep and wake-up of the stack
+		// that EventBridge Scheduler runs: the NAT instance's, the
+		// databases'.
+		group, err := scheduler.NewScheduleGroup(ctx, name+"-sleep", &scheduler.ScheduleGroupArgs{
+			Name: pulumi.String(cfg.Project + "-" + cfg.Name),
+		}, children...)
+		if err != nil {
+			return nil, fmt.Errorf("platform %s: %w", name, err)
+		}
+		sleepGroup = group.Name
+		netArgs.Sleep = network.SleepArgs{Schedule: cfg.Schedule, GroupName: sleepGroup}
+	}
 	p.Network, err = network.NewNetwork(ctx, name, netArgs, children...)
 	if err != nil {
 		return nil, err
@@ -206,7 +221,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		// Every instance the data component lists sleeps: shared, pools
 		// and silo tenants alike, without a list kept here.
 		p.DatabaseSchedule, err = data.NewDatabaseSchedule(ctx, name+"-sleep", &data.DatabaseScheduleArgs{
-			Region: cfg.Region, GroupName: cfg.Project + "-" + cfg.Name,
+			Region: cfg.Region, GroupName: sleepGroup,
 			Schedule: cfg.Schedule, Databases: p.Data.Databases,
 		}, children...)
 		if err != nil {
@@ -499,7 +514,7 @@ func (p *Platform) Outputs() map[string]pulumi.Input {
 		outputs["tenantRegistry"] = p.Onboarding.TableName
 	}
 	if p.stack.Schedule.On() {
-		outputs[OutputWakeUp] = wakeUpCommand(p.stack.Region, p.Data.Databases, p.Compute.Wake)
+		outputs[OutputWakeUp] = wakeUpCommand(p.stack.Region, p.Network.NatInstanceId, p.Data.Databases, p.Compute.Wake)
 	}
 	return outputs
 }

@@ -15,17 +15,23 @@ import (
 const OutputWakeUp = "wakeUp"
 
 // wakeUpCommand does now what the schedule's wake-up actions do at their
-// hour, with the operator's own credentials: start every database and wait
-// for it, then give every service its awake bounds back. The stack goes
+// hour, with the operator's own credentials: start the NAT instance (if
+// the stack has one) and every database, wait for the databases, then give
+// every service its awake bounds back. The stack goes
 // back to sleep at the next sleep time, as on any other day. Commands are
 // independent: a database already up reports so, and the rest still runs.
-func wakeUpCommand(region string, databases []data.DatabaseRef, services []compute.WakeTarget) pulumi.StringOutput {
-	var ids []any
+func wakeUpCommand(region string, natInstance pulumi.StringOutput, databases []data.DatabaseRef, services []compute.WakeTarget) pulumi.StringOutput {
+	ids := []any{natInstance}
 	for _, t := range services {
 		ids = append(ids, t.ResourceId)
 	}
 	return pulumi.All(ids...).ApplyT(func(resolved []any) string {
 		var lines []string
+		// The NAT instance first: the services pull their images through it.
+		if nat, _ := resolved[0].(string); nat != "" {
+			lines = append(lines, fmt.Sprintf("aws ec2 start-instances --region %s --instance-ids %s --query StartingInstances[0].CurrentState.Name --output text", region, nat))
+		}
+		resolved = resolved[1:]
 		for _, db := range databases {
 			lines = append(lines, fmt.Sprintf("aws rds start-db-instance --region %s --db-instance-identifier %s --query DBInstance.DBInstanceStatus --output text", region, db.Identifier))
 		}

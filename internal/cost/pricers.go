@@ -159,7 +159,7 @@ func awsxVpc(_ *estimator, r plan.Resource, p Region) ([]Line, error) {
 // ec2Instance prices an instance's hours, its root volume and its public
 // IPv4 address. The volume's size is the plan's; an instance that names
 // none is refused rather than priced at a guess.
-func ec2Instance(_ *estimator, r plan.Resource, p Region) ([]Line, error) {
+func ec2Instance(e *estimator, r plan.Resource, p Region) ([]Line, error) {
 	typ := r.String("instanceType")
 	price, ok := p.EC2InstanceHour[typ]
 	if !ok {
@@ -177,12 +177,21 @@ func ec2Instance(_ *estimator, r plan.Resource, p Region) ([]Line, error) {
 	if size == 0 {
 		return nil, fmt.Errorf("the root volume's size is not set: the estimate cannot know the image's")
 	}
-	lines := []Line{
-		line(r, 1, "instance-month", perMonth(price), fmt.Sprintf("%s, Linux, %s", typ, hourly(price))),
-		line(r, size, "GB-month", storage, volumeType+" root volume"),
+	up, err := e.awakeOf(instanceKey(r.URN))
+	if err != nil {
+		return nil, fmt.Errorf("sleep schedule of EC2 instance %s: %w", r.Name, err)
 	}
+	// Stopped, an instance bills its volume only: no hours, and no public
+	// address, which EC2 releases.
+	hours := line(r, 1, "instance-month", perMonth(price), fmt.Sprintf("%s, Linux, %s", typ, hourly(price)))
+	address := line(r, 1, "public IPv4-month", perMonth(p.PublicIPv4Hour), hourly(p.PublicIPv4Hour))
+	if up.scheduled() {
+		hours = sleeping(hours, up, hours.Detail)
+		address = sleeping(address, up, address.Detail)
+	}
+	lines := []Line{hours, line(r, size, "GB-month", storage, volumeType+" root volume")}
 	if r.Bool("associatePublicIpAddress") {
-		lines = append(lines, line(r, 1, "public IPv4-month", perMonth(p.PublicIPv4Hour), hourly(p.PublicIPv4Hour)))
+		lines = append(lines, address)
 	}
 	return append(lines, usageLine(r, "data transfer out to the internet; CPU credits beyond the baseline in unlimited mode")), nil
 }

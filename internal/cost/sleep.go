@@ -16,6 +16,8 @@ const (
 	stopDBInstance   = "arn:aws:scheduler:::aws-sdk:rds:stopDBInstance"
 	startDBInstance  = "arn:aws:scheduler:::aws-sdk:rds:startDBInstance"
 	updateECSService = "arn:aws:scheduler:::aws-sdk:ecs:updateService"
+	stopInstances    = "arn:aws:scheduler:::aws-sdk:ec2:stopInstances"
+	startInstances   = "arn:aws:scheduler:::aws-sdk:ec2:startInstances"
 
 	schedulerType       = "aws:scheduler/schedule:Schedule"
 	scheduledActionType = "aws:appautoscaling/scheduledAction:ScheduledAction"
@@ -34,6 +36,7 @@ type transition struct {
 // sleepKey names a scheduled resource: rds/<identifier> or
 // ecs/<cluster name>/<service name>.
 func rdsKey(identifier string) string { return "rds/" + identifier }
+func instanceKey(urn string) string   { return "ec2/" + urn }
 func ecsKey(cluster, service string) string {
 	if i := strings.LastIndex(cluster, "/"); i >= 0 {
 		cluster = cluster[i+1:] // an ARN: arn:aws:ecs:...:cluster/<name>
@@ -60,6 +63,15 @@ func sleeps(resources []plan.Resource) (map[string][]transition, error) {
 		case stopDBInstance, startDBInstance:
 			id, _ := input["DbInstanceIdentifier"].(string)
 			out[rdsKey(id)] = append(out[rdsKey(id)], transition{cron, r.String("target.arn") == startDBInstance})
+		case stopInstances, startInstances:
+			// The instance's id is known only once it exists: the
+			// schedule names it through its input, which makes the
+			// instance one of its dependencies.
+			for _, dep := range r.Dependencies {
+				if strings.Contains(dep, "aws:ec2/instance:Instance::") {
+					out[instanceKey(dep)] = append(out[instanceKey(dep)], transition{cron, r.String("target.arn") == startInstances})
+				}
+			}
 		case updateECSService:
 			cluster, _ := input["Cluster"].(string)
 			service, _ := input["Service"].(string)
