@@ -808,3 +808,42 @@ func TestAReferenceInASecretCountsAsUse(t *testing.T) {
 	assert.True(t, svc.UsesCache(), "any form of secret is scanned for references")
 	assert.False(t, svc.UsesDatabase())
 }
+
+func TestTheOnboardingAPIsCallersMustBeNamedPrincipals(t *testing.T) {
+	services := `[` + routed("api", 3000, 200) + `]`
+	cases := []struct {
+		name, callers, value, allowed string
+	}{
+		{"a wildcard", `["*"]`, "*", "the API is never public"},
+		{"an account", `["123456789012"]`, "123456789012", "IAM role or user ARN"},
+		{"an account's root", `["arn:aws:iam::123456789012:root"]`, "arn:aws:iam::123456789012:root", "IAM role or user ARN"},
+		{"a role name with a wildcard", `["arn:aws:iam::123456789012:role/*"]`, "arn:aws:iam::123456789012:role/*", "IAM role or user ARN"},
+		{"a service the stack does not run", `["service:billing"]`, "service:billing", "names no service of this stack"},
+		{"another partition", `["arn:aws-cn:iam::123456789012:role/signup"]`, "arn:aws-cn:iam::123456789012:role/signup", "partition aws-cn"},
+		{"the same caller twice", `["service:api", "service:api"]`, "service:api", "already listed at saas-platform:onboarding.callers[0]"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := config.Parse(project, "dev", values(map[string]string{
+				"saas-platform:services":   services,
+				"saas-platform:onboarding": `{"callers": ` + c.callers + `}`,
+			}))
+			var cfgErr *config.Error
+			require.True(t, errors.As(err, &cfgErr), "%v", err)
+			require.Len(t, cfgErr.Problems, 1, "%v", err)
+			assert.Contains(t, cfgErr.Problems[0].Key, "saas-platform:onboarding.callers[")
+			assert.Equal(t, c.value, cfgErr.Problems[0].Value)
+			assert.Contains(t, cfgErr.Problems[0].Allowed, c.allowed)
+		})
+	}
+
+	s, err := config.Parse(project, "dev", values(map[string]string{
+		"saas-platform:services":   services,
+		"saas-platform:onboarding": `{"callers": ["service:api", "arn:aws:iam::123456789012:role/ops/onboarding", "arn:aws:iam::123456789012:user/ci"]}`,
+	}))
+	require.NoError(t, err)
+	assert.True(t, s.Onboarding.Enabled())
+	s, err = config.Parse(project, "dev", values(map[string]string{"saas-platform:onboarding": `{}`}))
+	require.NoError(t, err)
+	assert.False(t, s.Onboarding.Enabled(), "no callers, no API")
+}

@@ -139,21 +139,21 @@ func TestCostOfTheDevStackIsWhatTheTableSays(t *testing.T) {
 	// min = 243.33 h -> 1.12; the Cloud Map zone; the generated JWT_SECRET
 	// that api and collaboration share.
 	compute := 17.74 + 5.84 + 2*3.65 + 5*1.20 + 1.12 + 0.50 + 0.40
-	// 25 one-metric alarms and 5 two-metric ones, 5 composites, the
-	// dashboard.
-	observability := (25+5*2)*0.10 + 5*0.50 + 3.00
+	// 27 one-metric alarms (2 of them onboarding's) and 5 two-metric
+	// ones, 5 composites, the dashboard.
+	observability := (27+5*2)*0.10 + 5*0.50 + 3.00
 
 	byComponent := costByComponent(est)
 	assert.InDelta(t, network, byComponent["network"], 0.005)
 	assert.InDelta(t, data, byComponent["data"], 0.005)
 	assert.InDelta(t, compute, byComponent["compute"], 0.005)
 	assert.InDelta(t, observability, byComponent["observability"], 0.005)
-	assert.InDelta(t, 135.89, est.Monthly, 0.005)
+	assert.InDelta(t, 136.09, est.Monthly, 0.005)
 	assert.InDelta(t, network+data+compute+observability, est.Monthly, 0.005)
 	// Always on, the two instances' 730 h (18.25 each) and the five
 	// services' (3.37 each) come back: the figure before the schedule.
 	assert.InDelta(t, est.Monthly+2*(18.25-6.52)+5*(3.37-1.20), est.AlwaysOn, 0.005)
-	assert.InDelta(t, 170.20, est.AlwaysOn, 0.005)
+	assert.InDelta(t, 170.40, est.AlwaysOn, 0.005)
 
 	nat := costLine(t, est, "awsx:ec2:Vpc", "saas-platform-dev", "NAT gateway-month")
 	assert.Equal(t, 1.0, nat.Quantity)
@@ -200,9 +200,9 @@ func TestCostOfTheProdStackIsWhatTheTableSays(t *testing.T) {
 	// Cloud Map zone.
 	// The generated JWT_SECRET.
 	compute := services + update + 17.74 + 5.84 + 3*3.65 + 5.00 + 2*1.00 + 0.50 + 0.40
-	// 43 one-metric alarms and 5 two-metric ones, 5 composites, the
-	// dashboard.
-	observability := (43+5*2)*0.10 + 5*0.50 + 3.00
+	// 45 one-metric alarms (2 of them onboarding's) and 5 two-metric
+	// ones, 5 composites, the dashboard.
+	observability := (45+5*2)*0.10 + 5*0.50 + 3.00
 
 	byComponent := costByComponent(est)
 	assert.InDelta(t, network, byComponent["network"], 0.005)
@@ -214,7 +214,7 @@ func TestCostOfTheProdStackIsWhatTheTableSays(t *testing.T) {
 	// looked up, not created, and certificates and records cost nothing.
 	assert.InDelta(t, 5.00+2*1.00, byComponent["edge"], 0.005)
 	assert.InDelta(t, network+data+compute+observability+5.00+2*1.00, est.Monthly, 0.05)
-	assert.InDelta(t, 2915.45, est.Monthly, 0.005)
+	assert.InDelta(t, 2915.65, est.Monthly, 0.005)
 
 	collaboration := costLine(t, est, "aws:ecs/service:Service", "collaboration", "on-demand task-month")
 	assert.Equal(t, 3.0, collaboration.Quantity)
@@ -395,7 +395,7 @@ func TestCostInTheJSONPlanIsOneMoreKeyAndTheRestIsUnchanged(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(costDoc, &doc))
 	assert.Equal(t, "USD", doc.Currency)
-	assert.InDelta(t, 135.89, doc.Monthly, 0.005)
+	assert.InDelta(t, 136.09, doc.Monthly, 0.005)
 	require.NotEmpty(t, doc.Lines)
 	for _, l := range doc.Lines {
 		for _, key := range []string{"component", "type", "name", "quantity", "unit", "unitPrice", "monthly"} {
@@ -412,11 +412,11 @@ func TestCostFollowsThePlanTableByComponentLineAndTenant(t *testing.T) {
 	code, stdout, stderr := runPlanWithCost("--stack", "dev", "--cost")
 	require.Equal(t, 0, code, stderr)
 	assert.True(t, strings.HasPrefix(stdout, "TYPE"), "the plan table comes first")
-	estimate := stdout[strings.Index(stdout, "Estimated monthly cost: $135.89"):]
-	assert.Contains(t, estimate, "Always on, without its sleep schedule, it would cost $170.20: sleeping saves $34.31.")
+	estimate := stdout[strings.Index(stdout, "Estimated monthly cost: $136.09"):]
+	assert.Contains(t, estimate, "Always on, without its sleep schedule, it would cost $170.40: sleeping saves $34.31.")
 	assert.Regexp(t, `(?m)^network\s+\$48\.91\s+\$48\.91$`, estimate)
 	assert.Regexp(t, `(?m)^data\s+\$39\.08\s+\$62\.54$`, estimate)
-	assert.Regexp(t, `(?m)^total\s+\$135\.89\s+\$170\.20$`, estimate)
+	assert.Regexp(t, `(?m)^total\s+\$136\.09\s+\$170\.40$`, estimate)
 	assert.Regexp(t, `(?m)^network\s+awsx:ec2:Vpc\s+saas-platform-dev\s+1\s+NAT gateway-month\s+\$45\.26\s+\$45\.26`, estimate)
 	assert.Regexp(t, `(?m)^acme\s+premium\s+silo\s+\$9\.98\s+-\s+\$9\.98\s+\$21\.71$`, estimate)
 	assert.Contains(t, estimate, "Priced by usage")
@@ -457,10 +457,10 @@ func TestCostDifferenceOfTwoPlansShowsTheTotalAndTheLinesThatChanged(t *testing.
 	// hooli: db.t4g.micro (dev caps silo tenants) for its awake hours,
 	// 6.52, + 20 GB 2.76 + its secret 0.40, and three alarms; it joins
 	// the schedule with a start and a stop of its own (usage, $0).
-	assert.InDelta(t, 135.89, diff.Before, 0.005)
+	assert.InDelta(t, 136.09, diff.Before, 0.005)
 	assert.InDelta(t, 6.52+2.76+0.40+3*0.10, diff.Delta, 0.005)
-	assert.InDelta(t, 170.20, diff.AlwaysOnBefore, 0.005)
-	assert.InDelta(t, 170.20+18.25+2.76+0.40+3*0.10, diff.AlwaysOnAfter, 0.005)
+	assert.InDelta(t, 170.40, diff.AlwaysOnBefore, 0.005)
+	assert.InDelta(t, 170.40+18.25+2.76+0.40+3*0.10, diff.AlwaysOnAfter, 0.005)
 	added := map[string]float64{}
 	for _, c := range diff.Changes {
 		assert.Nil(t, c.Before, "only additions")
@@ -477,21 +477,21 @@ func TestCostDifferenceOfTwoPlansShowsTheTotalAndTheLinesThatChanged(t *testing.
 	var out, errOut bytes.Buffer
 	require.Equal(t, 0, cost.DiffMain([]string{"--title", "dev", before, after}, &out, &errOut), errOut.String())
 	md := out.String()
-	assert.Contains(t, md, "#### dev: $135.89 → $145.87 a month (+$9.98, +7.3 %)")
-	assert.Contains(t, md, "Always on (no sleep schedule): $170.20 → $191.91 a month.")
+	assert.Contains(t, md, "#### dev: $136.09 → $146.07 a month (+$9.98, +7.3 %)")
+	assert.Contains(t, md, "Always on (no sleep schedule): $170.40 → $192.11 a month.")
 	assert.Contains(t, md, "| added | data | `aws:rds/instance:Instance` saas-platform-dev-tenant-hooli | instance-month |")
 	assert.Contains(t, md, "| hooli |")
 
 	out.Reset()
 	require.Equal(t, 0, cost.DiffMain([]string{"--title", "dev", after, after}, &out, &errOut), errOut.String())
-	assert.Equal(t, "#### dev: $145.87 a month, unchanged\n\nAlways on (no sleep schedule): $191.91 → $191.91 a month.\n", out.String())
+	assert.Equal(t, "#### dev: $146.07 a month, unchanged\n\nAlways on (no sleep schedule): $192.11 → $192.11 a month.\n", out.String())
 
 	// A base branch without the stack leaves an empty plan.
 	empty := filepath.Join(dir, "empty.json")
 	require.NoError(t, os.WriteFile(empty, nil, 0o600))
 	out.Reset()
 	require.Equal(t, 0, cost.DiffMain([]string{"--title", "dev", empty, after}, &out, &errOut), errOut.String())
-	assert.Contains(t, out.String(), "#### dev (no plan of the base branch): $0.00 → $145.87 a month (+$145.87)")
+	assert.Contains(t, out.String(), "#### dev (no plan of the base branch): $0.00 → $146.07 a month (+$146.07)")
 }
 
 func TestCostOfMovingATenantToAnotherPlanIsShown(t *testing.T) {
@@ -500,7 +500,7 @@ func TestCostOfMovingATenantToAnotherPlanIsShown(t *testing.T) {
 	require.Equal(t, 0, code, errOut.String())
 	// db.t4g.medium Single-AZ (73.00) + 100 GB at 0.138 becomes db.r6g.large
 	// Multi-AZ (394.20) + 500 GB at 0.276: +321.20 and +124.20.
-	assert.Contains(t, out.String(), "#### prod: umbrella to enterprise: $2915.45 → $3360.85 a month (+$445.40, +15.3 %)")
+	assert.Contains(t, out.String(), "#### prod: umbrella to enterprise: $2915.65 → $3361.05 a month (+$445.40, +15.3 %)")
 	assert.Contains(t, out.String(), "| umbrella | $87.50 (premium, silo) | $532.90 (enterprise, silo) | +$445.40 |")
 
 	errOut.Reset()

@@ -335,6 +335,15 @@ type provisionerArgs struct {
 	// tenantParametersArn is the ARN pattern of the tenants' parameters.
 	tenantParametersArn string
 	code                pulumi.Archive
+
+	// A function that shares the provisioner's code, network path and
+	// permissions for another job (the onboarding worker) says what it
+	// is, what more it may do, and how its handler is configured.
+	description string
+	extra       []awspolicy.Statement
+	keyServices []string // services through which it may also use the key
+	environment pulumi.StringMap
+	timeout     int
 }
 
 // newProvisioner creates the function that provisions pool tenants, in the
@@ -389,21 +398,33 @@ func newProvisioner(ctx *pulumi.Context, name string, args provisionerArgs, pare
 					Condition: awspolicy.Condition{"StringEquals": {"kms:ViaService": {
 						fmt.Sprintf("secretsmanager.%s.amazonaws.com", args.region), fmt.Sprintf("ssm.%s.amazonaws.com", args.region),
 					}}}},
-			)
+			).With(args.extra...).With(keyUse(key, args.region, args.keyServices)...)
 		}, logGroup.Arn, args.masterSecretArns, args.keyArn),
 	}, opts)
 	if err != nil {
 		return nil, nil, err
 	}
+	description, timeout := args.description, args.timeout
+	if description == "" {
+		description = "Creates, updates and retires pool tenants' databases in the shared PostgreSQL"
+	}
+	if timeout == 0 {
+		timeout = 60
+	}
+	var environment *lambda.FunctionEnvironmentArgs
+	if len(args.environment) > 0 {
+		environment = &lambda.FunctionEnvironmentArgs{Variables: args.environment}
+	}
 	function, err := lambda.NewFunction(ctx, name, &lambda.FunctionArgs{
-		Description:   pulumi.String("Creates, updates and retires pool tenants' databases in the shared PostgreSQL"),
+		Description:   pulumi.String(description),
+		Environment:   environment,
 		Runtime:       pulumi.String("provided.al2023"),
 		Handler:       pulumi.String("bootstrap"),
 		Architectures: pulumi.StringArray{pulumi.String("arm64")},
 		Code:          args.code,
 		Role:          role.Arn,
 		MemorySize:    pulumi.Int(256),
-		Timeout:       pulumi.Int(60),
+		Timeout:       pulumi.Int(timeout),
 		KmsKeyArn:     args.keyArn,
 		VpcConfig: &lambda.FunctionVpcConfigArgs{
 			SubnetIds:        args.subnetIds,
@@ -418,4 +439,24 @@ func newProvisioner(ctx *pulumi.Context, name string, args provisionerArgs, pare
 		return nil, nil, err
 	}
 	return function, []pulumi.Resource{function, policy}, nil
+}
+
+// viaServices are the kms:ViaService values of services in a region.
+func viaServices(region string, services ...string) []string {
+	var out []string
+	for _, s := range services {
+		out = append(out, fmt.Sprintf("%s.%s.amazonaws.com", s, region))
+	}
+	return out
+}
+
+// keyUse lets a function use the key through more services (DynamoDB,
+// SQS, SSM SecureStrings, which encrypt with kms:Encrypt).
+func keyUse(key, region string, services []string) []awspolicy.Statement {
+	if len(services) == 0 {
+		return nil
+	}
+	return []awspolicy.Statement{{Sid: "KeyUse", Effect: "Allow",
+		Action: []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, Resource: []string{key},
+		Condition: awspolicy.Condition{"StringEquals": {"kms:ViaService": viaServices(region, services...)}}}}
 }
