@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -125,7 +126,8 @@ func Promote(opts Options, out io.Writer, id string) error {
 	}
 	intro := fmt.Sprintf("Promoting run-time tenant %s into stack %s (plan %s%s): the deployment adopts its database, login, secret and parameters; no data moves.",
 		id, opts.Stack, t.Plan, where)
-	return s.apply("promote", id, after, intro, []string{
+	want := append(slices.Clone(s.file.entries), entry{ID: id, Plan: t.Plan, Pool: t.Pool})
+	return s.apply("promote", id, after, want, intro, []string{
 		fmt.Sprintf("Next: deploy this (pulumi up -s %s), then run promote %s --registry again to hand its registry entry over.", opts.Stack, id),
 	})
 }
