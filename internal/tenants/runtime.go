@@ -81,6 +81,9 @@ func orDash(s string) string {
 // removed, and the tenant's place in its pool is counted from the stack
 // file alone.
 func Promote(opts Options, out io.Writer, id string) error {
+	if err := checkArguments("promote", id, nil); err != nil {
+		return err
+	}
 	s, err := open(opts, out, "promote tenant "+id)
 	if err != nil {
 		return err
