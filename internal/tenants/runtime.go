@@ -37,6 +37,26 @@ func (s *session) registry(ctx context.Context) (*onboarding.Registry, error) {
 	return s.opts.Registry(ctx, s.current.Region, onboarding.RegistryTable(s.project, s.opts.Stack))
 }
 
+// notRunTime refuses, when the registry is read (--registry), an id the
+// onboarding API already gave a run-time tenant: ids are unique across the
+// stack file and the registry, and moving that tenant is promote's job.
+func (s *session) notRunTime(id string) error {
+	if s.opts.Registry == nil || !s.current.Onboarding.Enabled() {
+		return nil
+	}
+	ctx := context.Background()
+	reg, err := s.registry(ctx)
+	if err != nil {
+		return err
+	}
+	t, found, err := reg.Get(ctx, id)
+	if err != nil || !found {
+		return err
+	}
+	return refuse("cannot add tenant %s: it is a run-time tenant of the registry %s (plan %s, %s): tenant ids are unique across the stack file "+
+		"and the registry; run promote %s --registry to move it into the stack file", id, reg.Table, t.Plan, t.Status, id)
+}
+
 // listRuntime prints the registry's tenants after the stack file's.
 func (s *session) listRuntime(ctx context.Context, out io.Writer) error {
 	reg, err := s.registry(ctx)
@@ -119,17 +139,22 @@ func Promote(opts Options, out io.Writer, id string) error {
 	if t.Status != onboarding.StatusActive || t.Pending != "" {
 		return refuse("cannot promote tenant %s: it is %s; only an active run-time tenant moves into the stack file", id, describeRuntime(t))
 	}
-	after, err := s.file.add(id, t.Plan, t.Pool)
+	// What the registry says is checked as an argument would be.
+	plan, pool := t.Plan, t.Pool
+	if err := checkArguments("promote", id, &plan); err != nil {
+		return err
+	}
+	after, err := s.file.add(id, plan, pool)
 	if err != nil {
 		return err
 	}
+	want := append(slices.Clone(s.file.entries), entry{ID: id, Plan: plan, Pool: pool})
 	where := ""
 	if t.Pool != config.SharedPool {
 		where = ", pool " + t.Pool
 	}
 	intro := fmt.Sprintf("Promoting run-time tenant %s into stack %s (plan %s%s): the deployment adopts its database, login, secret and parameters; no data moves.",
 		id, opts.Stack, t.Plan, where)
-	want := append(slices.Clone(s.file.entries), entry{ID: id, Plan: t.Plan, Pool: t.Pool})
 	return s.apply("promote", id, after, want, intro, []string{
 		fmt.Sprintf("Next: deploy this (pulumi up -s %s), then run promote %s --registry again to hand its registry entry over.", opts.Stack, id),
 	})
