@@ -107,7 +107,7 @@ func TestInvalidConfigIsRejectedWithTheKeyTheValueAndWhatIsAllowed(t *testing.T)
 			"saas-platform:dataProtection.monthlyRetentionDays", "40000", "36500"},
 		{"restore tests without backups", "dev", map[string]string{"saas-platform:dataProtection": `{"restoreTesting":true}`},
 			"saas-platform:dataProtection.restoreTesting", "true", "needs dataProtection.backupPlan: true"},
-		{"several shards without cluster mode", "dev", map[string]string{"saas-platform:cache": `{"shards":3}`},
+		{"several shards without cluster mode", "dev", map[string]string{"saas-platform:cache": `{"clusterMode":false,"shards":3}`},
 			"saas-platform:cache.shards", "3", "clusterMode"},
 		{"cluster mode without replicas", "dev", map[string]string{"saas-platform:cache": `{"clusterMode":true,"shards":2,"replicasPerShard":0}`},
 			"saas-platform:cache.replicasPerShard", "0", "at least 1"},

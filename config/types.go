@@ -95,6 +95,12 @@ type Cache struct {
 	// "default", AWS's default group for the engine and cluster mode, for
 	// emulators that implement no parameter groups.
 	ParameterGroup string `json:"parameterGroup"`
+	// AcceptReplacement lets one deployment replace the deployed cache when
+	// a change (clusterMode) cannot be made in place. A cache holds nothing
+	// that cannot be rebuilt, but the replacement empties it, so it is a
+	// step someone takes on purpose: set it for that deployment, remove it
+	// after. A protected stack refuses the replacement even with it.
+	AcceptReplacement bool `json:"acceptReplacement"`
 }
 
 // Parameter groups a cache may use.
@@ -279,6 +285,17 @@ type Service struct {
 	ImageTag string
 	Build    Build    // where CI builds the image from; empty: services/<name>
 	Command  []string // overrides the image's command
+	// Migrate, when set, runs as a one-off task of the service for every
+	// tenant: when the tenant's database is created, and before a new
+	// image or command rolls out.
+	Migrate *Migrate
+}
+
+// Migrate is a service's `migrate` key: the command that brings one
+// tenant's schema up to date. It must be idempotent: it runs again for
+// every tenant whenever the service's task changes.
+type Migrate struct {
+	Command []string `json:"command"`
 }
 
 // Routed reports whether the service is reached through the load balancer.

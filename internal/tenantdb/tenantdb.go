@@ -13,18 +13,24 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Tenant is a pool tenant's database and login role (they share one name).
+// Tenant is a tenant's database and login role (they share one name): a
+// pool tenant's in the shared instance, a silo tenant's in its own.
 type Tenant struct {
-	Name            string
+	Name string
+	// ConnectionLimit caps a pool tenant's login; a silo tenant's login
+	// has NoConnectionLimit: the instance is the tenant's alone.
 	ConnectionLimit int
 }
+
+// NoConnectionLimit is PostgreSQL's "no limit" for a role.
+const NoConnectionLimit = -1
 
 func (t Tenant) validate() error {
 	if t.Name == "" || len(t.Name) > 63 {
 		return fmt.Errorf("tenant database name %q must be 1 to 63 bytes", t.Name)
 	}
-	if t.ConnectionLimit < 1 {
-		return fmt.Errorf("tenant %s: connection limit %d must be at least 1", t.Name, t.ConnectionLimit)
+	if t.ConnectionLimit < 1 && t.ConnectionLimit != NoConnectionLimit {
+		return fmt.Errorf("tenant %s: connection limit %d must be at least 1, or %d (none)", t.Name, t.ConnectionLimit, NoConnectionLimit)
 	}
 	return nil
 }
