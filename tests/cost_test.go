@@ -123,26 +123,28 @@ func TestCostOfTheDevStackIsWhatTheTableSays(t *testing.T) {
 	// One NAT gateway and its Elastic IP.
 	network := 730*0.062 + 730*0.005 // 45.26 + 3.65
 	// KMS key; shared and acme's silo instance, each db.t4g.micro 730 h +
-	// 20 GB gp3 + its managed secret; one cache.t4g.micro node; the Redis
-	// AUTH and two pool tenants' secrets.
+	// 20 GB gp3 + its managed secret; Redis in cluster mode, one shard of
+	// two cache.t4g.micro nodes; the Redis AUTH secret, three tenants'
+	// credentials (acme's login too) and three services' logins (api,
+	// collaboration, analytics).
 	instance := 18.25 + 20*0.138 + 0.40 // 730*0.025 = 18.25
-	data := 1.00 + 2*instance + 17.52 + 3*0.40
+	data := 1.00 + 2*instance + 2*17.52 + 7*0.40
 	// ALB hours (17.739 -> 17.74), one LCU, two public IPs; five services
 	// on Spot, 0.25 vCPU + 0.5 GB at (0.25*0.05056 + 0.5*0.00553) * 0.3 =
 	// 0.0046215/h -> 3.37 a month each; the update job every 15 minutes,
 	// 2,920 runs x 5 min = 243.33 h -> 1.12; the Cloud Map zone; the
 	// generated JWT_SECRET that api and collaboration share.
 	compute := 17.74 + 5.84 + 2*3.65 + 5*3.37 + 1.12 + 0.50 + 0.40
-	// 25 one-metric alarms and 5 two-metric ones, 5 composites, the
-	// dashboard.
-	observability := (25+5*2)*0.10 + 5*0.50 + 3.00
+	// 28 one-metric alarms (the second Redis node's three among them) and
+	// 5 two-metric ones, 5 composites, the dashboard.
+	observability := (28+5*2)*0.10 + 5*0.50 + 3.00
 
 	byComponent := costByComponent(est)
 	assert.InDelta(t, network, byComponent["network"], 0.005)
 	assert.InDelta(t, data, byComponent["data"], 0.005)
 	assert.InDelta(t, compute, byComponent["compute"], 0.005)
 	assert.InDelta(t, observability, byComponent["observability"], 0.005)
-	assert.InDelta(t, 170.20, est.Monthly, 0.005)
+	assert.InDelta(t, 189.62, est.Monthly, 0.005)
 	assert.InDelta(t, network+data+compute+observability, est.Monthly, 0.005)
 
 	nat := costLine(t, est, "awsx:ec2:Vpc", "saas-platform-dev", "NAT gateway-month")
@@ -169,7 +171,7 @@ func TestCostOfTheProdStackIsWhatTheTableSays(t *testing.T) {
 	shared := 394.20 + 100*0.276 + 0.40
 	acme := 394.20 + 500*0.276 + 0.40
 	umbrella := 73.00 + 100*0.138 + 0.40
-	data := 6*212.43 + 2*1.00 + shared + acme + umbrella + 3*0.40
+	data := 6*212.43 + 2*1.00 + shared + acme + umbrella + 3*0.40 + 2*0.40 + 3*0.40 // + silo tenants' and services' logins
 	// Services: api 0.5 vCPU + 1 GB (0.03081/h -> 22.4913 a month
 	// on-demand), collaboration 1 vCPU + 2 GB (0.06162/h -> 44.9826),
 	// dashboard and notification 0.25 + 0.5 (0.015405/h -> 11.24565).
@@ -197,7 +199,7 @@ func TestCostOfTheProdStackIsWhatTheTableSays(t *testing.T) {
 	// looked up, not created, and certificates and records cost nothing.
 	assert.InDelta(t, 5.00+2*1.00, byComponent["edge"], 0.005)
 	assert.InDelta(t, network+data+compute+observability+5.00+2*1.00, est.Monthly, 0.05)
-	assert.InDelta(t, 2915.45, est.Monthly, 0.005)
+	assert.InDelta(t, 2917.45, est.Monthly, 0.005)
 
 	collaboration := costLine(t, est, "aws:ecs/service:Service", "collaboration", "on-demand task-month")
 	assert.Equal(t, 3.0, collaboration.Quantity)
@@ -208,11 +210,12 @@ func TestCostOfTheProdStackIsWhatTheTableSays(t *testing.T) {
 
 func TestCostOfASiloTenantIsItsInstanceAndPoolTenantsShareTheSharedOne(t *testing.T) {
 	dev := estimateStack(t, "dev")
-	// acme: its instance (18.25 + 2.76 + 0.40) and three alarms.
+	// acme: its instance (18.25 + 2.76 + 0.40), its login's secret and
+	// three alarms.
 	acme := costTenant(t, dev, "acme")
 	assert.Equal(t, cost.Silo, acme.Isolation)
 	assert.Equal(t, "premium", acme.Plan)
-	assert.InDelta(t, 21.41+3*0.10, acme.Monthly, 0.005)
+	assert.InDelta(t, 21.41+0.40+3*0.10, acme.Monthly, 0.005)
 	// globex and initech: their secret, and half the shared instance.
 	for _, id := range []string{"globex", "initech"} {
 		tenant := costTenant(t, dev, id)
@@ -222,8 +225,8 @@ func TestCostOfASiloTenantIsItsInstanceAndPoolTenantsShareTheSharedOne(t *testin
 	}
 
 	prod := estimateStack(t, "prod")
-	assert.InDelta(t, 394.20+138.00+0.40+3*0.10, costTenant(t, prod, "acme").Monthly, 0.005)
-	assert.InDelta(t, 73.00+13.80+0.40+3*0.10, costTenant(t, prod, "umbrella").Monthly, 0.005)
+	assert.InDelta(t, 394.20+138.00+2*0.40+3*0.10, costTenant(t, prod, "acme").Monthly, 0.005)
+	assert.InDelta(t, 73.00+13.80+2*0.40+3*0.10, costTenant(t, prod, "umbrella").Monthly, 0.005)
 	assert.InDelta(t, (394.20+27.60+0.40)/2, costTenant(t, prod, "globex").Share, 0.005)
 }
 
@@ -348,7 +351,7 @@ func TestCostInTheJSONPlanIsOneMoreKeyAndTheRestIsUnchanged(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(costDoc, &doc))
 	assert.Equal(t, "USD", doc.Currency)
-	assert.InDelta(t, 170.20, doc.Monthly, 0.005)
+	assert.InDelta(t, 189.62, doc.Monthly, 0.005)
 	require.NotEmpty(t, doc.Lines)
 	for _, l := range doc.Lines {
 		for _, key := range []string{"component", "type", "name", "quantity", "unit", "unitPrice", "monthly"} {
@@ -365,11 +368,11 @@ func TestCostFollowsThePlanTableByComponentLineAndTenant(t *testing.T) {
 	code, stdout, stderr := runPlanWithCost("--stack", "dev", "--cost")
 	require.Equal(t, 0, code, stderr)
 	assert.True(t, strings.HasPrefix(stdout, "TYPE"), "the plan table comes first")
-	estimate := stdout[strings.Index(stdout, "Estimated monthly cost: $170.20"):]
+	estimate := stdout[strings.Index(stdout, "Estimated monthly cost: $189.62"):]
 	assert.Regexp(t, `(?m)^network\s+\$48\.91$`, estimate)
-	assert.Regexp(t, `(?m)^total\s+\$170\.20$`, estimate)
+	assert.Regexp(t, `(?m)^total\s+\$189\.62$`, estimate)
 	assert.Regexp(t, `(?m)^network\s+awsx:ec2:Vpc\s+saas-platform-dev\s+1\s+NAT gateway-month\s+\$45\.26\s+\$45\.26`, estimate)
-	assert.Regexp(t, `(?m)^acme\s+premium\s+silo\s+\$21\.71`, estimate)
+	assert.Regexp(t, `(?m)^acme\s+premium\s+silo\s+\$22\.11`, estimate)
 	assert.Contains(t, estimate, "Priced by usage")
 
 	code, _, stderr = runPlan("--stack", "dev", "--cost")
@@ -406,9 +409,9 @@ func TestCostDifferenceOfTwoPlansShowsTheTotalAndTheLinesThatChanged(t *testing.
 	require.NoError(t, err)
 	diff := cost.Compare(oldEst, newEst)
 	// hooli: db.t4g.micro (dev caps silo tenants) 18.25 + 20 GB 2.76 + its
-	// secret 0.40, and three alarms.
-	assert.InDelta(t, 170.20, diff.Before, 0.005)
-	assert.InDelta(t, 18.25+2.76+0.40+3*0.10, diff.Delta, 0.005)
+	// master secret 0.40 and its login's 0.40, and three alarms.
+	assert.InDelta(t, 189.62, diff.Before, 0.005)
+	assert.InDelta(t, 18.25+2.76+2*0.40+3*0.10, diff.Delta, 0.005)
 	added := map[string]float64{}
 	for _, c := range diff.Changes {
 		assert.Nil(t, c.Before, "only additions")
@@ -423,20 +426,20 @@ func TestCostDifferenceOfTwoPlansShowsTheTotalAndTheLinesThatChanged(t *testing.
 	var out, errOut bytes.Buffer
 	require.Equal(t, 0, cost.DiffMain([]string{"--title", "dev", before, after}, &out, &errOut), errOut.String())
 	md := out.String()
-	assert.Contains(t, md, "#### dev: $170.20 → $191.91 a month (+$21.71, +12.8 %)")
+	assert.Contains(t, md, "#### dev: $189.62 → $211.73 a month (+$22.11, +11.7 %)")
 	assert.Contains(t, md, "| added | data | `aws:rds/instance:Instance` saas-platform-dev-tenant-hooli | instance-month |")
 	assert.Contains(t, md, "| hooli |")
 
 	out.Reset()
 	require.Equal(t, 0, cost.DiffMain([]string{"--title", "dev", after, after}, &out, &errOut), errOut.String())
-	assert.Equal(t, "#### dev: $191.91 a month, unchanged\n", out.String())
+	assert.Equal(t, "#### dev: $211.73 a month, unchanged\n", out.String())
 
 	// A base branch without the stack leaves an empty plan.
 	empty := filepath.Join(dir, "empty.json")
 	require.NoError(t, os.WriteFile(empty, nil, 0o600))
 	out.Reset()
 	require.Equal(t, 0, cost.DiffMain([]string{"--title", "dev", empty, after}, &out, &errOut), errOut.String())
-	assert.Contains(t, out.String(), "#### dev (no plan of the base branch): $0.00 → $191.91 a month (+$191.91)")
+	assert.Contains(t, out.String(), "#### dev (no plan of the base branch): $0.00 → $211.73 a month (+$211.73)")
 }
 
 func TestCostOfMovingATenantToAnotherPlanIsShown(t *testing.T) {
@@ -445,8 +448,8 @@ func TestCostOfMovingATenantToAnotherPlanIsShown(t *testing.T) {
 	require.Equal(t, 0, code, errOut.String())
 	// db.t4g.medium Single-AZ (73.00) + 100 GB at 0.138 becomes db.r6g.large
 	// Multi-AZ (394.20) + 500 GB at 0.276: +321.20 and +124.20.
-	assert.Contains(t, out.String(), "#### prod: umbrella to enterprise: $2915.45 → $3360.85 a month (+$445.40, +15.3 %)")
-	assert.Contains(t, out.String(), "| umbrella | $87.50 (premium, silo) | $532.90 (enterprise, silo) | +$445.40 |")
+	assert.Contains(t, out.String(), "#### prod: umbrella to enterprise: $2917.45 → $3362.85 a month (+$445.40, +15.3 %)")
+	assert.Contains(t, out.String(), "| umbrella | $87.90 (premium, silo) | $533.30 (enterprise, silo) | +$445.40 |")
 
 	errOut.Reset()
 	code = cost.DiffMain([]string{"--project", "..", "--stack", "prod", "--tenant", "nobody=enterprise"}, &out, &errOut)

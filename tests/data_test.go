@@ -274,7 +274,7 @@ func TestSixHundredPoolAndTwelveSiloTenantsPlanThirteenInstancesAndEveryTenantsF
 	for id, n := range facts {
 		assert.Equal(t, 4, n, id)
 	}
-	assert.Len(t, plan.OfType(result.Resources, "aws:lambda/invocation:Invocation"), 600)
+	assert.Len(t, plan.OfType(result.Resources, "aws:lambda/invocation:Invocation"), 612, "a pool tenant's database and login, a silo tenant's login")
 }
 
 // BenchmarkPlanOf612Tenants measures a whole offline plan of 600 pool and 12

@@ -2,9 +2,11 @@ package data
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/saas-platform/saas-platform/config"
@@ -45,6 +47,9 @@ type DataArgs struct {
 	Cache    config.Cache
 	Tenants  []config.Tenant
 	Buckets  []config.Bucket
+	// ServiceLogins names the services that use the shared PostgreSQL: each
+	// gets a login of its own, in a secret of its own.
+	ServiceLogins []string
 
 	LogRetentionDays int
 	// Protect turns on deletion protection, final snapshots and Pulumi
@@ -87,11 +92,15 @@ type Data struct {
 	// services need to reach a tenant, and what the next deployment (and the
 	// tenants command) checks changes against.
 	Tenants pulumi.MapOutput `pulumi:"tenants"`
-	// SiloSecretArns are the silo tenants' credential secrets (RDS-managed,
-	// so outside the tenants' secret path); services may read them.
-	SiloSecretArns pulumi.StringArrayOutput `pulumi:"siloSecretArns"`
-	// TenantSecretsArn matches every pool tenant's credentials secret.
+	// MasterSecretArns are the RDS-managed master secrets of every
+	// instance, shared first: the provisioner's alone.
+	MasterSecretArns pulumi.StringArrayOutput
+	// TenantSecretsArn matches every tenant's credentials secret, pool and
+	// silo, and nothing else: what access: [{tenants: read}] grants.
 	TenantSecretsArn string
+	// ServiceLoginSecretArns maps a service that uses the database to the
+	// secret of its own login (JSON with a url key).
+	ServiceLoginSecretArns map[string]pulumi.StringOutput
 	// Databases are the PostgreSQL instances (shared first), and CacheNodes
 	// the Redis nodes: what alarms and the dashboard watch.
 	Databases  []DatabaseRef
@@ -208,34 +217,57 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 
 	var provisionerName pulumi.StringInput
 	var provisionerDeps []pulumi.Resource
-	if silos < len(args.Tenants) {
+	var provisionerRole *iam.Role
+	if len(args.Tenants) > 0 || len(args.ServiceLogins) > 0 {
 		pkg, err := ProvisionerPackage()
 		if err != nil {
 			return nil, fmt.Errorf("data %s: %w", name, err)
 		}
-		function, deps, err := newProvisioner(ctx, name+"-tenant-provisioner", provisionerArgs{
+		function, role, deps, err := newProvisioner(ctx, name+"-tenant-provisioner", provisionerArgs{
 			region: args.Region, account: caller.AccountId,
 			logGroupName:     args.PathPrefix + "/lambda/tenant-provisioner",
 			logRetention:     args.LogRetentionDays,
 			keyArn:           args.KeyArn,
 			subnetIds:        args.Network.PrivateSubnetIds,
 			securityGroupId:  args.Network.ProvisionerSecurityGroupId,
-			masterSecretArn:  d.DatabaseSecretArn,
-			tenantSecretsArn: d.TenantSecretsArn,
-			code:             pulumi.NewFileArchive(pkg),
+			masterSecretArn:   d.DatabaseSecretArn,
+			tenantSecretsArn:  d.TenantSecretsArn,
+			serviceSecretsArn: serviceSecretsArn(args.Region, caller.AccountId, secretPrefix),
+			code:              pulumi.NewFileArchive(pkg),
 		}, d)
 		if err != nil {
 			return nil, fmt.Errorf("data %s: tenant provisioner: %w", name, err)
 		}
-		provisionerName, provisionerDeps = function.Name, deps
+		provisionerName, provisionerDeps, provisionerRole = function.Name, deps, role
 		if args.NetworkReady != nil {
 			provisionerDeps = append(provisionerDeps, args.NetworkReady)
 		}
 	}
 
+	d.ServiceLoginSecretArns = map[string]pulumi.StringOutput{}
+	for _, service := range args.ServiceLogins {
+		arn, err := newServiceLogin(ctx, name+"-login-"+service, serviceLoginArgs{
+			service:    service,
+			secretName: secretPrefix + "/services/" + service + "/database",
+			keyArn:     args.KeyArn,
+			protect:    args.Protect,
+			host:       sharedDB.Address,
+			master:     d.DatabaseSecretArn,
+			function:   provisionerName,
+			deps:       provisionerDeps,
+		}, d)
+		if err != nil {
+			return nil, fmt.Errorf("data %s: service %s's login: %w", name, service, err)
+		}
+		d.ServiceLoginSecretArns[service] = arn
+	}
+
 	tenants := pulumi.Map{}
 	databaseArns := pulumi.StringArray{sharedDB.Arn}
-	siloSecrets := pulumi.StringArray{}
+	masters := pulumi.StringArray{d.DatabaseSecretArn}
+	var silosToLogin []*TenantDatabase
+	var siloNames []string
+	var siloTenants []config.Tenant
 	for _, t := range args.Tenants {
 		td, err := NewTenantDatabase(ctx, name+"-tenant-"+t.ID, &TenantDatabaseArgs{
 			Tenant:            t,
@@ -260,7 +292,10 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 				Tags: map[string]string{"TenantId": t.ID, "Plan": t.Plan.Name},
 			})
 			databaseArns = append(databaseArns, td.InstanceArn)
-			siloSecrets = append(siloSecrets, td.SecretArn)
+			masters = append(masters, td.MasterSecretArn)
+			silosToLogin = append(silosToLogin, td)
+			siloNames = append(siloNames, name+"-tenant-"+t.ID)
+			siloTenants = append(siloTenants, t)
 		}
 		tenants[t.ID] = pulumi.Map{
 			"plan":                pulumi.String(t.Plan.Name),
@@ -276,7 +311,22 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 		}
 	}
 	d.Tenants = tenants.ToMapOutput()
-	d.SiloSecretArns = siloSecrets.ToStringArrayOutput()
+	d.MasterSecretArns = masters.ToStringArrayOutput()
+	if len(silosToLogin) > 0 {
+		// The silo instances exist only now: the provisioner may read their
+		// master secrets through a policy of its own, which every silo
+		// login waits for.
+		policy, err := siloMastersPolicy(ctx, name+"-tenant-provisioner-silo-masters", provisionerRole, masters[1:], d)
+		if err != nil {
+			return nil, fmt.Errorf("data %s: %w", name, err)
+		}
+		deps := append(slices.Clone(provisionerDeps), policy)
+		for i, td := range silosToLogin {
+			if err := td.provisionSiloLogin(ctx, siloNames[i], siloTenants[i], provisionerName, deps); err != nil {
+				return nil, fmt.Errorf("data %s: tenant %s's login: %w", name, siloTenants[i].ID, err)
+			}
+		}
+	}
 
 	cache, err := newCache(ctx, name+"-redis", cacheArgs{
 		replicationGroupID: identifier,

@@ -111,15 +111,18 @@ type provisionerArgs struct {
 	keyArn           pulumi.StringInput
 	subnetIds        pulumi.StringArrayInput
 	securityGroupId  pulumi.StringInput
-	masterSecretArn  pulumi.StringInput
-	tenantSecretsArn string // ARN pattern of the tenants' secrets
-	code             pulumi.Archive
+	masterSecretArn   pulumi.StringInput
+	tenantSecretsArn  string // ARN pattern of the tenants' secrets
+	serviceSecretsArn string // ARN pattern of the services' login secrets
+	code              pulumi.Archive
 }
 
-// newProvisioner creates the function that provisions pool tenants, in the
-// private subnets, with a role that may read the master secret, read and
-// write the tenants' secrets, use the key and write its own log group.
-func newProvisioner(ctx *pulumi.Context, name string, args provisionerArgs, parent pulumi.Resource) (*lambda.Function, []pulumi.Resource, error) {
+// newProvisioner creates the function that provisions tenants' and
+// services' logins, in the private subnets, with a role that may read the
+// shared instance's master secret (siloMastersPolicy adds the silo
+// instances'), read and write the tenants' and the service logins'
+// secrets, use the key and write its own log group.
+func newProvisioner(ctx *pulumi.Context, name string, args provisionerArgs, parent pulumi.Resource) (*lambda.Function, *iam.Role, []pulumi.Resource, error) {
 	opts := pulumi.Parent(parent)
 	logGroup, err := cloudwatch.NewLogGroup(ctx, name, &cloudwatch.LogGroupArgs{
 		Name:            pulumi.String(args.logGroupName),
@@ -127,21 +130,21 @@ func newProvisioner(ctx *pulumi.Context, name string, args provisionerArgs, pare
 		KmsKeyId:        args.keyArn,
 	}, opts)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
 		Description:      pulumi.String("Provisions pool tenants' databases for " + name),
 		AssumeRolePolicy: pulumi.String(awspolicy.ServiceTrust("lambda.amazonaws.com", args.account).String()),
 	}, opts)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	vpcAccess, err := iam.NewRolePolicyAttachment(ctx, name+"-vpc", &iam.RolePolicyAttachmentArgs{
 		Role:      role.Name,
 		PolicyArn: pulumi.String("arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"),
 	}, opts)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	policy, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{
 		Role: role.Name,
@@ -155,6 +158,9 @@ func newProvisioner(ctx *pulumi.Context, name string, args provisionerArgs, pare
 				awspolicy.Statement{Sid: "TenantCredentials", Effect: "Allow",
 					Action:   []string{"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:DescribeSecret"},
 					Resource: []string{args.tenantSecretsArn}},
+				awspolicy.Statement{Sid: "ServiceLoginCredentials", Effect: "Allow",
+					Action:   []string{"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:DescribeSecret"},
+					Resource: []string{args.serviceSecretsArn}},
 				awspolicy.Statement{Sid: "SecretsEncryption", Effect: "Allow",
 					Action: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resource: []string{key},
 					Condition: awspolicy.Condition{"StringEquals": {"kms:ViaService": {fmt.Sprintf("secretsmanager.%s.amazonaws.com", args.region)}}}},
@@ -162,10 +168,10 @@ func newProvisioner(ctx *pulumi.Context, name string, args provisionerArgs, pare
 		}, logGroup.Arn, args.masterSecretArn, args.keyArn),
 	}, opts)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	function, err := lambda.NewFunction(ctx, name, &lambda.FunctionArgs{
-		Description:   pulumi.String("Creates, updates and retires pool tenants' databases in the shared PostgreSQL"),
+		Description:   pulumi.String("Creates, updates and retires tenants' databases and logins, and services' logins"),
 		Runtime:       pulumi.String("provided.al2023"),
 		Handler:       pulumi.String("bootstrap"),
 		Architectures: pulumi.StringArray{pulumi.String("arm64")},
@@ -184,7 +190,19 @@ func newProvisioner(ctx *pulumi.Context, name string, args provisionerArgs, pare
 		},
 	}, opts, pulumi.DependsOn([]pulumi.Resource{policy, vpcAccess}))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return function, []pulumi.Resource{function, policy}, nil
+	return function, role, []pulumi.Resource{function, policy}, nil
+}
+
+// siloMastersPolicy lets the provisioner read the silo instances' master
+// secrets, which exist only once the instances do.
+func siloMastersPolicy(ctx *pulumi.Context, name string, role *iam.Role, masters pulumi.StringArray, parent pulumi.Resource) (*iam.RolePolicy, error) {
+	return iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{
+		Role: role.Name,
+		Policy: awspolicy.Output(func(v []any) awspolicy.Document {
+			return awspolicy.New(awspolicy.Statement{Sid: "SiloMasterCredentials", Effect: "Allow",
+				Action: []string{"secretsmanager:GetSecretValue"}, Resource: v[0].([]string)})
+		}, masters.ToStringArrayOutput()),
+	}, pulumi.Parent(parent))
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/saas-platform/saas-platform/config"
+	"github.com/saas-platform/saas-platform/internal/tenantdb"
 )
 
 // TenantDatabaseArgs configures a TenantDatabase.
@@ -48,6 +49,9 @@ type TenantDatabase struct {
 	SecretArn pulumi.StringOutput `pulumi:"secretArn"`
 	// InstanceArn is the silo instance, for backups; empty for pool tenants.
 	InstanceArn pulumi.StringOutput `pulumi:"instanceArn"`
+	// MasterSecretArn is the RDS-managed master secret of the instance the
+	// tenant lives in: the provisioner's, never a service's.
+	MasterSecretArn pulumi.StringOutput
 }
 
 // DatabaseName is the tenant's database (and, for pool tenants, login role)
@@ -98,6 +102,10 @@ func NewTenantDatabase(ctx *pulumi.Context, name string, args *TenantDatabaseArg
 // protected and retained: removing the tenant from the stack file leaves the
 // instance running until someone deletes it on purpose, unless the tenant
 // was marked onRemove: drop in an earlier deployment.
+//
+// The instance's RDS-managed master secret belongs to the provisioner: the
+// tenant's credentials are a login of its own, which provisionSiloLogin has
+// the provisioner create, in the tenant's secret like a pool tenant's.
 func (t *TenantDatabase) silo(ctx *pulumi.Context, name string, args *TenantDatabaseArgs, tags map[string]string, database string) error {
 	db := args.Tenant.Database
 	keep := args.Protect && args.Tenant.OnRemove != config.OnRemoveDrop
@@ -118,10 +126,42 @@ func (t *TenantDatabase) silo(ctx *pulumi.Context, name string, args *TenantData
 	if err != nil {
 		return err
 	}
+	secret, err := t.credentialsSecret(ctx, name, args, tags,
+		fmt.Sprintf("Tenant %s: credentials for database %s in its dedicated PostgreSQL %s", args.Tenant.ID, database, args.Identifier))
+	if err != nil {
+		return err
+	}
 	t.Host = instance.Address
-	t.SecretArn = masterSecretArn(args.Identifier, instance)
+	t.SecretArn = secret.Arn
+	t.MasterSecretArn = masterSecretArn(args.Identifier, instance)
 	t.InstanceArn = instance.Arn
 	return nil
+}
+
+// provisionSiloLogin has the provisioner create the silo tenant's login in
+// its instance (the database RDS created, owned by the login from then on)
+// and write its password into the tenant's secret. The data go with the
+// instance, never with the invocation: its removal only stops the login,
+// so that a final snapshot still holds the database.
+func (t *TenantDatabase) provisionSiloLogin(ctx *pulumi.Context, name string, tenant config.Tenant,
+	provisionerName pulumi.StringInput, deps []pulumi.Resource) error {
+	return invokeProvisioner(ctx, name+"-login", provisionerRequest{
+		database: DatabaseName(tenant.ID), connectionLimit: tenantdb.NoConnectionLimit,
+		host: t.Host, master: t.MasterSecretArn, secret: t.SecretArn, onRemove: config.OnRemoveKeep,
+	}, provisionerName, deps, t)
+}
+
+// credentialsSecret is the tenant's credentials secret, made empty: only
+// the provisioner writes its value.
+func (t *TenantDatabase) credentialsSecret(ctx *pulumi.Context, name string, args *TenantDatabaseArgs, tags map[string]string,
+	description string) (*secretsmanager.Secret, error) {
+	return secretsmanager.NewSecret(ctx, name, &secretsmanager.SecretArgs{
+		Name:                 pulumi.String(args.SecretName),
+		Description:          pulumi.String(description),
+		KmsKeyId:             args.KeyArn,
+		RecoveryWindowInDays: pulumi.Int(RecoveryWindowDays(args.Protect)),
+		Tags:                 pulumi.ToStringMap(tags),
+	}, pulumi.Parent(t), pulumi.RetainOnDelete(args.Protect && args.Tenant.OnRemove != config.OnRemoveDrop))
 }
 
 // pool creates the tenant's secret, empty, and invokes the provisioning
@@ -130,40 +170,57 @@ func (t *TenantDatabase) silo(ctx *pulumi.Context, name string, args *TenantData
 // the tenant invokes it with "delete", which keeps the data unless the
 // tenant was marked onRemove: drop.
 func (t *TenantDatabase) pool(ctx *pulumi.Context, name string, args *TenantDatabaseArgs, tags map[string]string, database string) error {
-	secret, err := secretsmanager.NewSecret(ctx, name, &secretsmanager.SecretArgs{
-		Name:                 pulumi.String(args.SecretName),
-		Description:          pulumi.String(fmt.Sprintf("Tenant %s: credentials for database %s in the shared PostgreSQL", args.Tenant.ID, database)),
-		KmsKeyId:             args.KeyArn,
-		RecoveryWindowInDays: pulumi.Int(RecoveryWindowDays(args.Protect)),
-		Tags:                 pulumi.ToStringMap(tags),
-	}, pulumi.Parent(t), pulumi.RetainOnDelete(args.Protect && args.Tenant.OnRemove != config.OnRemoveDrop))
+	secret, err := t.credentialsSecret(ctx, name, args, tags,
+		fmt.Sprintf("Tenant %s: credentials for database %s in the shared PostgreSQL", args.Tenant.ID, database))
 	if err != nil {
 		return err
 	}
-	input := pulumi.All(args.SharedHost, args.SharedSecretArn, secret.Arn).ApplyT(func(v []any) (string, error) {
-		body, err := json.Marshal(map[string]any{
-			"database":        database,
-			"connectionLimit": args.Tenant.Plan.ConnectionLimit,
-			"host":            v[0],
-			"port":            5432,
-			"masterSecretArn": v[1],
-			"tenantSecretArn": v[2],
-			"onRemove":        args.Tenant.OnRemove,
-		})
-		return string(body), err
-	}).(pulumi.StringOutput)
-	if _, err := lambda.NewInvocation(ctx, name, &lambda.InvocationArgs{
-		FunctionName:   args.ProvisionerName,
-		Input:          input,
-		LifecycleScope: pulumi.String("CRUD"),
-		TerraformKey:   pulumi.String("tf"),
-	}, pulumi.Parent(t), pulumi.DependsOn(args.ProvisionerDepend)); err != nil {
+	if err := invokeProvisioner(ctx, name, provisionerRequest{
+		database: database, connectionLimit: args.Tenant.Plan.ConnectionLimit,
+		host: args.SharedHost, master: args.SharedSecretArn, secret: secret.Arn, onRemove: args.Tenant.OnRemove,
+	}, args.ProvisionerName, args.ProvisionerDepend, t); err != nil {
 		return err
 	}
 	t.Host = args.SharedHost.ToStringOutput()
 	t.SecretArn = secret.Arn
+	t.MasterSecretArn = args.SharedSecretArn.ToStringOutput()
 	t.InstanceArn = pulumi.String("").ToStringOutput()
 	return nil
+}
+
+// provisionerRequest is one tenant's database and login, as the
+// provisioner's event carries it.
+type provisionerRequest struct {
+	database        string
+	connectionLimit int
+	host, master    pulumi.StringInput
+	secret          pulumi.StringInput
+	onRemove        string
+}
+
+// invokeProvisioner creates, updates and (on removal) retires a tenant's
+// login through the provisioning function, with the CRUD lifecycle.
+func invokeProvisioner(ctx *pulumi.Context, name string, r provisionerRequest, function pulumi.StringInput, deps []pulumi.Resource,
+	parent pulumi.Resource) error {
+	input := pulumi.All(r.host, r.master, r.secret).ApplyT(func(v []any) (string, error) {
+		body, err := json.Marshal(map[string]any{
+			"database":        r.database,
+			"connectionLimit": r.connectionLimit,
+			"host":            v[0],
+			"port":            PostgresPort,
+			"masterSecretArn": v[1],
+			"tenantSecretArn": v[2],
+			"onRemove":        r.onRemove,
+		})
+		return string(body), err
+	}).(pulumi.StringOutput)
+	_, err := lambda.NewInvocation(ctx, name, &lambda.InvocationArgs{
+		FunctionName:   function,
+		Input:          input,
+		LifecycleScope: pulumi.String("CRUD"),
+		TerraformKey:   pulumi.String("tf"),
+	}, pulumi.Parent(parent), pulumi.DependsOn(deps))
+	return err
 }
 
 // RecoveryWindowDays: protected environments keep a deleted secret 30 days;

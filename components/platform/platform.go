@@ -174,6 +174,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		Cache:            cfg.Cache,
 		Tenants:          cfg.Tenants,
 		Buckets:          cfg.Buckets,
+		ServiceLogins:    serviceLogins(cfg),
 		LogRetentionDays: cfg.Logs.RetentionDays,
 		Protect:          cfg.DataProtection.Protect,
 		BackupPlan:       cfg.DataProtection.BackupPlan,
@@ -209,10 +210,9 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 			ServiceSecurityGroupId:      p.Network.ServiceSecurityGroupId,
 		},
 		Data: compute.DataInputs{
-			DatabaseSecretArn:  p.Data.DatabaseSecretArn,
-			CacheAuthSecretArn: p.Data.CacheAuthSecretArn,
-			TenantSecretsArn:   p.Data.TenantSecretsArn,
-			SiloSecretArns:     p.Data.SiloSecretArns,
+			CacheAuthSecretArn:     p.Data.CacheAuthSecretArn,
+			TenantSecretsArn:       p.Data.TenantSecretsArn,
+			ServiceLoginSecretArns: loginSecrets(p.Data),
 		},
 		Services:          cfg.Services,
 		DefaultCapacity:   cfg.Compute.Capacity,
@@ -263,6 +263,26 @@ func facts(cfg *config.Stack, d *data.Data) map[string]pulumi.StringInput {
 		f["buckets."+name] = b.Name
 	}
 	return f
+}
+
+// serviceLogins are the services that use the shared PostgreSQL, each of
+// which gets its own login.
+func serviceLogins(cfg *config.Stack) []string {
+	var names []string
+	for _, s := range cfg.Services {
+		if s.UsesDatabase() {
+			names = append(names, s.Name)
+		}
+	}
+	return names
+}
+
+func loginSecrets(d *data.Data) map[string]pulumi.StringInput {
+	out := map[string]pulumi.StringInput{}
+	for name, arn := range d.ServiceLoginSecretArns {
+		out[name] = arn
+	}
+	return out
 }
 
 func buckets(d *data.Data) map[string]compute.BucketInputs {
