@@ -225,11 +225,11 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 		}
 		function, role, deps, err := newProvisioner(ctx, name+"-tenant-provisioner", provisionerArgs{
 			region: args.Region, account: caller.AccountId,
-			logGroupName:     args.PathPrefix + "/lambda/tenant-provisioner",
-			logRetention:     args.LogRetentionDays,
-			keyArn:           args.KeyArn,
-			subnetIds:        args.Network.PrivateSubnetIds,
-			securityGroupId:  args.Network.ProvisionerSecurityGroupId,
+			logGroupName:      args.PathPrefix + "/lambda/tenant-provisioner",
+			logRetention:      args.LogRetentionDays,
+			keyArn:            args.KeyArn,
+			subnetIds:         args.Network.PrivateSubnetIds,
+			securityGroupId:   args.Network.ProvisionerSecurityGroupId,
 			masterSecretArn:   d.DatabaseSecretArn,
 			tenantSecretsArn:  d.TenantSecretsArn,
 			serviceSecretsArn: serviceSecretsArn(args.Region, caller.AccountId, secretPrefix),

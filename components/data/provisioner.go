@@ -105,12 +105,12 @@ func moduleRoot() (string, error) {
 
 // provisionerArgs configures the pool-tenant function.
 type provisionerArgs struct {
-	region, account  string
-	logGroupName     string
-	logRetention     int
-	keyArn           pulumi.StringInput
-	subnetIds        pulumi.StringArrayInput
-	securityGroupId  pulumi.StringInput
+	region, account   string
+	logGroupName      string
+	logRetention      int
+	keyArn            pulumi.StringInput
+	subnetIds         pulumi.StringArrayInput
+	securityGroupId   pulumi.StringInput
 	masterSecretArn   pulumi.StringInput
 	tenantSecretsArn  string // ARN pattern of the tenants' secrets
 	serviceSecretsArn string // ARN pattern of the services' login secrets
