@@ -1,7 +1,7 @@
 // Command bootstrap is the one-time AWS setup that saas-platform's GitHub
 // workflows need, as a small Pulumi program of its own. An administrator
-// runs it once per AWS account, from this directory (see the README,
-// Delivery, Bootstrap):
+// runs it once per AWS account, from this directory (see docs/delivery.md,
+// Bootstrap):
 //
 //   - GitHub's OIDC identity provider: workflows get short-lived
 //     credentials, and no access key exists anywhere;

@@ -59,9 +59,9 @@ func TestInvalidConfigIsRejectedWithTheKeyTheValueAndWhatIsAllowed(t *testing.T)
 		{"a key the program does not know", "dev", map[string]string{"saas-platform:tenant": `[]`},
 			"saas-platform:tenant", "", "known settings are"},
 		{"an unknown key inside a section", "dev", map[string]string{"saas-platform:network": `{"cidrr":"10.0.0.0/16"}`},
-			"saas-platform:network", "cidrr", "cidr, availabilityZones"},
+			"saas-platform:network.cidrr", "", "did you mean cidr?): keys allowed in saas-platform:network are cidr, availabilityZones"},
 		{"a value of the wrong type", "dev", map[string]string{"saas-platform:network": `{"availabilityZones":"two"}`},
-			"saas-platform:network.availabilityZones", "", "must be a number"},
+			"saas-platform:network.availabilityZones", "two", "must be a number, not text"},
 		{"a public cidr", "dev", map[string]string{"saas-platform:network": `{"cidr":"8.8.0.0/16"}`},
 			"saas-platform:network.cidr", "8.8.0.0/16", "private IPv4"},
 		{"a cidr larger than /16", "dev", map[string]string{"saas-platform:network": `{"cidr":"10.0.0.0/8"}`},
@@ -292,7 +292,7 @@ func TestInvalidConfigIsRejectedWithTheKeyTheValueAndWhatIsAllowed(t *testing.T)
 		{"a provider key the provider does not have", "dev", map[string]string{"aws:role": "deploy"},
 			"aws:role", "", "not a setting of the AWS provider"},
 		{"an account id that is a number", "dev", map[string]string{"aws:allowedAccountIds": `[123456789012]`},
-			"aws:allowedAccountIds", "[123456789012]", "list of strings (quote account ids"},
+			"aws:allowedAccountIds[0]", "123456789012", `must be a string, not a number (quote it in YAML: "123456789012")`},
 		{"an account id of eleven digits", "dev", map[string]string{"aws:allowedAccountIds": `["12345678901"]`},
 			"aws:allowedAccountIds", "12345678901", "12-digit AWS account id"},
 		{"allowed and forbidden accounts together", "dev", map[string]string{
@@ -311,15 +311,35 @@ func TestInvalidConfigIsRejectedWithTheKeyTheValueAndWhatIsAllowed(t *testing.T)
 		{"an assumed role for longer than STS allows", "dev", map[string]string{"aws:assumeRole": `{"roleArn":"arn:aws:iam::123456789012:role/deploy","duration":"24h"}`},
 			"aws:assumeRole.duration", "24h", "between 15m and 12h"},
 		{"a misspelt key inside assumeRole", "dev", map[string]string{"aws:assumeRole": `{"roleArm":"arn:aws:iam::123456789012:role/deploy"}`},
-			"aws:assumeRole", `{"roleArm":"arn:aws:iam::123456789012:role/deploy"}`, `unknown field "roleArm"`},
+			"aws:assumeRole.roleArm", "", "did you mean roleArn?"},
 		{"an endpoint for a service the provider does not know", "dev", map[string]string{"aws:endpoints": `[{"s4":"http://localhost:5000"}]`},
-			"aws:endpoints", `[{"s4":"http://localhost:5000"}]`, "mapping an AWS service"},
+			"aws:endpoints[0].s4", "", "did you mean s3?): keys allowed in aws:endpoints[0] are accessanalyzer,"},
 		{"an endpoint that is not a URL", "dev", map[string]string{"aws:endpoints": `[{"s3":"localhost:5000"}]`},
 			"aws:endpoints[0].s3", "localhost:5000", "http or https URL"},
 		{"a default tag that overwrites the program's", "dev", map[string]string{"aws:defaultTags": `{"tags":{"Environment":"production"}}`},
 			"aws:defaultTags.tags.Environment", "production", "a tag the program sets itself"},
 		{"a scheduled task with paths", "dev", map[string]string{"saas-platform:services": `[{"name":"update","schedule":"rate(15 minutes)","port":3000,"paths":["/u"],"priority":5,"healthCheckPath":"/h"}]`},
 			"saas-platform:services[0] (service update).paths", "/u", "scheduled task"},
+		{"a call to a service the stack does not have", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"calls":["billing"]}]`},
+			"saas-platform:services[0] (service api).calls[0]", "billing", "not a service of this stack: one of api"},
+		{"a call to a scheduled task", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"calls":["update"]},{"name":"update","schedule":"rate(1 hour)"}]`},
+			"saas-platform:services[0] (service api).calls[0]", "update", "scheduled task: it takes no calls"},
+		{"a call listed twice", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"calls":["worker","worker"]},{"name":"worker","port":3001}]`},
+			"saas-platform:services[0] (service api).calls[1]", "worker", "listed twice"},
+		{"a data store the stack does not have", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"uses":["postgres"]}]`},
+			"saas-platform:services[0] (service api).uses[0]", "postgres", "one of cache, database"},
+		{"a data store listed twice", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"uses":["cache","cache"]}]`},
+			"saas-platform:services[0] (service api).uses[1]", "cache", "listed twice"},
+		{"a data store named in another case", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"uses":["Database"]}]`},
+			"saas-platform:services[0] (service api).uses[0]", "Database", "one of cache, database"},
+		{"the URL of a scheduled task", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"environment":{"JOB":"${services.update.url}"}},{"name":"update","schedule":"rate(1 hour)"}]`},
+			"saas-platform:services[0] (service api).environment.JOB", "${services.update.url}", "scheduled task: it takes no calls and has no URL"},
+		{"the public URL of a service that is not routed", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"environment":{"W":"${services.worker.publicUrl}"}},{"name":"worker","port":3001}]`},
+			"saas-platform:services[0] (service api).environment.W", "${services.worker.publicUrl}", "not routed (no paths or hosts): it has no public URL; use ${services.worker.url}"},
+		{"an address a service does not have", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"environment":{"W":"${services.worker.host}"}},{"name":"worker","port":3001}]`},
+			"saas-platform:services[0] (service api).environment.W", "${services.worker.host}", "not an address of service worker"},
+		{"the URL of a service the stack does not have", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"environment":{"W":"${services.billing.url}"}}]`},
+			"saas-platform:services[0] (service api).environment.W", "${services.billing.url}", "not a known reference"},
 	}
 	for _, tc := range cases {
 		t.Run("rejects "+tc.name, func(t *testing.T) {
@@ -754,4 +774,52 @@ func TestSecretsTakeAPlainReferenceNextToTheObjectForms(t *testing.T) {
 		"cache-only": {false, true, false},
 		"static":     {false, false, false},
 	}, uses, "database, cache, tenants' credentials: each only where a service names it")
+}
+
+func TestTheServiceGraphIsWhatReferencesCallsAndUsesDeclare(t *testing.T) {
+	s, err := config.Parse(project, "dev", values(map[string]string{
+		"saas-platform:services": `[
+			{"name":"api","port":3000,"healthCheckPath":"/h","paths":["/api/*"],"priority":10,
+			 "environment":{"WORKER":"${services.worker.url}","DB":"${database.host}:${database.port}"}},
+			{"name":"worker","port":3001,"calls":["api"],"uses":["cache"]},
+			{"name":"silent","port":3002},
+			{"name":"web","port":80,"healthCheckPath":"/","paths":["/*"],"priority":20,
+			 "environment":{"API":"${services.api.publicUrl}","AGAIN":"${services.api.url}","R":"${cache.endpoint}"}},
+			{"name":"nightly","schedule":"rate(1 day)","environment":{"W":"${services.worker.url}"},"uses":["database"]}]`,
+	}))
+	require.NoError(t, err)
+	byName := map[string]config.Service{}
+	for _, svc := range s.Services {
+		byName[svc.Name] = svc
+	}
+	cases := []struct {
+		service         string
+		callees         []string
+		callers         []string
+		database, cache bool
+	}{
+		{"api", []string{"worker"}, []string{"worker", "web"}, true, false},
+		{"worker", []string{"api"}, []string{"api", "nightly"}, false, true},
+		{"silent", nil, nil, false, false},
+		{"web", []string{"api"}, nil, false, true},
+		{"nightly", []string{"worker"}, nil, true, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.service+" calls, is called by and uses what it declares", func(t *testing.T) {
+			svc := byName[tc.service]
+			assert.Equal(t, tc.callees, svc.Callees())
+			assert.Equal(t, tc.callers, config.Callers(s.Services, tc.service))
+			assert.Equal(t, tc.database, svc.UsesDatabase())
+			assert.Equal(t, tc.cache, svc.UsesCache())
+		})
+	}
+	assert.Equal(t, []string{"api", "nightly"}, config.ServicesUsing(s.Services, config.StoreDatabase))
+	assert.Equal(t, []string{"worker", "web"}, config.ServicesUsing(s.Services, config.StoreCache))
+}
+
+func TestAReferenceInASecretCountsAsUse(t *testing.T) {
+	svc := config.Service{Name: "api", Secrets: map[string]config.SecretSource{
+		"PARAM": {Parameter: "/x/${cache.endpoint}"}}}
+	assert.True(t, svc.UsesCache(), "any form of secret is scanned for references")
+	assert.False(t, svc.UsesDatabase())
 }

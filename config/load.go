@@ -1,12 +1,10 @@
 package config
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
-	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -241,11 +239,17 @@ type parser struct {
 	values     map[string]string
 	secretKeys []string
 	problems   []Problem
+	// unreadable are the keys whose value could not be decoded: checks of
+	// the value left in their place would only repeat the problem.
+	unreadable map[string]bool
 }
 
 func (p *parser) key(name string) string { return p.project + ":" + name }
 
 func (p *parser) problem(key, value, allowed string) {
+	if p.unreadable[key] {
+		return
+	}
 	p.problems = append(p.problems, Problem{Key: key, Value: value, Allowed: allowed})
 }
 
@@ -256,96 +260,65 @@ func (p *parser) err() error {
 	return &Error{Problems: p.problems}
 }
 
-// rejectUnknownKeys catches typos such as `saas-platform:tenant`, which the
-// Pulumi CLI would pass through silently.
+// rejectUnknownKeys catches typos such as `saas-platform:tenant` or
+// `saas-platfrom:tenants`, which the Pulumi CLI would pass through silently:
+// a misspelt namespace would plan a stack without the section it meant,
+// and deploying it would delete what the section listed.
 func (p *parser) rejectUnknownKeys() {
-	known := map[string]bool{}
-	for _, k := range ProjectKeys() {
-		known[p.key(k)] = true
-	}
-	var unknown []string
+	keys := make([]string, 0, len(p.values))
 	for k := range p.values {
-		if strings.HasPrefix(k, p.project+":") && !known[k] {
-			unknown = append(unknown, k)
-		}
+		keys = append(keys, k)
 	}
-	sort.Strings(unknown)
-	for _, k := range unknown {
-		p.problem(k, "", "is not a setting of this program: known settings are "+strings.Join(ProjectKeys(), ", "))
+	sort.Strings(keys)
+	namespaces := []string{p.project, strings.TrimSuffix(AWSNamespace, ":")}
+	for _, k := range keys {
+		namespace, name, qualified := strings.Cut(k, ":")
+		switch {
+		case !qualified:
+			p.problem(k, "", fmt.Sprintf("has no namespace: write it as %s:%s", p.project, k))
+		case namespace == p.project:
+			if !slices.Contains(ProjectKeys(), name) {
+				msg := "is not a setting of this program"
+				if best := nearest(name, ProjectKeys()); best != "" {
+					msg += fmt.Sprintf(": did you mean %s?", p.key(best))
+				}
+				p.problem(k, "", msg+"; known settings are "+strings.Join(ProjectKeys(), ", "))
+			}
+		case namespace+":" == AWSNamespace:
+			// The provider's keys, checked against its schema.
+		default:
+			msg := fmt.Sprintf("is in the namespace %s, which this program does not read: its settings are %s:* and aws:*", namespace, p.project)
+			if best := nearest(namespace, namespaces); best != "" {
+				suggestion := best + ":" + name
+				if best == p.project {
+					if known := nearest(name, ProjectKeys()); known != "" {
+						suggestion = p.key(known)
+					}
+				}
+				msg = fmt.Sprintf("is not read by this program: did you mean %s?", suggestion)
+			}
+			p.problem(k, "", msg)
+		}
 	}
 }
 
 // decodeObject decodes a section onto target, which already holds the
 // preset's values: keys present in the stack file override, absent keys keep
-// the preset. Unknown keys are rejected.
+// the preset. Unknown keys are rejected, by the strict decoder.
 func (p *parser) decodeObject(name string, target any) {
-	raw, ok := p.values[p.key(name)]
-	if !ok || strings.TrimSpace(raw) == "" {
-		return
-	}
-	p.decode(p.key(name), raw, target, "an object with the keys "+strings.Join(jsonKeys(target), ", "))
+	p.decodeSection(name, target)
 }
 
 func (p *parser) decodeList(name string, target any) {
+	p.decodeSection(name, target)
+}
+
+func (p *parser) decodeSection(name string, target any) {
 	raw, ok := p.values[p.key(name)]
 	if !ok || strings.TrimSpace(raw) == "" {
 		return
 	}
-	elem := reflect.New(reflect.TypeOf(target).Elem().Elem()).Interface()
-	p.decode(p.key(name), raw, target, "a list of objects with the keys "+strings.Join(jsonKeys(elem), ", "))
-}
-
-func (p *parser) decode(key, raw string, target any, shape string) {
-	dec := json.NewDecoder(bytes.NewReader([]byte(raw)))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(target)
-	if err == nil {
-		return
-	}
-	var typeErr *json.UnmarshalTypeError
-	var syntaxErr *json.SyntaxError
-	switch {
-	case errors.As(err, &typeErr) && typeErr.Field != "":
-		p.problem(key+"."+typeErr.Field, "", fmt.Sprintf("must be a %s, not a %s", jsonKind(typeErr.Type), typeErr.Value))
-	case errors.As(err, &typeErr), errors.As(err, &syntaxErr):
-		p.problem(key, abbreviate(raw), "must be "+shape)
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		p.problem(key, field, "is not a known key: expected "+shape)
-	default:
-		p.problem(key, abbreviate(raw), "could not be read ("+err.Error()+"): expected "+shape)
-	}
-}
-
-// jsonKeys lists the stack-file keys of a struct, in declaration order.
-func jsonKeys(v any) []string {
-	t := reflect.TypeOf(v)
-	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
-		t = t.Elem()
-	}
-	var keys []string
-	for i := 0; i < t.NumField(); i++ {
-		tag := strings.Split(t.Field(i).Tag.Get("json"), ",")[0]
-		if tag != "" && tag != "-" {
-			keys = append(keys, tag)
-		}
-	}
-	return keys
-}
-
-func jsonKind(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.Int, reflect.Int64, reflect.Int32, reflect.Float64:
-		return "number"
-	case reflect.Bool:
-		return "boolean (true or false)"
-	case reflect.String:
-		return "string"
-	case reflect.Slice:
-		return "list"
-	default:
-		return "object"
-	}
+	p.decodeValue(p.key(name), raw, target, p.secret(p.key(name)))
 }
 
 func abbreviate(s string) string {

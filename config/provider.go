@@ -1,8 +1,6 @@
 package config
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"net/url"
@@ -172,10 +170,13 @@ func (p *parser) decodeProviderValue(key, raw string, t reflect.Type) (any, bool
 		}
 		ptr.Elem().Set(reflect.ValueOf(&n))
 	default:
-		dec := json.NewDecoder(bytes.NewReader([]byte(raw)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(ptr.Interface()); err != nil {
-			p.problem(key, abbreviate(shown), "must be "+providerShape(t)+" ("+strings.TrimPrefix(err.Error(), "json: ")+")")
+		before := len(p.problems)
+		if _, err := parseJSON(raw); err != nil {
+			p.problem(key, abbreviate(shown), "must be "+providerShape(t))
+			return nil, false
+		}
+		p.decodeValue(key, raw, ptr.Interface(), p.secret(key))
+		if len(p.problems) > before {
 			return nil, false
 		}
 	}

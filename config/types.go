@@ -289,6 +289,12 @@ type Service struct {
 	// tenant: when the tenant's database is created, and before a new
 	// image or command rolls out.
 	Migrate *Migrate
+	// Calls are services this one calls that no reference names; Uses the
+	// data stores it uses that no reference names (StoreDatabase,
+	// StoreCache). Read them through Callees and UsesStore, which add what
+	// the references imply.
+	Calls []string
+	Uses  []string
 }
 
 // Migrate is a service's `migrate` key: the command that brings one

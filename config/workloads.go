@@ -188,30 +188,6 @@ const (
 // injects them through secrets, as a plain string.
 var SecretReferences = []string{RefCacheAuthToken, RefDatabaseSecret, RefDatabaseURL}
 
-// UsesDatabase reports whether the service uses the shared PostgreSQL: it
-// references ${database.*} in its environment or secrets. Such a service
-// gets its own login.
-func (s Service) UsesDatabase() bool { return s.references("database.") }
-
-// UsesCache reports whether the service references ${cache.*}.
-func (s Service) UsesCache() bool { return s.references("cache.") }
-
-func (s Service) references(prefix string) bool {
-	for _, v := range s.Environment {
-		for _, ref := range References(v) {
-			if strings.HasPrefix(ref, prefix) {
-				return true
-			}
-		}
-	}
-	for _, src := range s.Secrets {
-		if strings.HasPrefix(src.Reference, prefix) {
-			return true
-		}
-	}
-	return false
-}
-
 // ReadsTenants reports whether the service asked for access: [{tenants: read}].
 func (s Service) ReadsTenants() bool {
 	for _, g := range s.Access {
@@ -284,6 +260,8 @@ type workloadEntry struct {
 	Build               *Build                  `json:"build"`
 	Command             []string                `json:"command"`
 	Migrate             *Migrate                `json:"migrate"`
+	Calls               []string                `json:"calls"`
+	Uses                []string                `json:"uses"`
 }
 
 // resolveWorkload fills a service's workload keys from the entry and the
@@ -318,6 +296,8 @@ func (v *validator) resolveWorkload(s *Service, e workloadEntry) {
 	}
 	s.Command = e.Command
 	s.Migrate = e.Migrate
+	s.Calls = e.Calls
+	s.Uses = e.Uses
 	for i := range s.Access {
 		if s.Access[i].Bucket != "" && s.Access[i].Mode == "" {
 			s.Access[i].Mode = AccessRead
@@ -553,6 +533,9 @@ func (v *validator) workloadReferences() {
 		if !s.Scheduled() {
 			known = append(known, "services."+s.Name+".url")
 		}
+		if s.Routed() {
+			known = append(known, "services."+s.Name+".publicUrl")
+		}
 	}
 	sort.Strings(known)
 	for i, s := range v.stack.Services {
@@ -577,10 +560,11 @@ func (v *validator) workloadReferences() {
 					continue
 				}
 				if !slices.Contains(known, ref) {
-					v.problem(k, "${"+ref+"}", "is not a known reference: one of "+strings.Join(known, ", "))
+					v.problem(k, "${"+ref+"}", v.unknownReference(ref, known))
 				}
 			}
 		}
+		v.dependencies(key, s)
 		for j, g := range s.Access {
 			k := fmt.Sprintf("%s.access[%d]", key, j)
 			kinds := 0
@@ -602,5 +586,65 @@ func (v *validator) workloadReferences() {
 				v.problem(k+".mode", g.Mode, "must be read, write or readWrite")
 			}
 		}
+	}
+}
+
+// unknownReference explains why a reference is not known: a service
+// reference gets the reason its service has no such address.
+func (v *validator) unknownReference(ref string, known []string) string {
+	if rest, ok := strings.CutPrefix(ref, "services."); ok {
+		name, attr, _ := strings.Cut(rest, ".")
+		for _, s := range v.stack.Services {
+			switch {
+			case s.Name != name:
+			case s.Scheduled():
+				return "names a scheduled task: it takes no calls and has no URL; known references are " + strings.Join(known, ", ")
+			case attr == "publicUrl":
+				return "names a service that is not routed (no paths or hosts): it has no public URL; use ${services." + name + ".url}, its private one"
+			default:
+				return "is not an address of service " + name + ": use ${services." + name + ".url} (private, inside the VPC)" +
+					" or ${services." + name + ".publicUrl} (public, routed services only)"
+			}
+		}
+	}
+	return "is not a known reference: one of " + strings.Join(known, ", ")
+}
+
+// dependencies checks a service's `calls` and `uses`: every name a
+// long-running service of the stack, every store one the stack has, each
+// once.
+func (v *validator) dependencies(key string, s Service) {
+	services := map[string]Service{}
+	var names []string
+	for _, other := range v.stack.Services {
+		services[other.Name] = other
+		if !other.Scheduled() {
+			names = append(names, other.Name)
+		}
+	}
+	seen := map[string]bool{}
+	for i, name := range s.Calls {
+		k := fmt.Sprintf("%s.calls[%d]", key, i)
+		callee, ok := services[name]
+		switch {
+		case !ok:
+			v.problem(k, name, "is not a service of this stack: one of "+strings.Join(names, ", "))
+		case callee.Scheduled():
+			v.problem(k, name, "is a scheduled task: it takes no calls; one of "+strings.Join(names, ", "))
+		case seen[name]:
+			v.problem(k, name, "is listed twice")
+		}
+		seen[name] = true
+	}
+	seen = map[string]bool{}
+	for i, store := range s.Uses {
+		k := fmt.Sprintf("%s.uses[%d]", key, i)
+		switch {
+		case !slices.Contains(Stores, store):
+			v.problem(k, store, "must be one of "+strings.Join(Stores, ", ")+" (PostgreSQL, Redis)")
+		case seen[store]:
+			v.problem(k, store, "is listed twice")
+		}
+		seen[store] = true
 	}
 }

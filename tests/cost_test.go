@@ -19,8 +19,8 @@ import (
 // The expected figures below are worked out by hand from the price table
 // (internal/cost/prices.go, ap-northeast-1), one line at a time, each
 // rounded to the cent as the estimate rounds its lines. When a stack file
-// or a price changes, work them out again and update the README's Cost
-// section with them.
+// or a price changes, work them out again and update docs/cost.md
+// with them.
 
 func estimateStack(t *testing.T, stack string) *cost.Estimate {
 	t.Helper()

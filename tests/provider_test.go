@@ -235,8 +235,8 @@ func TestTheLocalStackSendsEveryCallToTheEmulatorAndAvoidsItsGaps(t *testing.T) 
 	assert.NotEmpty(t, plan.OfType(result.Resources, "aws:cloudwatch/metricAlarm:MetricAlarm"), "the member alarms stay")
 }
 
-func TestTheREADMEListsTheProviderKeys(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
+func TestTheConfigurationDocListsTheProviderKeys(t *testing.T) {
+	readme, err := os.ReadFile("../docs/configuration.md")
 	require.NoError(t, err)
 	for _, key := range []string{
 		"profile", "assumeRole", "allowedAccountIds", "forbiddenAccountIds", "endpoints",
@@ -244,6 +244,6 @@ func TestTheREADMEListsTheProviderKeys(t *testing.T) {
 		"skipRequestingAccountId", "skipMetadataApiCheck", "s3UsePathStyle", "maxRetries",
 		"retryMode", "insecure", "customCaBundle", "stsRegion", "defaultTags",
 	} {
-		assert.True(t, strings.Contains(string(readme), "`aws:"+key+"`"), "the README does not document aws:%s", key)
+		assert.True(t, strings.Contains(string(readme), "`aws:"+key+"`"), "docs/configuration.md does not document aws:%s", key)
 	}
 }

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"os"
+	"sort"
 	"strings"
 	"testing"
 
@@ -91,24 +92,30 @@ func TestOnlyTheLoadBalancerAcceptsTrafficFromTheInternet(t *testing.T) {
 	}
 }
 
-func TestDataStoresAcceptOnlyServiceTasksAndTheProvisioner(t *testing.T) {
+func TestDataStoresAcceptOnlyTheServicesThatUseThemAndTheProvisioner(t *testing.T) {
+	// Both stack files declare the same uses: api and collaboration use
+	// PostgreSQL and Redis, notification Redis, analytics PostgreSQL.
+	want := map[string][]string{
+		"db":    {"provisioner", "svc-analytics", "svc-api", "svc-collaboration"},
+		"cache": {"svc-api", "svc-collaboration", "svc-notification"},
+	}
 	for _, stack := range stacks {
 		t.Run(stack, func(t *testing.T) {
 			result := planStack(t, stack)
 			roles := groupIDs(result, stack)
-			seen := map[string]bool{}
+			got := map[string][]string{}
 			for _, rule := range plan.OfType(result.Resources, ingressType) {
 				role := roles[rule.String("securityGroupId")]
 				if role != "db" && role != "cache" {
 					continue
 				}
-				seen[role] = true
-				peer := roles[rule.String("referencedSecurityGroupId")]
-				allowed := map[string][]string{"db": {"services", "provisioner"}, "cache": {"services"}}[role]
-				assert.Contains(t, allowed, peer, rule.Name)
+				got[role] = append(got[role], roles[rule.String("referencedSecurityGroupId")])
 				assert.Empty(t, rule.String("cidrIpv4"), rule.Name)
 			}
-			assert.Equal(t, map[string]bool{"db": true, "cache": true}, seen)
+			for role := range got {
+				sort.Strings(got[role])
+			}
+			assert.Equal(t, want, got)
 		})
 	}
 }

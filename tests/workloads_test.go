@@ -2,14 +2,11 @@ package tests
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/saas-platform/saas-platform/internal/plan"
 )
@@ -151,43 +148,4 @@ func TestNoServiceCanReadAnotherServicesSecrets(t *testing.T) {
 			}
 		})
 	}
-}
-
-// The README's worked example of adding a service must stay a valid stack
-// file: its block is added to the dev stack file and planned.
-func TestTheREADMEsServiceExamplePlansOnTheDevStack(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
-	require.NoError(t, err)
-	section := string(readme)[strings.Index(string(readme), "### Adding a service"):]
-	start := strings.Index(section, "```yaml\n") + len("```yaml\n")
-	example := section[start : start+strings.Index(section[start:], "```")]
-
-	var added map[string]any
-	require.NoError(t, yaml.Unmarshal([]byte(example), &added))
-	data, err := os.ReadFile("../Pulumi.dev.yaml")
-	require.NoError(t, err)
-	var dev struct {
-		Config map[string]any `yaml:"config"`
-	}
-	require.NoError(t, yaml.Unmarshal(data, &dev))
-	for _, key := range []string{"saas-platform:services", "saas-platform:buckets"} {
-		items, _ := added[key].([]any)
-		require.NotEmpty(t, items, "the example adds to %s", key)
-		existing, _ := dev.Config[key].([]any)
-		dev.Config[key] = append(existing, items...)
-	}
-	out, err := yaml.Marshal(dev)
-	require.NoError(t, err)
-	file := filepath.Join(t.TempDir(), "Pulumi.example.yaml")
-	require.NoError(t, os.WriteFile(file, out, 0o600))
-
-	result, err := planFile(t, file, "dev")
-	require.NoError(t, err)
-	containers := tasks(t, result)["billing"]
-	require.Len(t, containers, 2, "billing and its CloudWatch agent")
-	_, ok := valueOf(containers[0], "WEBHOOK_SIGNING_KEY")
-	assert.True(t, ok)
-	policy := grantsOf(t, result, "billing-task")
-	assert.Contains(t, policy, "sqs:SendMessage")
-	assert.Contains(t, policy, `"ses:FromAddress":["billing@example.com"]`)
 }

@@ -28,7 +28,9 @@ type NetworkInputs struct {
 	PublicSubnetIds             pulumi.StringArrayInput
 	PrivateSubnetIds            pulumi.StringArrayInput
 	LoadBalancerSecurityGroupId pulumi.StringInput
-	ServiceSecurityGroupId      pulumi.StringInput
+	// ServiceSecurityGroupIds are the services' own groups, by name: every
+	// service and scheduled task must have one.
+	ServiceSecurityGroupIds map[string]pulumi.StringInput
 }
 
 // DataInputs is what compute needs from the data layer: the secrets a
@@ -317,8 +319,13 @@ func AgentConfig(namespace string) (string, error) {
 	return string(b), err
 }
 
-// serviceURLs adds services.<name>.url to the facts: the load balancer's
-// URL for routed services, the Cloud Map name for the others.
+// serviceURLs adds the services' addresses to the facts.
+// services.<name>.url is the private address of every long-running service,
+// routed or not: its Cloud Map name, which resolves inside the VPC to the
+// tasks' own addresses, so a call between services never leaves the VPC
+// (no NAT gateway, load balancer or WAF on the way) and the callee's
+// security group sees the caller's. services.<name>.publicUrl is where a
+// routed service answers from outside: its first host, else the stack's URL.
 func (c *Compute) serviceURLs() {
 	scheme := "http"
 	if c.args.Certificate != nil {
@@ -330,14 +337,23 @@ func (c *Compute) serviceURLs() {
 	}
 	c.URL = pulumi.Sprintf("%s://%s", scheme, host)
 	for _, s := range c.args.Services {
+		if s.Scheduled() {
+			continue
+		}
+		c.facts["services."+s.Name+".url"] = pulumi.String(PrivateURL(c.args.Project, c.args.Environment, s))
 		switch {
-		case s.Scheduled():
+		case len(s.Hosts) > 0:
+			c.facts["services."+s.Name+".publicUrl"] = pulumi.String(scheme + "://" + s.Hosts[0])
 		case s.Routed():
-			c.facts["services."+s.Name+".url"] = c.URL
-		default:
-			c.facts["services."+s.Name+".url"] = pulumi.String(fmt.Sprintf("http://%s.%s:%d", s.Name, Namespace(c.args.Project, c.args.Environment), s.Port))
+			c.facts["services."+s.Name+".publicUrl"] = c.URL
 		}
 	}
+}
+
+// PrivateURL is a long-running service's address inside the VPC:
+// http://<service>.<namespace>:<port>.
+func PrivateURL(project, environment string, s config.Service) string {
+	return fmt.Sprintf("http://%s.%s:%d", s.Name, Namespace(project, environment), s.Port)
 }
 
 // agentConfiguration keeps the CloudWatch agent's statsd configuration in

@@ -58,6 +58,16 @@ func stackWith(t *testing.T, sizing string, more map[string]string) *config.Stac
 	return s
 }
 
+// serviceGroups gives every service a security group of its own, named
+// sg-<service>.
+func serviceGroups(s *config.Stack) map[string]pulumi.StringInput {
+	groups := map[string]pulumi.StringInput{}
+	for _, svc := range s.Services {
+		groups[svc.Name] = pulumi.String("sg-" + svc.Name)
+	}
+	return groups
+}
+
 func build(t *testing.T, s *config.Stack) []plan.Resource {
 	t.Helper()
 	mocks := plan.NewMocks(s.Project, s.Name, s.Region)
@@ -70,7 +80,7 @@ func build(t *testing.T, s *config.Stack) []plan.Resource {
 				PublicSubnetIds:             pulumi.ToStringArray([]string{"subnet-public-a", "subnet-public-b"}),
 				PrivateSubnetIds:            pulumi.ToStringArray([]string{"subnet-private-a", "subnet-private-b"}),
 				LoadBalancerSecurityGroupId: pulumi.String("sg-lb"),
-				ServiceSecurityGroupId:      pulumi.String("sg-services"),
+				ServiceSecurityGroupIds:     serviceGroups(s),
 			},
 			Data: compute.DataInputs{
 				CacheAuthSecretArn: pulumi.String("arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:cache-auth"),
@@ -179,7 +189,7 @@ func TestEveryServiceRunsPrivatelyAndRollsBackAFailedDeployment(t *testing.T) {
 	for _, svc := range services {
 		assert.False(t, svc.Bool("networkConfiguration.assignPublicIp"), svc.Name)
 		assert.Equal(t, []string{"subnet-private-a", "subnet-private-b"}, svc.Strings("networkConfiguration.subnets"), svc.Name)
-		assert.Equal(t, []string{"sg-services"}, svc.Strings("networkConfiguration.securityGroups"), svc.Name)
+		assert.Equal(t, []string{"sg-" + svc.Name}, svc.Strings("networkConfiguration.securityGroups"), "%s runs in its own group", svc.Name)
 		assert.True(t, svc.Bool("deploymentCircuitBreaker.enable"), svc.Name)
 		assert.True(t, svc.Bool("deploymentCircuitBreaker.rollback"), svc.Name)
 		assert.Equal(t, []string{"desiredCount"}, svc.Options.IgnoreChanges, "%s autoscales", svc.Name)
@@ -192,6 +202,8 @@ func TestEveryServiceRunsPrivatelyAndRollsBackAFailedDeployment(t *testing.T) {
 	}
 	for _, target := range plan.OfType(resources, "aws:cloudwatch/eventTarget:EventTarget") {
 		assert.False(t, target.Bool("ecsTarget.networkConfiguration.assignPublicIp"))
+		assert.Equal(t, []string{"sg-" + target.Name}, target.Strings("ecsTarget.networkConfiguration.securityGroups"),
+			"the scheduled task %s runs in its own group", target.Name)
 	}
 }
 
@@ -519,7 +531,7 @@ func workloadStack(t *testing.T, sizing string) *config.Stack {
 		"saas-platform:services": `[
 			{"name":"api","port":3000,"cpu":512,"memory":1024,"healthCheckPath":"/api/health","paths":["/api/*"],"priority":200,
 			 "environment":{"LOG_LEVEL":"info","REDIS_CLUSTER_ENDPOINT":"${cache.endpoint}","REDIS_HOST":"${cache.endpoint}",
-			                "NOTIFY":"${services.notification.url}/send","SELF":"${services.api.url}","DB":"postgres://${database.host}:${database.port}/${database.name}"},
+			                "NOTIFY":"${services.notification.url}/send","SELF":"${services.api.url}","PUBLIC":"${services.api.publicUrl}","DB":"postgres://${database.host}:${database.port}/${database.name}"},
 			 "access":[{"tenants":"read"}],
 			 "secrets":{"JWT_SECRET":{"generate":true},"DATABASE_URL":"${database.url}","REDIS_PASSWORD":"${cache.authToken}",
 			            "WEATHER_API_KEY":{"parameter":"/saas-platform/dev/weather-api-key"},
@@ -543,8 +555,10 @@ func TestEnvironmentReferencesResolveToPlatformFactsAndServiceURLs(t *testing.T)
 	assert.Equal(t, "master.redis.example", api["REDIS_CLUSTER_ENDPOINT"])
 	assert.Equal(t, "postgres://db.example:5432/platform", api["DB"], "several references in one value")
 	assert.Equal(t, "http://notification.dev.saas-platform.internal:3003/send", api["NOTIFY"], "an internal service by its Cloud Map name")
-	assert.Regexp(t, `^http://saas-platform-dev-[0-9a-f]+\.ap-northeast-1\.elb\.amazonaws\.com$`, api["SELF"],
-		"a routed service at the load balancer; plain HTTP without a certificate")
+	assert.Equal(t, "http://api.dev.saas-platform.internal:3000", api["SELF"],
+		"a routed service's url is private too: calls between services never pass the load balancer")
+	assert.Regexp(t, `^http://saas-platform-dev-[0-9a-f]+\.ap-northeast-1\.elb\.amazonaws\.com$`, api["PUBLIC"],
+		"its publicUrl is the load balancer's; plain HTTP without a certificate")
 	assert.Equal(t, "saas-platform-dev-events-abc1234", environmentOf(taskContainers(t, resources, "analytics")[0])["EVENTS"])
 	assert.NotContains(t, api, "REDIS_HOST", "the platform injects it from SSM; the same reference adds nothing")
 
@@ -552,7 +566,7 @@ func TestEnvironmentReferencesResolveToPlatformFactsAndServiceURLs(t *testing.T)
 	// checks stack-file names against.
 	for name := range api {
 		_, platform := config.PlatformEnvironment[name]
-		stackFile := map[string]bool{"LOG_LEVEL": true, "REDIS_CLUSTER_ENDPOINT": true, "NOTIFY": true, "SELF": true, "DB": true}[name]
+		stackFile := map[string]bool{"LOG_LEVEL": true, "REDIS_CLUSTER_ENDPOINT": true, "NOTIFY": true, "SELF": true, "PUBLIC": true, "DB": true}[name]
 		assert.True(t, platform || stackFile, "%s is set by the platform but not listed in config.PlatformEnvironment", name)
 	}
 	for name := range secretsOf(taskContainers(t, resources, "api")[0]) {

@@ -38,6 +38,10 @@ const (
 func (c *Compute) service(ctx *pulumi.Context, s config.Service, task *ecs.TaskDefinition, lbTarget *lb.TargetGroup,
 	rule *lb.ListenerRule, registry *servicediscovery.Service) (*ecs.Service, error) {
 	args := c.args
+	group, err := c.securityGroup(s)
+	if err != nil {
+		return nil, err
+	}
 	var strategy ecs.ServiceCapacityProviderStrategyArray
 	for _, share := range Strategy(s.Capacity, s.MinCount) {
 		strategy = append(strategy, ecs.ServiceCapacityProviderStrategyArgs{
@@ -52,7 +56,7 @@ func (c *Compute) service(ctx *pulumi.Context, s config.Service, task *ecs.TaskD
 		CapacityProviderStrategies: strategy,
 		NetworkConfiguration: &ecs.ServiceNetworkConfigurationArgs{
 			Subnets:        args.Network.PrivateSubnetIds,
-			SecurityGroups: pulumi.StringArray{args.Network.ServiceSecurityGroupId},
+			SecurityGroups: pulumi.StringArray{group},
 			AssignPublicIp: pulumi.Bool(false),
 		},
 		DeploymentCircuitBreaker:        &ecs.ServiceDeploymentCircuitBreakerArgs{Enable: pulumi.Bool(true), Rollback: pulumi.Bool(true)},
@@ -203,6 +207,10 @@ func (c *Compute) registry(ctx *pulumi.Context, s config.Service) (*servicedisco
 // only this task definition on this cluster.
 func (c *Compute) schedule(ctx *pulumi.Context, s config.Service, task *ecs.TaskDefinition, execRole, taskRole *iam.Role) error {
 	opts := pulumi.Parent(c)
+	group, err := c.securityGroup(s)
+	if err != nil {
+		return err
+	}
 	role, err := iam.NewRole(ctx, s.Name+"-schedule", &iam.RoleArgs{
 		Description:      pulumi.String("Runs the " + s.Name + " task on its schedule"),
 		AssumeRolePolicy: pulumi.String(awspolicy.ServiceTrust("events.amazonaws.com", c.account).String()),
@@ -249,10 +257,20 @@ func (c *Compute) schedule(ctx *pulumi.Context, s config.Service, task *ecs.Task
 			PlatformVersion:            pulumi.String("LATEST"),
 			NetworkConfiguration: &cloudwatch.EventTargetEcsTargetNetworkConfigurationArgs{
 				Subnets:        c.args.Network.PrivateSubnetIds,
-				SecurityGroups: pulumi.StringArray{c.args.Network.ServiceSecurityGroupId},
+				SecurityGroups: pulumi.StringArray{group},
 				AssignPublicIp: pulumi.Bool(false),
 			},
 		},
 	}, opts, pulumi.DependsOn([]pulumi.Resource{c.capacityProviders}))
 	return err
+}
+
+// securityGroup is the service's own security group: its tasks reach what
+// the service declares it calls and uses, and accept only its callers.
+func (c *Compute) securityGroup(s config.Service) (pulumi.StringInput, error) {
+	group, ok := c.args.Network.ServiceSecurityGroupIds[s.Name]
+	if !ok || group == nil {
+		return nil, fmt.Errorf("service %s has no security group of its own", s.Name)
+	}
+	return group, nil
 }

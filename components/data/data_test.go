@@ -254,7 +254,7 @@ func TestSiloTenantsSurviveRemovalFromAProtectedStack(t *testing.T) {
 		{"prod keeps them", "prod", oneOfEachPlan, true, true, true},
 		{"dev lets them go", "dev", oneOfEachPlan, false, false, false},
 		// The deletion asked for still leaves a final snapshot and the
-		// automated backups, as the README promises.
+		// automated backups, as docs/tenants.md promises.
 		{"prod lets them go when marked onRemove drop", "prod", `[{"id":"acme","plan":"enterprise","onRemove":"drop"}]`, false, false, true},
 	}
 	for _, tc := range cases {

@@ -49,10 +49,9 @@ type NetworkArgs struct {
 	// PathPrefix is the environment's path, e.g. /saas-platform/dev: log
 	// groups are named under it.
 	PathPrefix string
-	// ServicePorts are the container ports of every service; RoutedPorts
-	// those the load balancer forwards to.
-	ServicePorts []int
-	RoutedPorts  []int
+	// Workloads are the stack's services and scheduled tasks, each with
+	// its own security group, and who may reach whom.
+	Workloads []Workload
 	// LoadBalancerCidrs may reach the load balancer on 80 and 443; empty:
 	// the whole internet.
 	LoadBalancerCidrs []string
@@ -77,10 +76,11 @@ type Network struct {
 	IsolatedSubnetIds pulumi.StringArrayOutput `pulumi:"isolatedSubnetIds"`
 
 	LoadBalancerSecurityGroupId pulumi.StringOutput `pulumi:"loadBalancerSecurityGroupId"`
-	ServiceSecurityGroupId      pulumi.StringOutput `pulumi:"serviceSecurityGroupId"`
-	DatabaseSecurityGroupId     pulumi.StringOutput `pulumi:"databaseSecurityGroupId"`
-	CacheSecurityGroupId        pulumi.StringOutput `pulumi:"cacheSecurityGroupId"`
-	EndpointSecurityGroupId     pulumi.StringOutput `pulumi:"endpointSecurityGroupId"`
+	// ServiceSecurityGroupIds are the workloads' own groups, by name.
+	ServiceSecurityGroupIds map[string]pulumi.StringOutput
+	DatabaseSecurityGroupId pulumi.StringOutput `pulumi:"databaseSecurityGroupId"`
+	CacheSecurityGroupId    pulumi.StringOutput `pulumi:"cacheSecurityGroupId"`
+	EndpointSecurityGroupId pulumi.StringOutput `pulumi:"endpointSecurityGroupId"`
 	// ProvisionerSecurityGroupId is for the function that creates pool
 	// tenants' databases: PostgreSQL and HTTPS out, nothing in.
 	ProvisionerSecurityGroupId pulumi.StringOutput `pulumi:"provisionerSecurityGroupId"`
@@ -153,7 +153,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		"privateSubnetIds":            n.PrivateSubnetIds,
 		"isolatedSubnetIds":           n.IsolatedSubnetIds,
 		"loadBalancerSecurityGroupId": n.LoadBalancerSecurityGroupId,
-		"serviceSecurityGroupId":      n.ServiceSecurityGroupId,
+		"serviceSecurityGroupIds":     n.serviceGroups(),
 		"databaseSecurityGroupId":     n.DatabaseSecurityGroupId,
 		"cacheSecurityGroupId":        n.CacheSecurityGroupId,
 		"provisionerSecurityGroupId":  n.ProvisionerSecurityGroupId,
@@ -163,6 +163,15 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		return nil, err
 	}
 	return n, nil
+}
+
+// serviceGroups are the workloads' groups as one output.
+func (n *Network) serviceGroups() pulumi.StringMapOutput {
+	groups := pulumi.StringMap{}
+	for name, id := range n.ServiceSecurityGroupIds {
+		groups[name] = id
+	}
+	return groups.ToStringMapOutput()
 }
 
 func vpcOptions(n *Network, args *NetworkArgs) []pulumi.ResourceOption {
@@ -296,11 +305,4 @@ func (n *Network) subnetGroups(ctx *pulumi.Context, name string) error {
 	n.DatabaseSubnetGroupName = db.Name
 	n.CacheSubnetGroupName = cache.Name
 	return nil
-}
-
-// distinct returns the sorted distinct values.
-func distinct(values []int) []int {
-	out := slices.Clone(values)
-	slices.Sort(out)
-	return slices.Compact(out)
 }

@@ -33,8 +33,13 @@ func args(preset string) *network.NetworkArgs {
 		Subnets:          config.SubnetLayout{AvailabilityZoneMask: 19, PrivateMask: 20, PublicMask: 21, IsolatedMask: 22},
 		LogRetentionDays: 7,
 		PathPrefix:       "/saas-platform/test",
-		ServicePorts:     []int{3000, 3001, 3003, 3000},
-		RoutedPorts:      []int{3000, 3001},
+		Workloads: []network.Workload{
+			{Name: "api", Port: 3000, Routed: true, Callers: []string{"notification"}, Database: true, Cache: true},
+			{Name: "collaboration", Port: 3001, Routed: true, Callers: []string{"api"}, Cache: true},
+			{Name: "notification", Port: 3003},
+			{Name: "report", Port: 3000, Callers: []string{"report", "nightly"}, Database: true},
+			{Name: "nightly", Database: true},
+		},
 	}
 	switch preset {
 	case "dev":
@@ -202,31 +207,43 @@ func flows(resources []plan.Resource) []string {
 	return out
 }
 
-func TestSecurityGroupsAllowOnlyTheChainFromTheInternetToTheData(t *testing.T) {
+func TestEachServiceAcceptsOnlyTheLoadBalancerIfRoutedAndItsCallersAndTheDataOnlyItsUsers(t *testing.T) {
 	for _, preset := range []string{"dev", "prod"} {
 		t.Run(preset, func(t *testing.T) {
 			want := []string{
-				"cache from 6379 services",
+				"cache from 6379 svc-api",
+				"cache from 6379 svc-collaboration",
 				"db from 5432 provisioner",
-				"db from 5432 services",
+				"db from 5432 svc-api",
+				"db from 5432 svc-nightly",
+				"db from 5432 svc-report",
 				"endpoints from 443 10.10.0.0/16",
 				"lb from 443 0.0.0.0/0",
 				"lb from 80 0.0.0.0/0",
-				"lb to 3000 services",
-				"lb to 3001 services",
+				"lb to 3000 svc-api",
+				"lb to 3001 svc-collaboration",
 				"provisioner to 443 0.0.0.0/0",
 				"provisioner to 5432 db",
-				"services from 3000 lb",
-				"services from 3000 services",
-				"services from 3001 lb",
-				"services from 3001 services",
-				"services from 3003 services",
-				"services to 3000 services",
-				"services to 3001 services",
-				"services to 3003 services",
-				"services to 443 0.0.0.0/0",
-				"services to 5432 db",
-				"services to 6379 cache",
+				"svc-api from 3000 lb",
+				"svc-api from 3000 svc-notification",
+				"svc-api to 3001 svc-collaboration",
+				"svc-api to 443 0.0.0.0/0",
+				"svc-api to 5432 db",
+				"svc-api to 6379 cache",
+				"svc-collaboration from 3001 lb",
+				"svc-collaboration from 3001 svc-api",
+				"svc-collaboration to 443 0.0.0.0/0",
+				"svc-collaboration to 6379 cache",
+				"svc-nightly to 3000 svc-report",
+				"svc-nightly to 443 0.0.0.0/0",
+				"svc-nightly to 5432 db",
+				"svc-notification to 3000 svc-api",
+				"svc-notification to 443 0.0.0.0/0",
+				"svc-report from 3000 svc-nightly",
+				"svc-report from 3000 svc-report",
+				"svc-report to 3000 svc-report",
+				"svc-report to 443 0.0.0.0/0",
+				"svc-report to 5432 db",
 			}
 			sort.Strings(want)
 			assert.Equal(t, want, flows(build(t, args(preset))))
@@ -263,4 +280,12 @@ func TestDataStoresLiveInTheIsolatedSubnets(t *testing.T) {
 		require.Len(t, groups, 1, typ)
 		assert.Equal(t, isolated, groups[0].Strings("subnetIds"), typ)
 	}
+}
+
+func TestAServiceThatTakesCallsNeedsAPort(t *testing.T) {
+	a := args("dev")
+	a.Workloads = append(a.Workloads, network.Workload{Name: "job", Callers: []string{"api"}})
+	_, err := run(a, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "service job takes calls but has no port")
 }

@@ -42,21 +42,47 @@ func toCIDR(cidr string, port int, name, purpose string) rule {
 	return r
 }
 
+// Workload is one stack-file service as the network sees it: who may reach
+// it and what it may reach. Each gets a security group of its own.
+type Workload struct {
+	Name string
+	// Port is what the workload accepts traffic on; 0 for a scheduled task,
+	// which accepts nothing.
+	Port int
+	// Routed: the load balancer forwards to Port.
+	Routed bool
+	// Callers are the workloads that call this one on Port.
+	Callers []string
+	// Database and Cache: the workload uses PostgreSQL / Redis.
+	Database, Cache bool
+}
+
 // securityGroups builds the chain internet -> load balancer -> services ->
-// PostgreSQL / Redis, and the endpoints' group. Groups start empty and every
-// rule is its own resource: AWS's default allow-all egress is removed, so a
-// group allows exactly what is listed here.
+// PostgreSQL / Redis, one group per service, and the endpoints' and the
+// provisioner's groups. Groups start empty and every rule is its own
+// resource: AWS's default allow-all egress is removed, so a group allows
+// exactly what is listed here. A service accepts its port from the load
+// balancer if it is routed and from its callers, and nothing else; the
+// data stores accept the services that use them and the provisioner.
 func (n *Network) securityGroups(ctx *pulumi.Context, name string, args *NetworkArgs) error {
 	groups := []struct {
 		role, description string
 		out               *pulumi.StringOutput
 	}{
 		{"lb", "Load balancer: HTTP and HTTPS from the internet", &n.LoadBalancerSecurityGroupId},
-		{"services", "Service tasks: from the load balancer and from each other", &n.ServiceSecurityGroupId},
 		{"db", "PostgreSQL: from service tasks and the tenant provisioner only", &n.DatabaseSecurityGroupId},
 		{"cache", "Redis: from service tasks only", &n.CacheSecurityGroupId},
 		{"endpoints", "VPC interface endpoints: HTTPS from inside the VPC", &n.EndpointSecurityGroupId},
 		{"provisioner", "Tenant database provisioner: to PostgreSQL and AWS APIs only", &n.ProvisionerSecurityGroupId},
+	}
+	services := map[string]*pulumi.StringOutput{}
+	n.ServiceSecurityGroupIds = map[string]pulumi.StringOutput{}
+	for _, w := range args.Workloads {
+		services[w.Name] = new(pulumi.StringOutput)
+		groups = append(groups, struct {
+			role, description string
+			out               *pulumi.StringOutput
+		}{serviceRole(w.Name), "Tasks of service " + w.Name + ": from the load balancer and its callers only", services[w.Name]})
 	}
 	for _, g := range groups {
 		sg, err := ec2.NewSecurityGroup(ctx, name+"-"+g.role, &ec2.SecurityGroupArgs{
@@ -71,35 +97,50 @@ func (n *Network) securityGroups(ctx *pulumi.Context, name string, args *Network
 		}
 		*g.out = sg.ID().ToStringOutput()
 	}
+	for svc, out := range services {
+		n.ServiceSecurityGroupIds[svc] = *out
+	}
 
-	lb, svc, db, cache := n.LoadBalancerSecurityGroupId, n.ServiceSecurityGroupId, n.DatabaseSecurityGroupId, n.CacheSecurityGroupId
+	lb, db, cache := n.LoadBalancerSecurityGroupId, n.DatabaseSecurityGroupId, n.CacheSecurityGroupId
 	provisioner := n.ProvisionerSecurityGroupId
 	rules := map[string][]rule{
 		"lb": loadBalancerIngress(args.LoadBalancerCidrs),
-		"services": {
-			toCIDR(anywhere, 443, "https", "HTTPS to AWS APIs, ECR and external APIs"),
-			to(db, PostgresPort, "postgres", "PostgreSQL"),
-			to(cache, RedisPort, "redis", "Redis"),
-		},
 		"db": {
-			from(svc, PostgresPort, "services", "PostgreSQL from service tasks"),
 			from(provisioner, PostgresPort, "provisioner", "PostgreSQL from the tenant provisioner"),
 		},
 		"provisioner": {
 			to(db, PostgresPort, "postgres", "PostgreSQL"),
 			toCIDR(anywhere, 443, "https", "HTTPS to Secrets Manager"),
 		},
-		"cache":     {from(svc, RedisPort, "services", "Redis from service tasks")},
 		"endpoints": {fromCIDR(args.CidrBlock, 443, "vpc", "HTTPS from inside the VPC")},
 	}
-	for _, port := range distinct(args.RoutedPorts) {
-		rules["lb"] = append(rules["lb"], to(svc, port, fmt.Sprintf("services-%d", port), "to service tasks"))
-		rules["services"] = append(rules["services"], from(lb, port, fmt.Sprintf("lb-%d", port), "from the load balancer"))
-	}
-	for _, port := range distinct(args.ServicePorts) {
-		rules["services"] = append(rules["services"],
-			from(svc, port, fmt.Sprintf("peers-%d", port), "from other service tasks"),
-			to(svc, port, fmt.Sprintf("peers-%d", port), "to other service tasks"))
+	for _, w := range args.Workloads {
+		role, own := serviceRole(w.Name), *services[w.Name]
+		rules[role] = append(rules[role], toCIDR(anywhere, 443, "https", "HTTPS to AWS APIs, ECR and external APIs"))
+		if w.Database {
+			rules[role] = append(rules[role], to(db, PostgresPort, "postgres", "PostgreSQL"))
+			rules["db"] = append(rules["db"], from(own, PostgresPort, role, "PostgreSQL from service "+w.Name))
+		}
+		if w.Cache {
+			rules[role] = append(rules[role], to(cache, RedisPort, "redis", "Redis"))
+			rules["cache"] = append(rules["cache"], from(own, RedisPort, role, "Redis from service "+w.Name))
+		}
+		if (w.Routed || len(w.Callers) > 0) && (w.Port < 1 || w.Port > 65535) {
+			return fmt.Errorf("service %s takes calls but has no port", w.Name)
+		}
+		if w.Routed {
+			rules["lb"] = append(rules["lb"], to(own, w.Port, role, "to service "+w.Name))
+			rules[role] = append(rules[role], from(lb, w.Port, "lb", "from the load balancer"))
+		}
+		for _, caller := range w.Callers {
+			callerGroup := services[caller]
+			if callerGroup == nil {
+				return fmt.Errorf("service %s: its caller %s has no security group", w.Name, caller)
+			}
+			callerRole := serviceRole(caller)
+			rules[role] = append(rules[role], from(*callerGroup, w.Port, callerRole, "from service "+caller))
+			rules[callerRole] = append(rules[callerRole], to(own, w.Port, role, "to service "+w.Name))
+		}
 	}
 
 	for _, g := range groups {
@@ -111,6 +152,10 @@ func (n *Network) securityGroups(ctx *pulumi.Context, name string, args *Network
 	}
 	return nil
 }
+
+// serviceRole names a service's group and its rules: svc-<service>, apart
+// from the platform's own groups whatever the service is called.
+func serviceRole(service string) string { return "svc-" + service }
 
 func addRule(ctx *pulumi.Context, n *Network, groupName string, group pulumi.StringOutput, r rule) error {
 	var cidr, peer pulumi.StringPtrInput

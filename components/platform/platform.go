@@ -169,12 +169,13 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 			CacheSecurityGroupId:       p.Network.CacheSecurityGroupId,
 			ProvisionerSecurityGroupId: p.Network.ProvisionerSecurityGroupId,
 		},
-		NetworkReady:     p.Network,
-		Database:         cfg.Database,
-		Cache:            cfg.Cache,
-		Tenants:          cfg.Tenants,
-		Buckets:          cfg.Buckets,
-		ServiceLogins:    serviceLogins(cfg),
+		NetworkReady: p.Network,
+		Database:     cfg.Database,
+		Cache:        cfg.Cache,
+		Tenants:      cfg.Tenants,
+		Buckets:      cfg.Buckets,
+		// Each service that uses the shared PostgreSQL gets its own login.
+		ServiceLogins:    config.ServicesUsing(cfg.Services, config.StoreDatabase),
 		LogRetentionDays: cfg.Logs.RetentionDays,
 		Protect:          cfg.DataProtection.Protect,
 		BackupPlan:       cfg.DataProtection.BackupPlan,
@@ -207,7 +208,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 			PublicSubnetIds:             p.Network.PublicSubnetIds,
 			PrivateSubnetIds:            p.Network.PrivateSubnetIds,
 			LoadBalancerSecurityGroupId: p.Network.LoadBalancerSecurityGroupId,
-			ServiceSecurityGroupId:      p.Network.ServiceSecurityGroupId,
+			ServiceSecurityGroupIds:     serviceGroups(p.Network),
 		},
 		Data: compute.DataInputs{
 			CacheAuthSecretArn:     p.Data.CacheAuthSecretArn,
@@ -263,18 +264,6 @@ func facts(cfg *config.Stack, d *data.Data) map[string]pulumi.StringInput {
 		f["buckets."+name] = b.Name
 	}
 	return f
-}
-
-// serviceLogins are the services that use the shared PostgreSQL, each of
-// which gets its own login.
-func serviceLogins(cfg *config.Stack) []string {
-	var names []string
-	for _, s := range cfg.Services {
-		if s.UsesDatabase() {
-			names = append(names, s.Name)
-		}
-	}
-	return names
 }
 
 func loginSecrets(d *data.Data) map[string]pulumi.StringInput {
@@ -377,6 +366,15 @@ func PathPrefix(cfg *config.Stack) string {
 	return "/" + cfg.Project + "/" + cfg.Name
 }
 
+// serviceGroups hands compute the services' own security groups.
+func serviceGroups(n *network.Network) map[string]pulumi.StringInput {
+	groups := map[string]pulumi.StringInput{}
+	for name, id := range n.ServiceSecurityGroupIds {
+		groups[name] = id
+	}
+	return groups
+}
+
 func networkArgs(cfg *config.Stack) *network.NetworkArgs {
 	n := cfg.Network
 	args := &network.NetworkArgs{
@@ -393,14 +391,17 @@ func networkArgs(cfg *config.Stack) *network.NetworkArgs {
 	if n.InterfaceEndpoints {
 		args.InterfaceEndpoints = network.InterfaceEndpointServices
 	}
+	// Who may reach whom is what the stack file declares, read through
+	// config's one implementation of the service graph.
 	for _, s := range cfg.Services {
-		if s.Scheduled() {
-			continue
+		w := network.Workload{
+			Name: s.Name, Routed: s.Routed(), Callers: config.Callers(cfg.Services, s.Name),
+			Database: s.UsesDatabase(), Cache: s.UsesCache(),
 		}
-		args.ServicePorts = append(args.ServicePorts, s.Port)
-		if s.Routed() {
-			args.RoutedPorts = append(args.RoutedPorts, s.Port)
+		if !s.Scheduled() {
+			w.Port = s.Port
 		}
+		args.Workloads = append(args.Workloads, w)
 	}
 	return args
 }
@@ -431,7 +432,7 @@ func (p *Platform) Outputs() map[string]pulumi.Input {
 		"privateSubnetIds":            p.Network.PrivateSubnetIds,
 		"isolatedSubnetIds":           p.Network.IsolatedSubnetIds,
 		"loadBalancerSecurityGroupId": p.Network.LoadBalancerSecurityGroupId,
-		"serviceSecurityGroupId":      p.Network.ServiceSecurityGroupId,
+		"serviceSecurityGroupIds":     pulumi.ToStringMapOutput(p.Network.ServiceSecurityGroupIds),
 		"databaseSecurityGroupId":     p.Network.DatabaseSecurityGroupId,
 		"cacheSecurityGroupId":        p.Network.CacheSecurityGroupId,
 		"databaseSubnetGroupName":     p.Network.DatabaseSubnetGroupName,

@@ -311,8 +311,8 @@ func componentOf(urn string) string {
 	return "platform"
 }
 
-// componentOrder puts the platform's layers in the order the README
-// describes them; others follow alphabetically.
+// componentOrder puts the platform's layers in the order the README's
+// diagram and docs/cost.md list them; others follow alphabetically.
 var componentOrder = map[string]int{"network": 1, "data": 2, "compute": 3, "observability": 4}
 
 func lessComponent(a, b string) bool {

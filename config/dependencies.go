@@ -1,0 +1,113 @@
+package config
+
+import (
+	"encoding/json"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// Data stores a service may declare in `uses`, and the prefixes of the
+// references that imply them.
+const (
+	StoreDatabase = "database" // the stack's PostgreSQL: the shared instance, silo tenants' instances, pools
+	StoreCache    = "cache"    // the stack's Redis
+)
+
+// Stores are the values `uses` accepts.
+var Stores = []string{StoreCache, StoreDatabase}
+
+// The dependency graph of a stack's services is declared by the stack file
+// and read only through the functions below: the security groups, the
+// reachability tests, the per-service database logins and the database's
+// connection budget all ask the same questions here, so they cannot
+// disagree about who calls whom or who uses what.
+//
+// A service that declares nothing (no reference, no calls, no uses) calls
+// no other service and uses neither PostgreSQL nor Redis: least privilege
+// is the default, and the stack file says what each service needs.
+
+// Callees are the services s calls, sorted, each once: those its
+// environment or secrets reference (${services.<name>.url} or
+// ${services.<name>.publicUrl}) and those it lists in `calls`.
+func (s Service) Callees() []string {
+	set := map[string]bool{}
+	for _, ref := range s.references() {
+		if rest, ok := strings.CutPrefix(ref, "services."); ok {
+			if name, _, ok := strings.Cut(rest, "."); ok && name != "" {
+				set[name] = true
+			}
+		}
+	}
+	for _, name := range s.Calls {
+		set[name] = true
+	}
+	return slices.Sorted(maps.Keys(set))
+}
+
+// UsesStore reports whether s uses a data store (StoreDatabase or
+// StoreCache): it references ${database.*} / ${cache.*} in its environment
+// or secrets, or lists the store in `uses`.
+func (s Service) UsesStore(store string) bool {
+	if slices.Contains(s.Uses, store) {
+		return true
+	}
+	for _, ref := range s.references() {
+		if strings.HasPrefix(ref, store+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// UsesDatabase reports whether s uses PostgreSQL (see UsesStore).
+func (s Service) UsesDatabase() bool { return s.UsesStore(StoreDatabase) }
+
+// UsesCache reports whether s uses Redis (see UsesStore).
+func (s Service) UsesCache() bool { return s.UsesStore(StoreCache) }
+
+// Callers are the services that call the service named name, in
+// stack-file order.
+func Callers(services []Service, name string) []string {
+	var out []string
+	for _, s := range services {
+		if slices.Contains(s.Callees(), name) {
+			out = append(out, s.Name)
+		}
+	}
+	return out
+}
+
+// ServicesUsing are the services that use a data store (StoreDatabase or
+// StoreCache), in stack-file order, scheduled tasks included.
+func ServicesUsing(services []Service, store string) []string {
+	var out []string
+	for _, s := range services {
+		if s.UsesStore(store) {
+			out = append(out, s.Name)
+		}
+	}
+	return out
+}
+
+// references are the ${...} references of the service's environment and
+// secrets. A secret's source is scanned whole, in its JSON form, so that
+// every form a secret may take (references among them) counts.
+func (s Service) references() []string {
+	var refs []string
+	for _, name := range slices.Sorted(maps.Keys(s.Environment)) {
+		refs = append(refs, References(s.Environment[name])...)
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.Secrets)) {
+		src := s.Secrets[name]
+		b, err := json.Marshal(src)
+		if err == nil {
+			refs = append(refs, References(string(b))...)
+		}
+		// The string form (DATABASE_URL: ${database.url}) is not a JSON key.
+		if src.Reference != "" {
+			refs = append(refs, src.Reference)
+		}
+	}
+	return refs
+}
