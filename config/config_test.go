@@ -184,13 +184,13 @@ func TestInvalidConfigIsRejectedWithTheKeyTheValueAndWhatIsAllowed(t *testing.T)
 		{"a deregistration delay on an internal service", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"deregistrationDelay":60}]`},
 			"saas-platform:services[0] (service api).deregistrationDelay", `60`, "needs paths"},
 		{"a reference the platform does not know", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"environment":{"DB":"${database.password}"}}]`},
-			"saas-platform:services[0] (service api).environment.DB", `${database.password}`, "one of cache.endpoint, cache.port, database.host"},
+			"saas-platform:services[0] (service api).environment.DB", `${database.password}`, "one of cache.endpoint, cache.host, cache.port, database.host"},
 		{"a reference to a scheduled task's URL", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"environment":{"U":"${services.update.url}"}},{"name":"update","schedule":"rate(1 hour)"}]`},
 			"saas-platform:services[0] (service api).environment.U", `${services.update.url}`, "services.api.url"},
 		{"a variable the platform sets, with another value", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"environment":{"PORT":"8080"}}]`},
 			"saas-platform:services[0] (service api).environment.PORT", `8080`, "the platform sets itself"},
 		{"a platform variable with another reference", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"environment":{"REDIS_HOST":"${database.host}"}}]`},
-			"saas-platform:services[0] (service api).environment.REDIS_HOST", `${database.host}`, "the platform's own value, ${cache.endpoint}"},
+			"saas-platform:services[0] (service api).environment.REDIS_HOST", `${database.host}`, "the platform's own value, ${cache.host}"},
 		{"an environment name a shell cannot read", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"environment":{"LOG-LEVEL":"info"}}]`},
 			"saas-platform:services[0] (service api).environment.LOG-LEVEL", `LOG-LEVEL`, "environment variable name"},
 		{"a secret with no source", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"secrets":{"JWT_SECRET":{}}}]`},
@@ -655,7 +655,7 @@ func TestServicesResolveTheirWorkloadKeys(t *testing.T) {
 		"saas-platform:buckets": `[{"name":"events","versioned":true,"expireAfterDays":365}]`,
 		"saas-platform:services": `[
 			{"name":"api","port":3000,"cpu":512,"memory":1024,"imageTag":"3f2a1bc","architecture":"arm64",
-			 "environment":{"LOG_LEVEL":"info","RETRIES":3,"REDIS_HOST":"${cache.endpoint}","EVENTS":"s3://${buckets.events}/in"},
+			 "environment":{"LOG_LEVEL":"info","RETRIES":3,"REDIS_HOST":"${cache.host}","EVENTS":"s3://${buckets.events}/in"},
 			 "secrets":{"JWT_SECRET":{"generate":true},"STRIPE_KEY":{"secret":"arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:stripe-AbCdEf","key":"apiKey"}},
 			 "access":[{"bucket":"events"},{"sendEmail":{"from":"noreply@example.com"}}],
 			 "metrics":"statsd","stopTimeout":120},
@@ -668,7 +668,7 @@ func TestServicesResolveTheirWorkloadKeys(t *testing.T) {
 	assert.Equal(t, "3f2a1bc", api.ImageTag, "a service's own tag wins")
 	assert.Equal(t, "dev-abc1234", update.ImageTag, "the stack's tag otherwise")
 	assert.Empty(t, dashboard.ImageTag, "an image names its own tag")
-	assert.Equal(t, config.Environment{"LOG_LEVEL": "info", "RETRIES": "3", "REDIS_HOST": "${cache.endpoint}", "EVENTS": "s3://${buckets.events}/in"},
+	assert.Equal(t, config.Environment{"LOG_LEVEL": "info", "RETRIES": "3", "REDIS_HOST": "${cache.host}", "EVENTS": "s3://${buckets.events}/in"},
 		api.Environment, "numbers are read as text; the platform's own reference is allowed")
 	assert.Equal(t, []string{"buckets.events"}, config.References(api.Environment["EVENTS"]))
 	assert.Equal(t, config.AccessRead, api.Access[0].Mode, "a bucket grant reads unless it says more")

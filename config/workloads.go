@@ -170,7 +170,8 @@ const (
 // References a service's environment may use, besides services.<name>.url
 // and buckets.<name>.
 const (
-	RefCacheEndpoint = "cache.endpoint"
+	RefCacheEndpoint = "cache.endpoint" // host:port of the configuration endpoint
+	RefCacheHost     = "cache.host"     // the configuration endpoint's host name alone
 	RefCachePort     = "cache.port"
 	RefDatabaseHost  = "database.host"
 	RefDatabasePort  = "database.port"
@@ -206,7 +207,7 @@ var PlatformEnvironment = map[string]string{
 	"AWS_REGION":                  "${" + RefRegion + "}",
 	"DATABASE_HOST":               "${" + RefDatabaseHost + "}",
 	"DATABASE_PORT":               "${" + RefDatabasePort + "}",
-	"REDIS_HOST":                  "${" + RefCacheEndpoint + "}",
+	"REDIS_HOST":                  "${" + RefCacheHost + "}",
 	"REDIS_PORT":                  "${" + RefCachePort + "}",
 	"SERVICE_NAME":                "",
 	"PORT":                        "",
@@ -523,7 +524,7 @@ func (v *validator) buckets() {
 // workloadReferences checks what needs every service and bucket known:
 // references, access grants and platform names.
 func (v *validator) workloadReferences() {
-	known := []string{RefCacheEndpoint, RefCachePort, RefDatabaseHost, RefDatabaseName, RefDatabasePort, RefRegion, RefStack}
+	known := []string{RefCacheEndpoint, RefCacheHost, RefCachePort, RefDatabaseHost, RefDatabaseName, RefDatabasePort, RefRegion, RefStack}
 	buckets := map[string]bool{}
 	for _, b := range v.stack.Buckets {
 		buckets[b.Name] = true

@@ -456,3 +456,32 @@ func TestCostOfMovingATenantToAnotherPlanIsShown(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut.String(), `"nobody"`)
 }
+
+// TestTheDevCacheCandidatesArePricedByTheEstimate prices the topologies
+// docs/data-contract.md compares for dev's cluster-mode Redis, in us-east-1
+// (the region whose serverless prices the table holds): dev's choice, one
+// shard of two cache.t4g.micro nodes, against ElastiCache Serverless at its
+// metered minimum, for Redis OSS and for Valkey.
+func TestTheDevCacheCandidatesArePricedByTheEstimate(t *testing.T) {
+	provider := plan.Resource{URN: "urn:provider", Type: "pulumi:providers:aws", Name: "p", Inputs: map[string]any{"region": "us-east-1"}}
+	candidate := func(typ, name string, inputs map[string]any) plan.Resource {
+		return plan.Resource{URN: "urn:" + name, Type: typ, Name: name, Inputs: inputs, Options: plan.Options{Provider: provider.URN}, Provider: provider.URN, Custom: true}
+	}
+	group := "aws:elasticache/replicationGroup:ReplicationGroup"
+	serverless := "aws:elasticache/serverlessCache:ServerlessCache"
+	est, err := cost.Of(&plan.Result{Stack: "candidates", Resources: []plan.Resource{provider,
+		candidate(group, "redis-1x1", map[string]any{"engine": "redis", "nodeType": "cache.t4g.micro", "numNodeGroups": 1.0, "replicasPerNodeGroup": 1.0}),
+		candidate(group, "valkey-1x1", map[string]any{"engine": "valkey", "nodeType": "cache.t4g.micro", "numNodeGroups": 1.0, "replicasPerNodeGroup": 1.0}),
+		candidate(serverless, "redis-serverless", map[string]any{"engine": "redis"}),
+		candidate(serverless, "valkey-serverless", map[string]any{"engine": "valkey"}),
+	}})
+	require.NoError(t, err)
+	monthly := map[string]float64{}
+	for _, l := range est.Lines {
+		monthly[l.Name] += l.Monthly
+	}
+	assert.InDelta(t, 2*730*0.016, monthly["redis-1x1"], 0.01, "two Redis OSS nodes: $23.36")
+	assert.InDelta(t, 2*730*0.016*0.8, monthly["valkey-1x1"], 0.01, "two Valkey nodes: $18.69")
+	assert.InDelta(t, 1*730*0.125, monthly["redis-serverless"], 0.01, "Redis OSS serverless is metered for 1 GB at least: $91.25")
+	assert.InDelta(t, 0.1*730*0.084, monthly["valkey-serverless"], 0.01, "Valkey serverless for 100 MB at least: $6.13, before ECPUs")
+}

@@ -95,7 +95,8 @@ func build(t *testing.T, s *config.Stack) []plan.Resource {
 			Certificate: certificate(s), LogRetentionDays: s.Logs.RetentionDays,
 			Protect: s.DataProtection.Protect, WaitForSteadyState: s.Compute.WaitForSteadyState,
 			Facts: map[string]pulumi.StringInput{
-				config.RefCacheEndpoint: pulumi.String("master.redis.example"), config.RefCachePort: pulumi.String("6379"),
+				config.RefCacheEndpoint: pulumi.String("clustercfg.redis.example:6379"), config.RefCacheHost: pulumi.String("clustercfg.redis.example"),
+				config.RefCachePort:    pulumi.String("6379"),
 				config.RefDatabaseHost: pulumi.String("db.example"), config.RefDatabasePort: pulumi.String("5432"),
 				config.RefDatabaseName: pulumi.String("platform"), config.RefRegion: pulumi.String(s.Region),
 				config.RefStack: pulumi.String(s.Name), "buckets.events": pulumi.String("saas-platform-dev-events-abc1234"),
@@ -530,7 +531,7 @@ func workloadStack(t *testing.T, sizing string) *config.Stack {
 		"saas-platform:buckets": `[{"name":"events","versioned":true}]`,
 		"saas-platform:services": `[
 			{"name":"api","port":3000,"cpu":512,"memory":1024,"healthCheckPath":"/api/health","paths":["/api/*"],"priority":200,
-			 "environment":{"LOG_LEVEL":"info","REDIS_CLUSTER_ENDPOINT":"${cache.endpoint}","REDIS_HOST":"${cache.endpoint}",
+			 "environment":{"LOG_LEVEL":"info","REDIS_CLUSTER_ENDPOINT":"${cache.endpoint}","REDIS_HOST":"${cache.host}",
 			                "NOTIFY":"${services.notification.url}/send","SELF":"${services.api.url}","PUBLIC":"${services.api.publicUrl}","DB":"postgres://${database.host}:${database.port}/${database.name}"},
 			 "access":[{"tenants":"read"}],
 			 "secrets":{"JWT_SECRET":{"generate":true},"DATABASE_URL":"${database.url}","REDIS_PASSWORD":"${cache.authToken}",
@@ -552,7 +553,7 @@ func TestEnvironmentReferencesResolveToPlatformFactsAndServiceURLs(t *testing.T)
 	resources := build(t, workloadStack(t, "dev"))
 	api := environmentOf(taskContainers(t, resources, "api")[0])
 	assert.Equal(t, "info", api["LOG_LEVEL"])
-	assert.Equal(t, "master.redis.example", api["REDIS_CLUSTER_ENDPOINT"])
+	assert.Equal(t, "clustercfg.redis.example:6379", api["REDIS_CLUSTER_ENDPOINT"], "${cache.endpoint} is host:port, a cluster client's seed")
 	assert.Equal(t, "postgres://db.example:5432/platform", api["DB"], "several references in one value")
 	assert.Equal(t, "http://notification.dev.saas-platform.internal:3003/send", api["NOTIFY"], "an internal service by its Cloud Map name")
 	assert.Equal(t, "http://api.dev.saas-platform.internal:3000", api["SELF"],

@@ -252,7 +252,9 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 // but the services' own URLs, which compute knows.
 func facts(cfg *config.Stack, d *data.Data) map[string]pulumi.StringInput {
 	f := map[string]pulumi.StringInput{
-		config.RefCacheEndpoint: d.CacheEndpoint,
+		// A cluster client is given one seed, host:port, and finds the shards.
+		config.RefCacheEndpoint: pulumi.Sprintf("%s:%d", d.CacheEndpoint, data.RedisPort),
+		config.RefCacheHost:     d.CacheEndpoint,
 		config.RefCachePort:     pulumi.String(fmt.Sprint(data.RedisPort)),
 		config.RefDatabaseHost:  d.DatabaseAddress,
 		config.RefDatabasePort:  pulumi.String(fmt.Sprint(data.PostgresPort)),
