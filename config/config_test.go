@@ -320,6 +320,12 @@ func TestInvalidConfigIsRejectedWithTheKeyTheValueAndWhatIsAllowed(t *testing.T)
 			"aws:defaultTags.tags.Environment", "production", "a tag the program sets itself"},
 		{"a scheduled task with paths", "dev", map[string]string{"saas-platform:services": `[{"name":"update","schedule":"rate(15 minutes)","port":3000,"paths":["/u"],"priority":5,"healthCheckPath":"/h"}]`},
 			"saas-platform:services[0] (service update).paths", "/u", "scheduled task"},
+		{"an allowed range inside the stack's own network", "dev", map[string]string{"saas-platform:network": `{"cidr":"10.10.0.0/16"}`, "saas-platform:loadBalancer": `{"allowedCidrs":["10.10.4.0/24"]}`},
+			"saas-platform:loadBalancer.allowedCidrs[0]", "10.10.4.0/24", "inside the stack's own network (10.10.0.0/16): the load balancer never admits the VPC"},
+		{"more allowed ranges than the load balancer's group holds", "dev", map[string]string{"saas-platform:network": `{"cidr":"10.10.0.0/24"}`,
+			"saas-platform:loadBalancer": `{"allowedCidrs":["0.0.0.0/0","203.0.113.1/32","203.0.113.2/32","203.0.113.3/32","203.0.113.4/32","203.0.113.5/32","203.0.113.6/32","203.0.113.7/32"]}`},
+			"saas-platform:loadBalancer.allowedCidrs", "0.0.0.0/0,203.0.113.1/32,203.0.113.2/32,203.0.113.3/32,203.0.113.4/32,203.0.113.5/32,203.0.113.6/32,203.0.113.7/32",
+			"become 31 ranges once the VPC's own range is taken out: at most 30"},
 		{"a call to a service the stack does not have", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"calls":["billing"]}]`},
 			"saas-platform:services[0] (service api).calls[0]", "billing", "not a service of this stack: one of api"},
 		{"a call to a scheduled task", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"calls":["update"]},{"name":"update","schedule":"rate(1 hour)"}]`},
@@ -562,8 +568,8 @@ func TestThePreviousDeploymentIsReadFromItsOutputs(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, map[string]config.DeployedTenant{
 		"acme":   {Plan: "premium", Isolation: config.Silo, AllocatedStorage: 100, OnRemove: "drop"},
-		"globex": {Plan: "free", Isolation: config.Pool},
-	}, deployed.Tenants)
+		"globex": {Plan: "free", Isolation: config.Pool, Pool: config.SharedPool},
+	}, deployed.Tenants, "a pool tenant deployed before pools is in the shared instance")
 	require.NotNil(t, deployed.CacheClusterMode)
 	assert.True(t, *deployed.CacheClusterMode)
 

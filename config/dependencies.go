@@ -3,6 +3,7 @@ package config
 import (
 	"encoding/json"
 	"maps"
+	"net/netip"
 	"slices"
 	"strings"
 )
@@ -110,4 +111,53 @@ func (s Service) references() []string {
 		}
 	}
 	return refs
+}
+
+// MaxLoadBalancerSources bounds the ranges the load balancer admits: each
+// is two ingress rules (80 and 443), and a security group holds at most 60
+// inbound rules by default.
+const MaxLoadBalancerSources = 30
+
+// LoadBalancerSources are the address ranges the load balancer's security
+// group admits: loadBalancer.allowedCidrs with the VPC's own range taken
+// out. Nothing inside the VPC reaches the load balancer, so a call between
+// services cannot pass it (or the WAF): services call each other at their
+// private URLs. A range that contains the VPC, such as 0.0.0.0/0, becomes
+// the ranges around it (16 for a /16 VPC). Ranges that are not IPv4 CIDRs
+// are left out (validation refuses them).
+func LoadBalancerSources(allowed []string, vpc string) []string {
+	v, err := netip.ParsePrefix(vpc)
+	if err != nil {
+		return allowed
+	}
+	v = v.Masked()
+	var out []string
+	for _, cidr := range allowed {
+		p, err := netip.ParsePrefix(cidr)
+		if err != nil || !p.Addr().Is4() {
+			continue
+		}
+		p = p.Masked()
+		switch {
+		case !p.Overlaps(v):
+			out = append(out, p.String())
+		case p.Bits() < v.Bits():
+			// The siblings of the VPC's ancestors, from the widest down:
+			// together with the VPC they cover p exactly.
+			for bits := p.Bits() + 1; bits <= v.Bits(); bits++ {
+				ancestor, _ := v.Addr().Prefix(bits)
+				out = append(out, sibling(ancestor).String())
+			}
+		}
+		// A range inside the VPC admits nothing: validation refuses it.
+	}
+	return out
+}
+
+// sibling is the other half of p's parent.
+func sibling(p netip.Prefix) netip.Prefix {
+	a := p.Addr().As4()
+	bit := p.Bits() - 1
+	a[bit/8] ^= 0x80 >> (bit % 8)
+	return netip.PrefixFrom(netip.AddrFrom4(a), p.Bits())
 }

@@ -193,6 +193,7 @@ type serviceEntry struct {
 	ContainerHealthCheck   *bool `json:"containerHealthCheck"`
 	ReadOnlyRootFilesystem *bool `json:"readOnlyRootFilesystem"`
 	ExecuteCommand         bool  `json:"executeCommand"`
+	DatabaseConnections    *int  `json:"databaseConnections"`
 
 	workloadEntry
 }
@@ -202,6 +203,7 @@ type tenantEntry struct {
 	ID       string `json:"id"`
 	Plan     string `json:"plan"`
 	OnRemove string `json:"onRemove"`
+	Pool     string `json:"pool"`
 }
 
 // Problem is one invalid value: the key, the value given, what is allowed.

@@ -43,6 +43,12 @@ var plans = map[string]Plan{
 	}},
 }
 
+// LookupPlan returns the plan of a name.
+func LookupPlan(name string) (Plan, bool) {
+	plan, ok := plans[name]
+	return plan, ok
+}
+
 // PlanNames lists the plans a tenant may be on, sorted.
 func PlanNames() []string {
 	names := make([]string, 0, len(plans))

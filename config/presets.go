@@ -25,15 +25,16 @@ var presets = map[string]Preset{
 			FlowLogs:           false,
 		},
 		Database: Database{
-			InstanceClass:       "db.t4g.micro",
-			EngineVersion:       "16",
-			AllocatedStorage:    20,
-			MaxAllocatedStorage: 0,
-			MultiAz:             false,
-			BackupRetentionDays: 1,
-			PerformanceInsights: false,
-			MonitoringInterval:  0,
-			LogExports:          false,
+			InstanceClass:        "db.t4g.micro",
+			EngineVersion:        "16",
+			AllocatedStorage:     20,
+			MaxAllocatedStorage:  0,
+			MultiAz:              false,
+			BackupRetentionDays:  1,
+			PerformanceInsights:  false,
+			MonitoringInterval:   0,
+			LogExports:           false,
+			ConnectionOvercommit: 1,
 		},
 		// Cluster mode in every preset, so that one client configuration
 		// works everywhere. Cluster mode needs automatic failover, which
@@ -94,15 +95,16 @@ var presets = map[string]Preset{
 			FlowLogs:           true,
 		},
 		Database: Database{
-			InstanceClass:       "db.r6g.large",
-			EngineVersion:       "16",
-			AllocatedStorage:    100,
-			MaxAllocatedStorage: 1000,
-			MultiAz:             true,
-			BackupRetentionDays: 14,
-			PerformanceInsights: true,
-			MonitoringInterval:  60,
-			LogExports:          true,
+			InstanceClass:        "db.r6g.large",
+			EngineVersion:        "16",
+			AllocatedStorage:     100,
+			MaxAllocatedStorage:  1000,
+			MultiAz:              true,
+			BackupRetentionDays:  14,
+			PerformanceInsights:  true,
+			MonitoringInterval:   60,
+			LogExports:           true,
+			ConnectionOvercommit: 1,
 		},
 		Cache: Cache{
 			NodeType:              "cache.r7g.large",
@@ -147,6 +149,7 @@ var presets = map[string]Preset{
 // slice reuses its backing array, which would rewrite the table itself.
 func (p Preset) clone() Preset {
 	p.LoadBalancer.AllowedCidrs = slices.Clone(p.LoadBalancer.AllowedCidrs)
+	p.Database.Pools = slices.Clone(p.Database.Pools)
 	return p
 }
 

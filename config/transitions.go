@@ -21,6 +21,9 @@ type DeployedTenant struct {
 	// OnRemove is what the deployment would do with the data if the entry
 	// were removed; empty when the deployment predates the output.
 	OnRemove string
+	// Pool is the instance a pool tenant's database is in; empty for silo
+	// tenants, and SharedPool for deployments from before pools.
+	Pool string
 }
 
 // DeployedFrom reads the previous deployment from its stack outputs: the
@@ -37,13 +40,19 @@ func DeployedFrom(tenants, cacheClusterMode any) (*Deployed, error) {
 			Isolation        string `json:"isolation"`
 			AllocatedStorage int    `json:"allocatedStorage"`
 			OnRemove         string `json:"onRemove"`
+			Pool             string `json:"pool"`
 		}
 		if err := json.Unmarshal(raw, &recorded); err != nil {
 			return nil, fmt.Errorf("the previous deployment's tenants output is not a tenant map: %w", err)
 		}
 		for id, t := range recorded {
+			pool := t.Pool
+			if pool == "" && Isolation(t.Isolation) == Pool {
+				// Deployed before pools: every pool tenant was in the shared instance.
+				pool = SharedPool
+			}
 			deployed.Tenants[id] = DeployedTenant{
-				Plan: t.Plan, Isolation: Isolation(t.Isolation), AllocatedStorage: t.AllocatedStorage, OnRemove: t.OnRemove,
+				Plan: t.Plan, Isolation: Isolation(t.Isolation), AllocatedStorage: t.AllocatedStorage, OnRemove: t.OnRemove, Pool: pool,
 			}
 		}
 	}
@@ -55,8 +64,9 @@ func DeployedFrom(tenants, cacheClusterMode any) (*Deployed, error) {
 
 // CheckTransitions compares the stack with its previous deployment and
 // reports, as config problems, the changes that would replace data instead
-// of modifying it: a tenant moving between pool and silo, a silo instance
-// asked to shrink its storage, and Redis cluster mode switched either way.
+// of modifying it: a tenant moving between pool and silo or from one pool
+// to another, a silo instance asked to shrink its storage, and Redis
+// cluster mode switched either way.
 //
 // Silo storage autoscales, and the program leaves allocatedStorage to RDS
 // after creation, so a plan's storage is where an instance starts, not what
@@ -82,6 +92,14 @@ func CheckTransitions(s *Stack, previous *Deployed) error {
 					"Migrate instead: add the tenant under a new id on %s, copy the data (pg_dump | pg_restore), "+
 					"point the application at the new id, then remove the old entry (its data is kept unless onRemove: drop)",
 				before.Plan, t.ID, before.Plan, describe(before.Isolation), t.Plan.Name, describe(t.Plan.Isolation), t.Plan.Name))
+		case t.Plan.Isolation == Pool && before.Pool != "" && before.Pool != t.Pool:
+			// A new database in the other instance would start empty, and the
+			// old one would be retired: placement never changes silently.
+			p.problem(fmt.Sprintf("%s[%d].pool", p.key(KeyTenants), i), t.Pool, fmt.Sprintf(
+				"cannot move tenant %s: its database is deployed in pool %s (instance %s), and a database cannot move between instances in place. "+
+					"Keep pool: %s, or migrate: add the tenant under a new id with pool: %s, copy the data (pg_dump | pg_restore), "+
+					"point the application at the new id, then remove the old entry (its data is kept unless onRemove: drop)",
+				t.ID, before.Pool, PoolIdentifier(s.Project, s.Name, before.Pool), before.Pool, t.Pool))
 		case t.Plan.Isolation == Silo && t.Database.AllocatedStorage < before.AllocatedStorage:
 			p.problem(key, t.Plan.Name, fmt.Sprintf(
 				"would shrink tenant %s's storage from %d to %d GiB, which RDS cannot do (storage only grows, by plan or by autoscaling); keep the plan, or migrate to a new instance",

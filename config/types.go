@@ -81,6 +81,27 @@ type Database struct {
 	PerformanceInsights bool   `json:"performanceInsights"`
 	MonitoringInterval  int    `json:"monitoringInterval"` // enhanced monitoring, seconds; 0 is off
 	LogExports          bool   `json:"logExports"`         // the postgresql log to CloudWatch Logs
+	// ConnectionOvercommit lets the pool tenants of an instance have
+	// connection limits adding up to this many times what the instance
+	// leaves them (1 to 10, default 1): for tenants that never open all
+	// their connections at once.
+	ConnectionOvercommit float64 `json:"connectionOvercommit"`
+	// Pools are more shared instances for pool tenants (shards), each
+	// built exactly as the shared one, with its own class and storage.
+	Pools []DatabasePool `json:"pools"`
+}
+
+// SharedPool is the pool name of the shared instance: the pool of every
+// pool tenant that names none.
+const SharedPool = "shared"
+
+// DatabasePool is an entry of database.pools. What it leaves out is the shared
+// instance's: the database section's class and storage.
+type DatabasePool struct {
+	Name                string `json:"name"`
+	InstanceClass       string `json:"instanceClass"`
+	AllocatedStorage    int    `json:"allocatedStorage"`    // GiB
+	MaxAllocatedStorage int    `json:"maxAllocatedStorage"` // GiB; storage autoscaling's limit
 }
 
 // Cache is the `cache` section: the Redis replication group.
@@ -289,6 +310,9 @@ type Service struct {
 	// tenant: when the tenant's database is created, and before a new
 	// image or command rolls out.
 	Migrate *Migrate
+	// DatabaseConnections is what each task of a service that uses
+	// PostgreSQL may open to the shared instance (its pool size).
+	DatabaseConnections int
 	// Calls are services this one calls that no reference names; Uses the
 	// data stores it uses that no reference names (StoreDatabase,
 	// StoreCache). Read them through Callees and UsesStore, which add what
@@ -303,6 +327,9 @@ type Service struct {
 type Migrate struct {
 	Command []string `json:"command"`
 }
+
+// MaxTasks is the most tasks the service runs at once.
+func (s Service) MaxTasks() int { return max(s.DesiredCount, s.MaxCount) }
 
 // Routed reports whether the service is reached through the load balancer.
 func (s Service) Routed() bool { return len(s.Paths) > 0 || len(s.Hosts) > 0 }
@@ -329,4 +356,7 @@ type Tenant struct {
 	// Database is the tenant's dedicated instance sizing (silo plans only),
 	// after the preset's SiloSizing cap.
 	Database SiloDatabase
+	// Pool is the instance a pool tenant's database lives in: SharedPool
+	// or a database.pools name; empty for silo tenants.
+	Pool string
 }

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/saas-platform/saas-platform/internal/pgcapacity"
 )
 
 // Limits that come from AWS or from the identifiers our values end up in.
@@ -90,6 +92,7 @@ func (v *validator) validate(services []serviceEntry, tenants []tenantEntry) {
 	v.services(services)
 	v.workloadReferences()
 	v.tenants(tenants)
+	v.poolCapacity()
 }
 
 func (v *validator) stackName() {
@@ -184,6 +187,7 @@ func (v *validator) database() {
 	if !slices.Contains(monitoringIntervals, d.MonitoringInterval) {
 		v.problem(key+".monitoringInterval", strconv.Itoa(d.MonitoringInterval), "must be one of 0 (off), 1, 5, 10, 15, 30, 60")
 	}
+	v.pools()
 }
 
 func (v *validator) storage(key string, gib int) {
@@ -258,6 +262,18 @@ func (v *validator) loadBalancer() {
 			v.problem(fmt.Sprintf("%s.allowedCidrs[%d]", v.key(KeyLoadBalancer), i), cidr, "must be an IPv4 range such as 203.0.113.0/24")
 		case prefix.Masked() != prefix:
 			v.problem(fmt.Sprintf("%s.allowedCidrs[%d]", v.key(KeyLoadBalancer), i), cidr, fmt.Sprintf("has host bits set: the range is %s", prefix.Masked()))
+		case v.stack.Network.Subnets != (SubnetLayout{}) && netip.MustParsePrefix(v.stack.Network.CIDR).Contains(prefix.Addr()) &&
+			prefix.Bits() >= netip.MustParsePrefix(v.stack.Network.CIDR).Bits():
+			v.problem(fmt.Sprintf("%s.allowedCidrs[%d]", v.key(KeyLoadBalancer), i), cidr, fmt.Sprintf(
+				"is inside the stack's own network (%s): the load balancer never admits the VPC; services call each other at ${services.<name>.url}, inside the VPC",
+				v.stack.Network.CIDR))
+		}
+	}
+	if v.stack.Network.Subnets != (SubnetLayout{}) {
+		if n := len(LoadBalancerSources(lb.AllowedCidrs, v.stack.Network.CIDR)); n > MaxLoadBalancerSources {
+			v.problem(v.key(KeyLoadBalancer)+".allowedCidrs", strings.Join(lb.AllowedCidrs, ","), fmt.Sprintf(
+				"become %d ranges once the VPC's own range is taken out: at most %d fit the load balancer's security group (two rules each); list fewer or narrower ranges",
+				n, MaxLoadBalancerSources))
 		}
 	}
 }
@@ -423,6 +439,7 @@ func (v *validator) services(entries []serviceEntry) {
 		}
 		v.serviceShape(key, s)
 		v.workloadShape(key, s, e.workloadEntry)
+		v.databaseConnections(key, s, e.DatabaseConnections != nil)
 		if s.Routed() {
 			routed++
 			v.route(key, s, seenPriorities)
@@ -482,6 +499,10 @@ func (v *validator) resolveService(e serviceEntry) Service {
 		s.MinCount, s.MaxCount = s.DesiredCount, s.DesiredCount
 	}
 	v.resolveWorkload(&s, e.workloadEntry)
+	s.DatabaseConnections = pgcapacity.DefaultServiceConnections
+	if e.DatabaseConnections != nil {
+		s.DatabaseConnections = *e.DatabaseConnections
+	}
 	return s
 }
 
@@ -645,6 +666,7 @@ func (v *validator) tenants(entries []tenantEntry) {
 			Plan:     plan,
 			OnRemove: onRemove,
 			Database: v.stack.SiloSizing.siloDatabase(plan),
+			Pool:     v.tenantPool(key, e, plan),
 		})
 	}
 }

@@ -229,14 +229,26 @@ func TestPlanChangesAWSCanMakeInPlaceArePlanned(t *testing.T) {
 	assert.Contains(t, stdout, `"identifier": "saas-platform-prod-acme"`)
 }
 
-// manyTenants writes a prod-sized stack file with pool and silo tenants.
-func manyTenants(t testing.TB, pool, silo int) string {
+// manyTenants writes a prod-sized stack file with pool and silo tenants,
+// the pool tenants spread round-robin over the shared instance and pools
+// more pools (none: every pool tenant on the shared instance).
+func manyTenants(t testing.TB, pool, silo, pools int) string {
 	var b strings.Builder
 	b.WriteString("config:\n  aws:region: ap-northeast-1\n  saas-platform:sizing: prod\n")
 	b.WriteString("  saas-platform:domain: {certificateArn: arn:aws:acm:ap-northeast-1:123456789012:certificate/abc}\n")
+	if pools > 0 {
+		b.WriteString("  saas-platform:database:\n    pools:\n")
+		for p := 1; p <= pools; p++ {
+			fmt.Fprintf(&b, "      - {name: p%d}\n", p)
+		}
+	}
 	b.WriteString("  saas-platform:tenants:\n")
 	for i := 0; i < pool; i++ {
-		fmt.Fprintf(&b, "    - {id: pool-%03d, plan: %s}\n", i, []string{"free", "basic"}[i%2])
+		placement := ""
+		if n := i % (pools + 1); n > 0 {
+			placement = fmt.Sprintf(", pool: p%d", n)
+		}
+		fmt.Fprintf(&b, "    - {id: pool-%05d, plan: %s%s}\n", i, []string{"free", "basic"}[(i/(pools+1))%2], placement)
 	}
 	for i := 0; i < silo; i++ {
 		fmt.Fprintf(&b, "    - {id: silo-%02d, plan: %s}\n", i, []string{"premium", "enterprise"}[i%2])
@@ -246,16 +258,31 @@ func manyTenants(t testing.TB, pool, silo int) string {
 	return path
 }
 
-func TestSixHundredPoolAndTwelveSiloTenantsPlanThirteenInstancesAndEveryTenantsFacts(t *testing.T) {
+func TestSixHundredPoolTenantsOnOneInstanceAreRefusedWithTheConnectionNumbers(t *testing.T) {
+	code, stdout, stderr := runPlan("--config", manyTenants(t, 600, 0, 0), "--stack", "scale")
+	assert.Equal(t, 1, code)
+	assert.Empty(t, stdout)
+	assert.Contains(t, stderr, "saas-platform:database.instanceClass")
+	assert.Contains(t, stderr, "its 600 pool tenants may open 7500 connections, 5713 more than the 1787 allowed")
+	assert.Contains(t, stderr, "max_connections 1802 (RDS's default for db.r6g.large)")
+}
+
+func TestSixHundredPoolTenantsOverFivePoolsAndTwelveSiloTenantsPlanAnInstanceEachAndEveryTenantsFacts(t *testing.T) {
 	start := time.Now()
-	result, err := plan.RunStackFile("..", manyTenants(t, 600, 12), "scale")
+	result, err := plan.RunStackFile("..", manyTenants(t, 600, 12, 4), "scale")
 	require.NoError(t, err)
 	t.Logf("planned %d resources for 612 tenants in %s", len(result.Resources), time.Since(start).Round(time.Millisecond))
 
 	instances := plan.OfType(result.Resources, instanceType)
-	assert.Len(t, instances, 13, "the shared instance and 12 silo tenants")
+	assert.Len(t, instances, 17, "the shared instance, 4 pools and 12 silo tenants")
+	pools := map[string]plan.Resource{}
 	for _, db := range instances {
-		if db.String("identifier") == "saas-platform-scale" {
+		id := db.String("identifier")
+		if rest, ok := strings.CutPrefix(id, "saas-platform-scale-pool-"); ok {
+			pools[rest] = db
+			continue
+		}
+		if id == "saas-platform-scale" {
 			continue
 		}
 		plan := db.String("tags.Plan")
@@ -263,24 +290,57 @@ func TestSixHundredPoolAndTwelveSiloTenantsPlanThirteenInstancesAndEveryTenantsF
 		assert.NotEmpty(t, db.String("tags.TenantId"), db.Name)
 		assert.Equal(t, plan == "enterprise", db.Bool("multiAz"), db.Name)
 	}
+	require.Len(t, pools, 4)
+	selection := plan.OfType(result.Resources, "aws:backup/selection:Selection")
+	require.Len(t, selection, 1)
+	alarmed := map[string]int{}
+	for _, alarm := range plan.OfType(result.Resources, "aws:cloudwatch/metricAlarm:MetricAlarm") {
+		alarmed[alarm.String("dimensions.DBInstanceIdentifier")]++
+	}
+	shared := sharedInstance(t, result)
+	for name, db := range pools {
+		// Hardened exactly as the shared instance.
+		for _, key := range []string{"instanceClass", "multiAz", "storageEncrypted", "kmsKeyId", "deletionProtection", "parameterGroupName",
+			"vpcSecurityGroupIds", "dbSubnetGroupName", "backupRetentionPeriod", "performanceInsightsEnabled", "monitoringInterval",
+			"enabledCloudwatchLogsExports", "manageMasterUserPassword", "publiclyAccessible", "caCertIdentifier", "maxAllocatedStorage"} {
+			assert.Equal(t, shared.Inputs[key], db.Inputs[key], "pool %s: %s", name, key)
+		}
+		assert.True(t, db.Options.Protect, name)
+		assert.NotEmpty(t, db.String("finalSnapshotIdentifier"), name)
+		assert.Equal(t, name, db.String("tags.Pool"))
+		assert.Contains(t, selection[0].Inputs["resources"], "arn:aws:rds:ap-northeast-1:123456789012:db:"+db.String("identifier"), "pool %s is in the backup plan", name)
+		assert.Equal(t, alarmed["saas-platform-scale"], alarmed[db.String("identifier")], "pool %s has the shared instance's alarms", name)
+	}
 
 	facts := map[string]int{}
+	hosts := map[string]string{}
 	for _, p := range plan.OfType(result.Resources, "aws:ssm/parameter:Parameter") {
 		if rest, ok := strings.CutPrefix(p.String("name"), "/saas-platform/scale/tenants/"); ok {
 			facts[strings.Split(rest, "/")[0]]++
+		}
+		if rest, ok := strings.CutPrefix(p.String("name"), "/saas-platform/scale/database/pools/"); ok && strings.HasSuffix(rest, "/host") {
+			hosts[strings.TrimSuffix(rest, "/host")] = p.String("value")
 		}
 	}
 	assert.Len(t, facts, 612)
 	for id, n := range facts {
 		assert.Equal(t, 4, n, id)
 	}
+	assert.Len(t, hosts, 4, "each pool's connection facts are published")
 	assert.Len(t, plan.OfType(result.Resources, "aws:lambda/invocation:Invocation"), 612, "a pool tenant's database and login, a silo tenant's login")
+
+	tenants := result.Outputs["tenants"].(map[string]any)
+	first := tenants["pool-00001"].(map[string]any)
+	assert.Equal(t, "p1", first["pool"])
+	assert.Contains(t, first["host"], "saas-platform-scale-pool-p1.", "a pool tenant's host is its pool's")
+	assert.Equal(t, "shared", tenants["pool-00000"].(map[string]any)["pool"])
 }
 
-// BenchmarkPlanOf612Tenants measures a whole offline plan of 600 pool and 12
-// silo tenants: go test ./tests -run '^$' -bench PlanOf612Tenants
+// BenchmarkPlanOf612Tenants measures a whole offline plan of 600 pool
+// tenants over five instances and 12 silo tenants:
+// go test ./tests -run '^$' -bench PlanOf612Tenants
 func BenchmarkPlanOf612Tenants(b *testing.B) {
-	file := manyTenants(b, 600, 12)
+	file := manyTenants(b, 600, 12, 4)
 	sf, err := config.ReadStackFile(file, "saas-platform")
 	require.NoError(b, err)
 	b.ResetTimer()

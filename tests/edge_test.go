@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"math"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -175,10 +177,10 @@ func TestStaticAssetsArePrivateAndServedByCloudFrontOverHTTPSOnly(t *testing.T) 
 	assert.NotEmpty(t, result.Outputs["staticAssetsDistributionId"], "and invalidates this")
 }
 
-func TestOnlyTheAllowedRangesReachTheLoadBalancer(t *testing.T) {
+func TestOnlyTheAllowedRangesLessTheVPCReachTheLoadBalancer(t *testing.T) {
 	for _, tc := range []struct {
 		name, file, stack string
-		want              []string
+		allowed           []string
 	}{
 		{"the edge stack's ranges", "testdata/Pulumi.edge.yaml", "edge", []string{"10.0.0.0/8", "203.0.113.0/24"}},
 		{"the dev stack file's placeholder", "../Pulumi.dev.yaml", "dev", []string{"203.0.113.0/24"}},
@@ -187,23 +189,45 @@ func TestOnlyTheAllowedRangesReachTheLoadBalancer(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			result, err := planFile(t, tc.file, tc.stack)
 			require.NoError(t, err)
+			vpcs := plan.OfType(result.Resources, "awsx:ec2:Vpc")
+			require.Len(t, vpcs, 1)
+			vpc := netip.MustParsePrefix(vpcs[0].String("cidrBlock"))
 			roles := groupIDs(result, tc.stack)
-			sources := map[string]map[float64]bool{}
+			ports := map[string]map[float64]bool{}
 			for _, rule := range plan.OfType(result.Resources, ingressType) {
 				if roles[rule.String("securityGroupId")] != "lb" {
 					continue
 				}
 				cidr := rule.String("cidrIpv4")
-				if sources[cidr] == nil {
-					sources[cidr] = map[float64]bool{}
+				if ports[cidr] == nil {
+					ports[cidr] = map[float64]bool{}
 				}
-				sources[cidr][rule.Number("fromPort")] = true
+				ports[cidr][rule.Number("fromPort")] = true
 			}
-			want := map[string]map[float64]bool{}
-			for _, cidr := range tc.want {
-				want[cidr] = map[float64]bool{80: true, 443: true}
+			// The admitted ranges cover exactly the allowed addresses
+			// outside the VPC: each inside an allowed range, none in the
+			// VPC, and as many addresses as the allowed ranges less the
+			// VPC's.
+			var admitted, allowed float64
+			for cidr, got := range ports {
+				assert.Equal(t, map[float64]bool{80: true, 443: true}, got, cidr)
+				p := netip.MustParsePrefix(cidr)
+				assert.False(t, p.Overlaps(vpc), "%s admits part of the VPC", cidr)
+				inside := false
+				for _, a := range tc.allowed {
+					inside = inside || (netip.MustParsePrefix(a).Contains(p.Addr()) && netip.MustParsePrefix(a).Bits() <= p.Bits())
+				}
+				assert.True(t, inside, "%s is not in an allowed range", cidr)
+				admitted += math.Pow(2, float64(32-p.Bits()))
 			}
-			assert.Equal(t, want, sources)
+			for _, a := range tc.allowed {
+				p := netip.MustParsePrefix(a)
+				allowed += math.Pow(2, float64(32-p.Bits()))
+				if p.Overlaps(vpc) {
+					allowed -= math.Pow(2, float64(32-vpc.Bits()))
+				}
+			}
+			assert.Equal(t, allowed, admitted)
 		})
 	}
 }

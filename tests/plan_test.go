@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/saas-platform/saas-platform/components/data"
 	"github.com/saas-platform/saas-platform/internal/plan"
 )
 
@@ -95,4 +96,38 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 	code, _, stderr := runPlan("--stack", "nosuchstack")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, "Pulumi.nosuchstack.yaml")
+}
+
+// The offline plan works from any directory with --project, and keeps its
+// notices (building or reusing the tenant provisioner) on stderr: stdout
+// holds the plan only.
+func TestThePlanRunsFromAnyDirectoryWithProject(t *testing.T) {
+	root, err := filepath.Abs("..")
+	require.NoError(t, err)
+	t.Chdir(t.TempDir())
+	var stdout, stderr bytes.Buffer
+	code := plan.Main([]string{"--project", root, "--stack", "dev"}, &stdout, &stderr)
+	require.Equal(t, 0, code, stderr.String())
+	assert.True(t, strings.HasPrefix(stdout.String(), "TYPE"), "stdout is the plan's table, nothing before it")
+	assert.NotContains(t, stdout.String(), "building the tenant provisioner")
+	assert.NotContains(t, stdout.String(), "reusing the tenant provisioner")
+	for _, line := range strings.Split(strings.TrimSpace(stderr.String()), "\n") {
+		if line != "" {
+			assert.True(t, strings.HasPrefix(line, "plan: "), "a notice of the plan: %q", line)
+		}
+	}
+}
+
+// Without Go, a stack with pool tenants (the provisioner is built with Go)
+// fails with one sentence that says what to install, and prints no plan.
+func TestWithoutGoThePlanFailsWithOneSentence(t *testing.T) {
+	root, err := filepath.Abs("..")
+	require.NoError(t, err)
+	t.Setenv("PATH", t.TempDir())
+	var stdout, stderr bytes.Buffer
+	code := plan.Main([]string{"--project", root, "--stack", "dev"}, &stdout, &stderr)
+	assert.Equal(t, 1, code)
+	assert.Empty(t, stdout.String())
+	assert.Equal(t, data.ErrNoGoToolchain.Error()+"\n", stderr.String())
+	assert.Contains(t, stderr.String(), "install Go 1.24 or newer")
 }

@@ -161,7 +161,7 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 			silos++
 		}
 	}
-	if msg := quotaWarning(identifier, silos); msg != "" {
+	if msg := quotaWarning(identifier, len(args.Database.Pools), silos); msg != "" {
 		_ = ctx.Log.Warn(msg, &pulumi.LogArgs{Resource: d})
 	}
 
@@ -189,30 +189,26 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 	}
 
 	db := args.Database
-	sharedDB, err := newPostgres(ctx, name, shared, postgresInstance{
-		identifier:          identifier,
-		instanceClass:       db.InstanceClass,
-		engineVersion:       db.EngineVersion,
-		allocatedStorage:    db.AllocatedStorage,
-		maxAllocatedStorage: db.MaxAllocatedStorage,
-		multiAz:             db.MultiAz,
-		backupRetentionDays: db.BackupRetentionDays,
-		dbName:              SharedDatabaseName,
-		protect:             args.Protect,
-		retainOnDelete:      args.Protect,
-		finalSnapshot:       args.Protect,
-	}, d)
-	if err != nil {
-		return nil, fmt.Errorf("data %s: %w", name, err)
+	// The shared instance and every pool are built by one function, so a
+	// pool is hardened exactly as the shared instance is.
+	pools := map[string]*poolInstance{}
+	for _, pool := range append([]config.DatabasePool{{
+		Name: config.SharedPool, InstanceClass: db.InstanceClass,
+		AllocatedStorage: db.AllocatedStorage, MaxAllocatedStorage: db.MaxAllocatedStorage,
+	}}, db.Pools...) {
+		instance, err := newPoolInstance(ctx, name, args, shared, pool, d)
+		if err != nil {
+			return nil, fmt.Errorf("data %s: %w", name, err)
+		}
+		pools[pool.Name] = instance
+		d.Databases = append(d.Databases, DatabaseRef{Identifier: instance.identifier, AllocatedStorage: pool.AllocatedStorage, Tags: instance.tags})
 	}
-	d.Databases = append(d.Databases, DatabaseRef{Identifier: identifier, AllocatedStorage: db.AllocatedStorage})
-	d.DatabaseAddress = sharedDB.Address
-	d.DatabaseSecretArn = masterSecretArn(identifier, sharedDB)
-	if err := publishParameters(ctx, d, name+"-database", args.PathPrefix+"/database", "Shared PostgreSQL", args.KeyArn,
-		map[string]pulumi.StringInput{
-			"host": sharedDB.Address, "port": pulumi.String(fmt.Sprint(PostgresPort)), "secret-arn": d.DatabaseSecretArn,
-		}, nil); err != nil {
-		return nil, fmt.Errorf("data %s: %w", name, err)
+	sharedDB := pools[config.SharedPool]
+	d.DatabaseAddress = sharedDB.address
+	d.DatabaseSecretArn = sharedDB.masterSecretArn
+	masterSecrets := pulumi.StringArray{}
+	for _, pool := range append([]config.DatabasePool{{Name: config.SharedPool}}, db.Pools...) {
+		masterSecrets = append(masterSecrets, pools[pool.Name].masterSecretArn)
 	}
 
 	var provisionerName pulumi.StringInput
@@ -230,7 +226,7 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 			keyArn:            args.KeyArn,
 			subnetIds:         args.Network.PrivateSubnetIds,
 			securityGroupId:   args.Network.ProvisionerSecurityGroupId,
-			masterSecretArn:   d.DatabaseSecretArn,
+			masterSecretArns:  masterSecrets,
 			tenantSecretsArn:  d.TenantSecretsArn,
 			serviceSecretsArn: serviceSecretsArn(args.Region, caller.AccountId, secretPrefix),
 			code:              pulumi.NewFileArchive(pkg),
@@ -251,7 +247,7 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 			secretName: secretPrefix + "/services/" + service + "/database",
 			keyArn:     args.KeyArn,
 			protect:    args.Protect,
-			host:       sharedDB.Address,
+			host:       sharedDB.address,
 			master:     d.DatabaseSecretArn,
 			function:   provisionerName,
 			deps:       provisionerDeps,
@@ -263,12 +259,19 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 	}
 
 	tenants := pulumi.Map{}
-	databaseArns := pulumi.StringArray{sharedDB.Arn}
-	masters := pulumi.StringArray{d.DatabaseSecretArn}
+	databaseArns := pulumi.StringArray{}
+	for _, pool := range append([]config.DatabasePool{{Name: config.SharedPool}}, db.Pools...) {
+		databaseArns = append(databaseArns, pools[pool.Name].arn)
+	}
+	siloMasters := pulumi.StringArray{}
 	var silosToLogin []*TenantDatabase
 	var siloNames []string
 	var siloTenants []config.Tenant
 	for _, t := range args.Tenants {
+		host, masterSecret := pulumi.StringInput(pulumi.String("")), pulumi.StringInput(pulumi.String(""))
+		if pool, ok := pools[t.Pool]; ok {
+			host, masterSecret = pool.address, pool.masterSecretArn
+		}
 		td, err := NewTenantDatabase(ctx, name+"-tenant-"+t.ID, &TenantDatabaseArgs{
 			Tenant:            t,
 			Identifier:        identifier + "-" + t.ID,
@@ -278,8 +281,8 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 			Protect:           args.Protect,
 			Postgres:          shared,
 			EngineVersion:     db.EngineVersion,
-			SharedHost:        sharedDB.Address,
-			SharedSecretArn:   d.DatabaseSecretArn,
+			SharedHost:        host,
+			SharedSecretArn:   masterSecret,
 			ProvisionerName:   provisionerName,
 			ProvisionerDepend: provisionerDeps,
 		}, pulumi.Parent(d))
@@ -292,7 +295,7 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 				Tags: map[string]string{"TenantId": t.ID, "Plan": t.Plan.Name},
 			})
 			databaseArns = append(databaseArns, td.InstanceArn)
-			masters = append(masters, td.MasterSecretArn)
+			siloMasters = append(siloMasters, td.MasterSecretArn)
 			silosToLogin = append(silosToLogin, td)
 			siloNames = append(siloNames, name+"-tenant-"+t.ID)
 			siloTenants = append(siloTenants, t)
@@ -308,15 +311,17 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 			"maxAllocatedStorage": pulumi.Int(t.Database.MaxAllocatedStorage),
 			// A removal deletes the data only once a deployment says drop.
 			"onRemove": pulumi.String(t.OnRemove),
+			// Placement is stable: the next deployment refuses a move.
+			"pool": pulumi.String(t.Pool),
 		}
 	}
 	d.Tenants = tenants.ToMapOutput()
-	d.MasterSecretArns = masters.ToStringArrayOutput()
+	d.MasterSecretArns = append(slices.Clone(masterSecrets), siloMasters...).ToStringArrayOutput()
 	if len(silosToLogin) > 0 {
 		// The silo instances exist only now: the provisioner may read their
 		// master secrets through a policy of its own, which every silo
 		// login waits for.
-		policy, err := siloMastersPolicy(ctx, name+"-tenant-provisioner-silo-masters", provisionerRole, masters[1:], d)
+		policy, err := siloMastersPolicy(ctx, name+"-tenant-provisioner-silo-masters", provisionerRole, siloMasters, d)
 		if err != nil {
 			return nil, fmt.Errorf("data %s: %w", name, err)
 		}
@@ -381,13 +386,68 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 	return d, nil
 }
 
+// poolInstance is an instance that holds pool tenants: the shared one or a
+// pool of database.pools.
+type poolInstance struct {
+	identifier      string
+	tags            map[string]string
+	address         pulumi.StringOutput
+	arn             pulumi.StringOutput
+	masterSecretArn pulumi.StringOutput
+}
+
+// newPoolInstance builds the shared instance (pool "shared") or a pool,
+// with the database section's settings and protection, and publishes its
+// connection facts: /<prefix>/database for the shared instance,
+// /<prefix>/database/pools/<name> for a pool.
+func newPoolInstance(ctx *pulumi.Context, name string, args *DataArgs, shared postgresShared, pool config.DatabasePool, parent pulumi.Resource) (*poolInstance, error) {
+	db := args.Database
+	identifier := config.PoolIdentifier(args.Project, args.Environment, pool.Name)
+	resourceName, path, description := name, args.PathPrefix+"/database", "Shared PostgreSQL"
+	var tags map[string]string
+	if pool.Name != config.SharedPool {
+		resourceName = name + "-pool-" + pool.Name
+		path = args.PathPrefix + "/database/pools/" + pool.Name
+		description = "Pool " + pool.Name + " PostgreSQL"
+		tags = map[string]string{"Pool": pool.Name}
+	}
+	instance, err := newPostgres(ctx, resourceName, shared, postgresInstance{
+		identifier:          identifier,
+		instanceClass:       pool.InstanceClass,
+		engineVersion:       db.EngineVersion,
+		allocatedStorage:    pool.AllocatedStorage,
+		maxAllocatedStorage: pool.MaxAllocatedStorage,
+		multiAz:             db.MultiAz,
+		backupRetentionDays: db.BackupRetentionDays,
+		dbName:              SharedDatabaseName,
+		protect:             args.Protect,
+		retainOnDelete:      args.Protect,
+		finalSnapshot:       args.Protect,
+		tags:                tags,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	p := &poolInstance{
+		identifier: identifier, tags: tags, address: instance.Address, arn: instance.Arn,
+		masterSecretArn: masterSecretArn(identifier, instance),
+	}
+	if err := publishParameters(ctx, parent, resourceName+"-database", path, description, args.KeyArn,
+		map[string]pulumi.StringInput{
+			"host": p.address, "port": pulumi.String(fmt.Sprint(PostgresPort)), "secret-arn": p.masterSecretArn,
+		}, tags); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
 // quotaWarning says when the environment's RDS instances reach 80 % of the
 // default regional quota.
-func quotaWarning(identifier string, silos int) string {
-	total := silos + 1
+func quotaWarning(identifier string, pools, silos int) string {
+	total := 1 + pools + silos
 	if total*5 < DBInstanceQuota*4 {
 		return ""
 	}
-	return fmt.Sprintf("%s runs %d RDS instances (1 shared + %d silo tenants); the default quota is %d per region: "+
-		"request an increase before adding silo tenants", identifier, total, silos, DBInstanceQuota)
+	return fmt.Sprintf("%s runs %d RDS instances (1 shared + %d pools + %d silo tenants); the default quota is %d per region: "+
+		"request an increase before adding silo tenants or pools", identifier, total, pools, silos, DBInstanceQuota)
 }

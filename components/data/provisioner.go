@@ -2,10 +2,18 @@ package data
 
 import (
 	"archive/zip"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"go/parser"
+	"go/token"
+	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -21,42 +29,253 @@ import (
 // provisionerPackage is the Go package of the pool-tenant function.
 const provisionerPackage = "./cmd/tenantdb"
 
-var provisionerBuild struct {
-	once sync.Once
-	path string
-	err  error
+// provisionerFlags are the build's flags: part of what a cached package is
+// keyed by.
+var provisionerFlags = []string{"-trimpath", "-buildvcs=false", "-ldflags=-s -w"}
+
+// ErrNoGoToolchain is the one sentence a run without Go fails with.
+var ErrNoGoToolchain = errors.New("the tenant provisioner (cmd/tenantdb) is built with the Go toolchain and no go command is on PATH: install Go 1.24 or newer (https://go.dev/dl/) and put it on PATH")
+
+// ProvisionerBuild says where the pool-tenant function is built from, where
+// finished packages are kept, and who is told about a build.
+type ProvisionerBuild struct {
+	// ModuleDir is the repository's root (it holds go.mod); "" finds it
+	// from the working directory.
+	ModuleDir string
+	// CacheDir keeps finished packages, keyed by everything that goes into
+	// them; "" is saas-platform/tenant-provisioner in the user's cache
+	// directory.
+	CacheDir string
+	// Progress is told what is built, why, and when a build is reused; nil
+	// tells nobody.
+	Progress io.Writer
 }
 
-// ProvisionerPackage builds the pool-tenant function for Lambda (linux/arm64,
-// static, reproducible) once per process and returns the path of its
-// deployment zip. A Go Pulumi program always runs where Go is installed, so
-// the deployment builds the function from the same commit as the
-// infrastructure.
+var provisioner struct {
+	mu       sync.Mutex
+	settings ProvisionerBuild
+	// built are packages built where no cache directory could be used,
+	// by key: built once per process.
+	built map[string]string
+	// goVersions are the toolchains' versions, by path.
+	goVersions map[string]string
+}
+
+// ConfigureProvisionerBuild sets how ProvisionerPackage builds; the offline
+// plan calls it with its --project and its stderr before the program runs.
+func ConfigureProvisionerBuild(b ProvisionerBuild) {
+	provisioner.mu.Lock()
+	defer provisioner.mu.Unlock()
+	provisioner.settings = b
+}
+
+// ProvisionerPackage returns the path of the pool-tenant function's Lambda
+// deployment zip (linux/arm64, static, reproducible), built as
+// ConfigureProvisionerBuild said. A Go Pulumi program always runs where Go is
+// installed, so the deployment builds the function from the same commit as
+// the infrastructure.
 func ProvisionerPackage() (string, error) {
-	b := &provisionerBuild
-	b.once.Do(func() {
-		root, err := moduleRoot()
+	provisioner.mu.Lock()
+	settings := provisioner.settings
+	provisioner.mu.Unlock()
+	return settings.Package()
+}
+
+// Package builds the pool-tenant function, or reuses the package an earlier
+// run built from the same source, toolchain and flags.
+func (b ProvisionerBuild) Package() (string, error) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		return "", ErrNoGoToolchain
+	}
+	root := b.ModuleDir
+	if root == "" {
+		if root, err = moduleRoot(goBin); err != nil {
+			return "", err
+		}
+	}
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		return "", fmt.Errorf("the tenant provisioner is built from the repository, and %s holds no go.mod: point --project at the repository's root", root)
+	}
+	version, err := goVersion(goBin, root)
+	if err != nil {
+		return "", err
+	}
+	key, err := provisionerSourceKey(root, version)
+	if err != nil {
+		return "", err
+	}
+
+	provisioner.mu.Lock()
+	defer provisioner.mu.Unlock()
+	cacheDir, cacheErr := b.cacheDir()
+	if cacheErr == nil {
+		cached := filepath.Join(cacheDir, key+".zip")
+		if _, err := os.Stat(cached); err == nil {
+			b.say("reusing the tenant provisioner built earlier from this source (%s)", cached)
+			return cached, nil
+		}
+	} else if path, ok := provisioner.built[key]; ok {
+		return path, nil
+	}
+
+	b.say("building the tenant provisioner (%s) for Lambda, linux/arm64: the stack has pool tenants, whose databases "+
+		"a Lambda function creates, and its package is part of the plan. The first build compiles its dependencies "+
+		"and can take a few minutes; later runs reuse it", provisionerPackage)
+	start := time.Now()
+	dir, err := os.MkdirTemp("", "saas-platform-tenantdb-")
+	if err != nil {
+		return "", err
+	}
+	binary := filepath.Join(dir, "bootstrap")
+	args := append(append([]string{"build"}, provisionerFlags...), "-o", binary, provisionerPackage)
+	cmd := exec.Command(goBin, args...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building the tenant provisioner (%s): %w\n%s", provisionerPackage, err, out)
+	}
+	if cacheErr != nil {
+		path := filepath.Join(dir, "function.zip")
+		if err := zipExecutable(path, binary, "bootstrap"); err != nil {
+			return "", err
+		}
+		if provisioner.built == nil {
+			provisioner.built = map[string]string{}
+		}
+		provisioner.built[key] = path
+		b.say("built in %s (not kept for later runs: %v)", time.Since(start).Round(time.Second), cacheErr)
+		return path, nil
+	}
+	// Written aside and renamed, so that a run stopped half-way never
+	// leaves a broken package under the key.
+	partial, err := os.CreateTemp(cacheDir, key+"-*.partial")
+	if err != nil {
+		return "", err
+	}
+	partial.Close()
+	if err := zipExecutable(partial.Name(), binary, "bootstrap"); err != nil {
+		os.Remove(partial.Name())
+		return "", err
+	}
+	cached := filepath.Join(cacheDir, key+".zip")
+	if err := os.Rename(partial.Name(), cached); err != nil {
+		os.Remove(partial.Name())
+		return "", err
+	}
+	os.RemoveAll(dir)
+	b.say("built in %s; kept in %s for later runs", time.Since(start).Round(time.Second), cached)
+	return cached, nil
+}
+
+// say tells Progress, if anyone listens.
+func (b ProvisionerBuild) say(format string, args ...any) {
+	if b.Progress != nil {
+		fmt.Fprintf(b.Progress, format+"\n", args...)
+	}
+}
+
+// cacheDir returns the directory that keeps packages, creating it.
+func (b ProvisionerBuild) cacheDir() (string, error) {
+	dir := b.CacheDir
+	if dir == "" {
+		base, err := os.UserCacheDir()
 		if err != nil {
-			b.err = err
-			return
+			return "", err
 		}
-		dir, err := os.MkdirTemp("", "saas-platform-tenantdb-")
+		dir = filepath.Join(base, "saas-platform", "tenant-provisioner")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	return dir, nil
+}
+
+// goVersion asks the toolchain its version, once per toolchain.
+func goVersion(goBin, root string) (string, error) {
+	provisioner.mu.Lock()
+	defer provisioner.mu.Unlock()
+	if v, ok := provisioner.goVersions[goBin]; ok {
+		return v, nil
+	}
+	cmd := exec.Command(goBin, "env", "GOVERSION")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("asking %s its version: %w", goBin, err)
+	}
+	if provisioner.goVersions == nil {
+		provisioner.goVersions = map[string]string{}
+	}
+	provisioner.goVersions[goBin] = strings.TrimSpace(string(out))
+	return provisioner.goVersions[goBin], nil
+}
+
+// provisionerSourceKey digests everything that goes into the package: the
+// toolchain's version, the flags and build environment, go.mod and go.sum
+// (which pin every dependency), and the Go files of every package of this
+// module the function imports, found by following imports from
+// cmd/tenantdb.
+func provisionerSourceKey(root, version string) (string, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00GOFLAGS=%s\x00GOEXPERIMENT=%s\x00", version, strings.Join(provisionerFlags, " "),
+		os.Getenv("GOFLAGS"), os.Getenv("GOEXPERIMENT"))
+	gomod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		return "", err
+	}
+	module := ""
+	for _, line := range strings.Split(string(gomod), "\n") {
+		if fields := strings.Fields(line); len(fields) == 2 && fields[0] == "module" {
+			module = fields[1]
+		}
+	}
+	if module == "" {
+		return "", fmt.Errorf("%s names no module", filepath.Join(root, "go.mod"))
+	}
+	files := []string{"go.mod", "go.sum"}
+	seen := map[string]bool{}
+	queue := []string{strings.TrimPrefix(provisionerPackage, "./")}
+	for len(queue) > 0 {
+		pkg := queue[0]
+		queue = queue[1:]
+		if seen[pkg] {
+			continue
+		}
+		seen[pkg] = true
+		entries, err := os.ReadDir(filepath.Join(root, pkg))
 		if err != nil {
-			b.err = err
-			return
+			return "", err
 		}
-		binary := filepath.Join(dir, "bootstrap")
-		cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", binary, provisionerPackage)
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.err = fmt.Errorf("building the tenant provisioner (%s): %w\n%s", provisionerPackage, err, out)
-			return
+		for _, e := range entries {
+			name := e.Name()
+			if e.IsDir() || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+				continue
+			}
+			rel := filepath.Join(pkg, name)
+			files = append(files, rel)
+			parsed, err := parser.ParseFile(token.NewFileSet(), filepath.Join(root, rel), nil, parser.ImportsOnly)
+			if err != nil {
+				return "", err
+			}
+			for _, imp := range parsed.Imports {
+				path := strings.Trim(imp.Path.Value, `"`)
+				if strings.HasPrefix(path, module+"/") {
+					queue = append(queue, strings.TrimPrefix(path, module+"/"))
+				}
+			}
 		}
-		b.path = filepath.Join(dir, "function.zip")
-		b.err = zipExecutable(b.path, binary, "bootstrap")
-	})
-	return b.path, b.err
+	}
+	sort.Strings(files)
+	for _, rel := range files {
+		data, err := os.ReadFile(filepath.Join(root, rel))
+		if err != nil && !(rel == "go.sum" && errors.Is(err, fs.ErrNotExist)) {
+			return "", err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", filepath.ToSlash(rel), len(data))
+		h.Write(data)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32], nil
 }
 
 // zipExecutable writes a Lambda deployment package holding one executable.
@@ -91,14 +310,14 @@ func zipExecutable(zipPath, file, name string) error {
 }
 
 // moduleRoot finds this module's directory from the working directory.
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
+func moduleRoot(goBin string) (string, error) {
+	out, err := exec.Command(goBin, "env", "GOMOD").Output()
 	if err != nil {
 		return "", fmt.Errorf("locating the Go module: %w", err)
 	}
 	gomod := strings.TrimSpace(string(out))
 	if gomod == "" || gomod == os.DevNull {
-		return "", fmt.Errorf("the tenant provisioner is built from this repository: run from inside it")
+		return "", fmt.Errorf("the tenant provisioner is built from this repository: run from inside it, or name it with --project")
 	}
 	return filepath.Dir(gomod), nil
 }
@@ -111,9 +330,9 @@ type provisionerArgs struct {
 	keyArn            pulumi.StringInput
 	subnetIds         pulumi.StringArrayInput
 	securityGroupId   pulumi.StringInput
-	masterSecretArn   pulumi.StringInput
-	tenantSecretsArn  string // ARN pattern of the tenants' secrets
-	serviceSecretsArn string // ARN pattern of the services' login secrets
+	masterSecretArns  pulumi.StringArrayInput // of every instance holding pool tenants
+	tenantSecretsArn  string                  // ARN pattern of the tenants' secrets
+	serviceSecretsArn string                  // ARN pattern of the services' login secrets
 	code              pulumi.Archive
 }
 
@@ -149,12 +368,12 @@ func newProvisioner(ctx *pulumi.Context, name string, args provisionerArgs, pare
 	policy, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{
 		Role: role.Name,
 		Policy: awspolicy.Output(func(v []any) awspolicy.Document {
-			logs, master, key := v[0].(string), v[1].(string), v[2].(string)
+			logs, masters, key := v[0].(string), v[1].([]string), v[2].(string)
 			return awspolicy.New(
 				awspolicy.Statement{Sid: "OwnLogs", Effect: "Allow",
 					Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{logs + ":*"}},
 				awspolicy.Statement{Sid: "MasterCredentials", Effect: "Allow",
-					Action: []string{"secretsmanager:GetSecretValue"}, Resource: []string{master}},
+					Action: []string{"secretsmanager:GetSecretValue"}, Resource: masters},
 				awspolicy.Statement{Sid: "TenantCredentials", Effect: "Allow",
 					Action:   []string{"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:DescribeSecret"},
 					Resource: []string{args.tenantSecretsArn}},
@@ -165,7 +384,7 @@ func newProvisioner(ctx *pulumi.Context, name string, args provisionerArgs, pare
 					Action: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resource: []string{key},
 					Condition: awspolicy.Condition{"StringEquals": {"kms:ViaService": {fmt.Sprintf("secretsmanager.%s.amazonaws.com", args.region)}}}},
 			)
-		}, logGroup.Arn, args.masterSecretArn, args.keyArn),
+		}, logGroup.Arn, args.masterSecretArns, args.keyArn),
 	}, opts)
 	if err != nil {
 		return nil, nil, nil, err

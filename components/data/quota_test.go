@@ -8,17 +8,18 @@ import (
 
 func TestTheQuotaWarningStartsAtFourFifthsOfTheDefaultQuota(t *testing.T) {
 	cases := []struct {
-		silos int
-		warns bool
+		pools, silos int
+		warns        bool
 	}{
-		{0, false},
-		{30, false}, // 31 instances
-		{31, true},  // 32 instances: 80 % of 40
-		{45, true},
+		{0, 0, false},
+		{0, 30, false}, // 31 instances
+		{0, 31, true},  // 32 instances: 80 % of 40
+		{10, 21, true}, // pools count as instances too
+		{0, 45, true},
 	}
 	for _, tc := range cases {
-		msg := quotaWarning("saas-platform-prod", tc.silos)
-		assert.Equal(t, tc.warns, msg != "", "%d silo tenants", tc.silos)
+		msg := quotaWarning("saas-platform-prod", tc.pools, tc.silos)
+		assert.Equal(t, tc.warns, msg != "", "%d pools, %d silo tenants", tc.pools, tc.silos)
 		if tc.warns {
 			assert.Contains(t, msg, "quota is 40")
 		}

@@ -3,6 +3,7 @@ package network_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"sort"
 	"testing"
 
@@ -218,8 +219,6 @@ func TestEachServiceAcceptsOnlyTheLoadBalancerIfRoutedAndItsCallersAndTheDataOnl
 				"db from 5432 svc-nightly",
 				"db from 5432 svc-report",
 				"endpoints from 443 10.10.0.0/16",
-				"lb from 443 0.0.0.0/0",
-				"lb from 80 0.0.0.0/0",
 				"lb to 3000 svc-api",
 				"lb to 3001 svc-collaboration",
 				"provisioner to 443 0.0.0.0/0",
@@ -245,21 +244,51 @@ func TestEachServiceAcceptsOnlyTheLoadBalancerIfRoutedAndItsCallersAndTheDataOnl
 				"svc-report to 443 0.0.0.0/0",
 				"svc-report to 5432 db",
 			}
+			// The whole internet but the VPC itself: 16 ranges around 10.10.0.0/16.
+			sources := config.LoadBalancerSources([]string{"0.0.0.0/0"}, "10.10.0.0/16")
+			require.Len(t, sources, 16)
+			for _, cidr := range sources {
+				want = append(want, "lb from 80 "+cidr, "lb from 443 "+cidr)
+			}
 			sort.Strings(want)
 			assert.Equal(t, want, flows(build(t, args(preset))))
 		})
 	}
 }
 
-func TestNoSecurityGroupButTheLoadBalancersAcceptsTheInternet(t *testing.T) {
+func TestNoSecurityGroupButTheLoadBalancersAcceptsAddressesAndItNoneOfTheVPCs(t *testing.T) {
 	resources := build(t, args("prod"))
 	lb, ok := plan.Named(resources, sgType, "net-lb")
 	require.True(t, ok)
+	vpc := netip.MustParsePrefix("10.10.0.0/16")
+	lbRules := 0
 	for _, r := range plan.OfType(resources, ingressType) {
-		if r.String("cidrIpv4") == "0.0.0.0/0" {
-			assert.Equal(t, lb.ID, r.String("securityGroupId"), "%s opens a non-load-balancer group to the internet", r.Name)
-			assert.Contains(t, []float64{80, 443}, r.Number("fromPort"))
+		cidr := r.String("cidrIpv4")
+		if cidr == "" || cidr == "10.10.0.0/16" {
+			continue // a group, or the endpoints' HTTPS from inside the VPC
 		}
+		lbRules++
+		assert.Equal(t, lb.ID, r.String("securityGroupId"), "%s opens a non-load-balancer group to the internet", r.Name)
+		assert.Contains(t, []float64{80, 443}, r.Number("fromPort"))
+		assert.False(t, netip.MustParsePrefix(cidr).Overlaps(vpc), "%s admits part of the VPC: a service could call through the load balancer", r.Name)
+	}
+	assert.Equal(t, 32, lbRules, "80 and 443 from each of the 16 ranges around the VPC")
+}
+
+func TestTheLoadBalancerAdmitsTheAllowedRangesLessTheVPC(t *testing.T) {
+	cases := []struct {
+		name    string
+		allowed []string
+		want    []string
+	}{
+		{"a range apart from the VPC stays as it is", []string{"203.0.113.0/24"}, []string{"203.0.113.0/24"}},
+		{"a range around the VPC becomes the ranges beside it", []string{"10.8.0.0/14"}, []string{"10.8.0.0/15", "10.11.0.0/16"}},
+		{"a range inside the VPC admits nothing", []string{"10.10.4.0/24"}, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, config.LoadBalancerSources(tc.allowed, "10.10.0.0/16"))
+		})
 	}
 }
 

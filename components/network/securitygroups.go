@@ -7,6 +7,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/saas-platform/saas-platform/config"
 )
 
 const anywhere = "0.0.0.0/0"
@@ -104,7 +106,7 @@ func (n *Network) securityGroups(ctx *pulumi.Context, name string, args *Network
 	lb, db, cache := n.LoadBalancerSecurityGroupId, n.DatabaseSecurityGroupId, n.CacheSecurityGroupId
 	provisioner := n.ProvisionerSecurityGroupId
 	rules := map[string][]rule{
-		"lb": loadBalancerIngress(args.LoadBalancerCidrs),
+		"lb": loadBalancerIngress(args.LoadBalancerCidrs, args.CidrBlock),
 		"db": {
 			from(provisioner, PostgresPort, "provisioner", "PostgreSQL from the tenant provisioner"),
 		},
@@ -181,24 +183,19 @@ func addRule(ctx *pulumi.Context, n *Network, groupName string, group pulumi.Str
 	return err
 }
 
-// loadBalancerIngress admits HTTP and HTTPS from each allowed range. The
-// whole internet keeps the rules' first names, so stacks that allowed it
-// before see no change.
-func loadBalancerIngress(cidrs []string) []rule {
+// loadBalancerIngress admits HTTP and HTTPS from each allowed range, less
+// the VPC's own (see config.LoadBalancerSources): nothing inside the VPC
+// reaches the load balancer, so no call between services passes it.
+func loadBalancerIngress(cidrs []string, vpc string) []rule {
 	if len(cidrs) == 0 {
 		cidrs = []string{anywhere}
 	}
 	var rules []rule
-	for _, cidr := range cidrs {
-		suffix, who := "", "from "+cidr
-		if cidr == anywhere {
-			who = "from the internet"
-		} else {
-			suffix = "-" + strings.NewReplacer(".", "-", "/", "-").Replace(cidr)
-		}
+	for _, cidr := range config.LoadBalancerSources(cidrs, vpc) {
+		suffix := "-" + strings.NewReplacer(".", "-", "/", "-").Replace(cidr)
 		rules = append(rules,
-			fromCIDR(cidr, 80, "http"+suffix, "HTTP "+who),
-			fromCIDR(cidr, 443, "https"+suffix, "HTTPS "+who))
+			fromCIDR(cidr, 80, "http"+suffix, "HTTP from "+cidr),
+			fromCIDR(cidr, 443, "https"+suffix, "HTTPS from "+cidr))
 	}
 	return rules
 }

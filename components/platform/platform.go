@@ -95,6 +95,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 	}
 	cfg := args.Stack
 	p := &Platform{stack: cfg}
+	opts = append(opts, pulumi.Transformations([]pulumi.ResourceTransformation{deleteFirst}))
 	if err := ctx.RegisterComponentResource("saas:platform:Platform", name, p, opts...); err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/saas-platform/saas-platform/components/data"
 	"github.com/saas-platform/saas-platform/config"
 )
 
@@ -38,6 +39,7 @@ func MainWithCost(args []string, stdout, stderr io.Writer, coster Coster) int {
 	projectDir := flags.String("project", ".", "directory holding Pulumi.yaml")
 	format := flags.String("format", "table", "output format: table or json")
 	previousFile := flags.String("previous", "", "outputs of the last deployment (pulumi stack output --json, or a JSON plan) to check plan changes against")
+	reachability := flags.Bool("reachability", false, "print every network flow the plan's resources allow (from, to, protocol, port) instead of the resources")
 	withCost := flags.Bool("cost", false, "estimate the monthly cost (USD, on-demand list prices) after the plan, or under \"cost\" in JSON")
 	if err := flags.Parse(args); err != nil {
 		return 2
@@ -64,6 +66,15 @@ func MainWithCost(args []string, stdout, stderr io.Writer, coster Coster) int {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
+	// The program builds the pool tenants' function from the repository
+	// --project names, wherever the command runs, and says so: the first
+	// build takes minutes.
+	root, err := filepath.Abs(*projectDir)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	data.ConfigureProvisionerBuild(data.ProvisionerBuild{ModuleDir: root, Progress: prefixed{"plan: ", stderr}})
 	sf, err := config.ReadStackFile(file, project)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -84,6 +95,23 @@ func MainWithCost(args []string, stdout, stderr io.Writer, coster Coster) int {
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
+	}
+	if *reachability {
+		flows, err := AnalyzeReachability(result.Resources)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		if *format == "json" {
+			err = flows.WriteJSON(stdout)
+		} else {
+			err = flows.WriteTable(stdout)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		return 0
 	}
 	var report CostReport
 	if *withCost {
@@ -122,4 +150,18 @@ func ReadPrevious(path string) (map[string]any, error) {
 		}
 	}
 	return doc, nil
+}
+
+// prefixed writes each message with a prefix, so that the plan's notices on
+// stderr read as the plan's.
+type prefixed struct {
+	prefix string
+	w      io.Writer
+}
+
+func (p prefixed) Write(b []byte) (int, error) {
+	if _, err := io.WriteString(p.w, p.prefix); err != nil {
+		return 0, err
+	}
+	return p.w.Write(b)
 }

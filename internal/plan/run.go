@@ -13,6 +13,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/saas-platform/saas-platform/components/data"
 	"github.com/saas-platform/saas-platform/components/platform"
 	"github.com/saas-platform/saas-platform/config"
 )
@@ -102,11 +103,15 @@ func Run(project, stack string, sf *config.StackFile, previous map[string]any, o
 }
 
 // unwrapConfigError digs a *config.Error out of the SDK's multierror, so
-// callers can tell invalid config from other failures.
+// callers can tell invalid config from other failures, and reduces a run
+// without Go to its one sentence.
 func unwrapConfigError(err error) error {
 	var cfgErr *config.Error
 	if errors.As(err, &cfgErr) {
 		return cfgErr
+	}
+	if errors.Is(err, data.ErrNoGoToolchain) {
+		return data.ErrNoGoToolchain
 	}
 	return err
 }

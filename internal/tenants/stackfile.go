@@ -121,10 +121,14 @@ func splitLines(data []byte) []string {
 // The edits. Each returns the new text; the stackFile itself is not
 // updated (the caller parses the result again).
 
-// add appends a tenant, in the style of the entries already there.
-func (f *stackFile) add(id, plan string) ([]byte, error) {
+// add appends a tenant, in the style of the entries already there; pool,
+// when not empty, is written as its pool key.
+func (f *stackFile) add(id, plan, pool string) ([]byte, error) {
 	lines := append([]string(nil), f.lines...)
 	item := fmt.Sprintf("{id: %s, plan: %s}", id, plan)
+	if pool != "" {
+		item = fmt.Sprintf("{id: %s, plan: %s, pool: %s}", id, plan, pool)
+	}
 	switch {
 	case f.seq != nil && f.seq.Kind == yaml.SequenceNode && f.seq.Style&yaml.FlowStyle != 0:
 		return f.addToFlowList(lines, item)
@@ -139,6 +143,9 @@ func (f *stackFile) add(id, plan string) ([]byte, error) {
 			// A block mapping entry: one key a line, under the first.
 			pad := strings.Repeat(" ", len(prefix))
 			text = fmt.Sprintf("%sid: %s\n%splan: %s\n", prefix, id, pad, plan)
+			if pool != "" {
+				text += fmt.Sprintf("%spool: %s\n", pad, pool)
+			}
 		}
 		return insertAt(lines, lastLine(last), text), nil
 	case f.seq != nil:

@@ -16,6 +16,7 @@ import (
 
 	"github.com/saas-platform/saas-platform/components/platform"
 	"github.com/saas-platform/saas-platform/config"
+	"github.com/saas-platform/saas-platform/internal/pgcapacity"
 	"github.com/saas-platform/saas-platform/internal/plan"
 )
 
@@ -111,7 +112,7 @@ func (s *session) deployed() (*config.Deployed, string, error) {
 	d := &config.Deployed{Tenants: map[string]config.DeployedTenant{}}
 	for _, t := range s.current.Tenants {
 		d.Tenants[t.ID] = config.DeployedTenant{
-			Plan: t.Plan.Name, Isolation: t.Plan.Isolation, AllocatedStorage: t.Database.AllocatedStorage, OnRemove: t.OnRemove,
+			Plan: t.Plan.Name, Isolation: t.Plan.Isolation, AllocatedStorage: t.Database.AllocatedStorage, OnRemove: t.OnRemove, Pool: t.Pool,
 		}
 	}
 	mode := s.current.Cache.ClusterMode
@@ -224,11 +225,45 @@ func Add(opts Options, out io.Writer, id, planName string) error {
 	if e, ok := s.file.find(id); ok {
 		return refuse("cannot add tenant %s: %s already lists it, on plan %s (use set-plan to change its plan)", id, s.file.name, e.Plan)
 	}
-	after, err := s.file.add(id, planName)
+	pool, where, err := s.place(id, planName)
 	if err != nil {
 		return err
 	}
-	return s.apply("add", id, after, fmt.Sprintf("Adding tenant %s to stack %s on plan %s.", id, opts.Stack, planName), nil)
+	after, err := s.file.add(id, planName, pool)
+	if err != nil {
+		return err
+	}
+	return s.apply("add", id, after, fmt.Sprintf("Adding tenant %s to stack %s on plan %s%s.", id, opts.Stack, planName, where), nil)
+}
+
+// place chooses a new pool tenant's pool, by the capacity rule the program
+// checks: the one with the most connection room. It returns "" for a silo
+// plan (or a plan the program will refuse), and says where the tenant goes.
+func (s *session) place(id, planName string) (string, string, error) {
+	p, ok := config.LookupPlan(planName)
+	if !ok || p.Isolation != config.Pool {
+		return "", "", nil
+	}
+	if deployed, known := s.deployedOnRemove(id); known && deployed.Pool != "" {
+		// A tenant removed but still deployed, or whose data was kept, comes
+		// back where its database is: placement is stable.
+		return deployed.Pool, fmt.Sprintf(", in pool %s, where the previous deployment has its database", deployed.Pool), nil
+	}
+	loads, err := s.current.PoolLoads()
+	if err != nil {
+		return "", "", refuse("cannot add tenant %s: %v", id, err)
+	}
+	pool, err := pgcapacity.Place(loads, pgcapacity.Tenant{ID: id, ConnectionLimit: p.ConnectionLimit})
+	if err != nil {
+		return "", "", refuse("cannot add tenant %s: %v", id, err)
+	}
+	for _, l := range loads {
+		if l.Instance == pool {
+			return pool, fmt.Sprintf(", in pool %s (%s), the one with the most room: %d of %d connections and %d of %d databases free before it",
+				pool, config.PoolIdentifier(s.project, s.opts.Stack, pool), l.ConnectionRoom(), l.ConnectionsAllowed, l.DatabaseRoom(), l.DatabasesAllowed), nil
+		}
+	}
+	return pool, "", nil
 }
 
 // SetPlan moves a tenant to another plan.
@@ -341,8 +376,8 @@ func orKeep(onRemove string) string {
 func keepNotes(t config.Tenant, protect bool) []string {
 	switch {
 	case t.Plan.Isolation == config.Pool:
-		return []string{fmt.Sprintf("Tenant %s's database stays in the shared PostgreSQL: its login is disabled and its sessions closed. "+
-			"Adding %s again brings it back.", t.ID, t.ID)}
+		return []string{fmt.Sprintf("Tenant %s's database stays in %s: its login is disabled and its sessions closed. "+
+			"Adding %s again with pool: %s brings it back.", t.ID, instance(t), t.ID, t.Pool)}
 	case protect:
 		return []string{fmt.Sprintf("Tenant %s's instance is protected: pulumi up stops with \"resource is protected\" until "+
 			"pulumi state unprotect is run on it; then it leaves the stack but keeps running, with deletion protection on.", t.ID)}
@@ -356,7 +391,7 @@ func keepNotes(t config.Tenant, protect bool) []string {
 func dropNotes(t config.Tenant, protect bool) []string {
 	switch {
 	case t.Plan.Isolation == config.Pool:
-		return []string{fmt.Sprintf("Deploying this drops tenant %s's database and login role from the shared PostgreSQL and deletes its secret.", t.ID)}
+		return []string{fmt.Sprintf("Deploying this drops tenant %s's database and login role from %s and deletes its secret.", t.ID, instance(t))}
 	case protect:
 		return []string{fmt.Sprintf("Deploying this deletes tenant %s's instance. It leaves a final snapshot; its AWS Backup recovery points "+
 			"stay until they expire.", t.ID)}
@@ -410,10 +445,18 @@ func List(opts Options, out io.Writer) error {
 	return w.Flush()
 }
 
+// instance names the PostgreSQL a pool tenant's database is in.
+func instance(t config.Tenant) string {
+	if t.Pool == config.SharedPool {
+		return "the shared PostgreSQL"
+	}
+	return "pool " + t.Pool + "'s PostgreSQL"
+}
+
 // database describes where a tenant's data lives in this environment.
 func database(t config.Tenant) string {
 	if t.Plan.Isolation == config.Pool {
-		return fmt.Sprintf("shared PostgreSQL, %d connections", t.Plan.ConnectionLimit)
+		return fmt.Sprintf("%s, %d connections", strings.TrimPrefix(instance(t), "the "), t.Plan.ConnectionLimit)
 	}
 	db := t.Database
 	az := "single-AZ"

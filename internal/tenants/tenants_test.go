@@ -67,7 +67,7 @@ func parse(t *testing.T, content string) *stackFile {
 func TestAddingThenRemovingATenantLeavesEveryLayoutByteIdentical(t *testing.T) {
 	for name, content := range layouts {
 		t.Run(name, func(t *testing.T) {
-			added, err := parse(t, content).add("newco", "basic")
+			added, err := parse(t, content).add("newco", "basic", "")
 			require.NoError(t, err)
 			f := parse(t, string(added))
 			e, ok := f.find("newco")
@@ -90,7 +90,7 @@ func TestATenantIsAddedInTheStyleOfTheOthers(t *testing.T) {
 	}
 	for name, want := range cases {
 		t.Run(name, func(t *testing.T) {
-			added, err := parse(t, layouts[name]).add("newco", "basic")
+			added, err := parse(t, layouts[name]).add("newco", "basic", "")
 			require.NoError(t, err)
 			assert.True(t, strings.HasSuffix(string(added), want), "got:\n%s", added)
 		})
@@ -347,4 +347,101 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 	var stderr bytes.Buffer
 	assert.Equal(t, 2, Main([]string{"--project", projectDir, "--stack", "nosuchstack", "list"}, &bytes.Buffer{}, &stderr, nil))
 	assert.Contains(t, stderr.String(), "Pulumi.nosuchstack.yaml")
+}
+
+// pooled is a dev stack file with two pools beside the shared instance
+// (db.t4g.micro: 97 connections for tenants): a db.t4g.micro too and a
+// db.t4g.small (210).
+const pooled = `config:
+  aws:region: ap-northeast-1
+  saas-platform:sizing: dev
+  saas-platform:imageTag: dev-abc1234
+  saas-platform:database:
+    pools:
+      - {name: a}
+      - {name: b, instanceClass: db.t4g.small}
+  saas-platform:tenants:
+    - {id: s1, plan: basic}
+    - {id: s2, plan: basic}
+    - {id: a1, plan: basic, pool: a}
+    - {id: b1, plan: basic, pool: b}
+    - {id: b2, plan: basic, pool: b}
+    - {id: b3, plan: basic, pool: b}
+    - {id: b4, plan: basic, pool: b}
+    - {id: b5, plan: basic, pool: b}
+    - {id: b6, plan: basic, pool: b}
+    - {id: b7, plan: basic, pool: b}
+`
+
+func writeStack(t *testing.T, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "Pulumi.dev.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+	return path
+}
+
+func TestANewPoolTenantGoesToThePoolWithTheMostRoomWrittenIntoTheFile(t *testing.T) {
+	// Room: shared 97 - 40 = 57, a 97 - 20 = 77, b 210 - 140 = 70.
+	file := writeStack(t, pooled)
+	code, stdout, stderr, content := run(t, file, nil, "--stack", "dev", "add", "newco", "--plan", "basic")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, content, "    - {id: newco, plan: basic, pool: a}\n")
+	assert.Contains(t, stdout, "Adding tenant newco to stack dev on plan basic, in pool a (saas-platform-dev-pool-a), "+
+		"the one with the most room: 77 of 97 connections and 999 of 1000 databases free before it.")
+
+	// a now has 57 left, as has the shared instance: a free tenant goes to
+	// b (70).
+	code, _, stderr, content = run(t, file, nil, "--stack", "dev", "add", "trial", "--plan", "free")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, content, "    - {id: trial, plan: free, pool: b}\n")
+
+	// A silo tenant takes no pool.
+	code, _, stderr, content = run(t, file, nil, "--stack", "dev", "add", "bigco", "--plan", "premium")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, content, "    - {id: bigco, plan: premium}\n")
+}
+
+func TestWhenNoPoolHasRoomTheCommandRefusesAndSaysWhichPoolToAdd(t *testing.T) {
+	full := strings.Replace(pooled, "  saas-platform:database:\n    pools:\n      - {name: a}\n      - {name: b, instanceClass: db.t4g.small}\n",
+		"  saas-platform:database:\n    pools:\n      - {name: a}\n", 1)
+	full = strings.ReplaceAll(full, ", pool: b}", ", pool: a}")
+	full = strings.Replace(full, "    - {id: b4, plan: basic, pool: a}\n", "", 1) // a: 6 x 20 = 120 > 97 with b4
+	full = strings.Replace(full, "    - {id: b5, plan: basic, pool: a}\n", "", 1)
+	full = strings.Replace(full, "    - {id: b6, plan: basic, pool: a}\n", "", 1)
+	full = strings.Replace(full, "    - {id: b7, plan: basic, pool: a}\n", "", 1) // a: 80 of 97, shared 40 of 97
+	full += "    - {id: s3, plan: basic}\n    - {id: s4, plan: basic}\n"          // shared: 80 of 97
+	file := writeStack(t, full)
+	code, stdout, stderr, content := run(t, file, nil, "--stack", "dev", "add", "newco", "--plan", "basic")
+	assert.Equal(t, 1, code, stdout)
+	assert.Contains(t, stderr, "cannot add tenant newco: no pool has room for tenant newco (20 connections): "+
+		"shared (db.t4g.micro: 80 of 97 connections, 4 of 1000 databases); a (db.t4g.micro: 80 of 97 connections, 4 of 1000 databases). "+
+		"Add a pool to database.pools, such as {name: <new pool>, instanceClass: db.t4g.micro}")
+	assert.Equal(t, full, content)
+
+	code, _, stderr, content = run(t, file, nil, "--stack", "dev", "add", "trial", "--plan", "free")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, content, "    - {id: trial, plan: free, pool: shared}\n", "a smaller tenant still fits")
+}
+
+func TestATenantReAddedWhileDeployedGoesBackToItsPoolAndAMoveIsRefused(t *testing.T) {
+	file := writeStack(t, pooled)
+	devOutputs := func(tenants map[string]any) string {
+		data, err := json.Marshal(map[string]any{"tenants": tenants, "cacheClusterMode": true})
+		require.NoError(t, err)
+		path := filepath.Join(t.TempDir(), "previous.json")
+		require.NoError(t, os.WriteFile(path, data, 0o600))
+		return path
+	}
+	previous := devOutputs(map[string]any{"oldco": map[string]any{"plan": "basic", "isolation": "pool", "pool": "b", "onRemove": "keep"}})
+	code, stdout, stderr, content := run(t, file, nil, "--stack", "dev", "--previous", previous, "add", "oldco", "--plan", "free")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, content, "    - {id: oldco, plan: free, pool: b}\n", "not a, which has the most room")
+	assert.Contains(t, stdout, "in pool b, where the previous deployment has its database")
+
+	moved := strings.Replace(pooled, "{id: a1, plan: basic, pool: a}", "{id: a1, plan: basic, pool: b}", 1)
+	file = writeStack(t, moved)
+	previous = devOutputs(map[string]any{"a1": map[string]any{"plan": "basic", "isolation": "pool", "pool": "a"}})
+	code, _, stderr, _ = run(t, file, nil, "--stack", "dev", "--previous", previous, "set-plan", "a1", "free")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "saas-platform:tenants[2].pool: \"b\" cannot move tenant a1: its database is deployed in pool a")
 }
