@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -258,4 +259,25 @@ func TestTheManualsReachabilityExampleIsTheDevPlans(t *testing.T) {
 	var table bytes.Buffer
 	require.NoError(t, reachability(t, "../Pulumi.dev.yaml", "dev").WriteTable(&table))
 	assert.Equal(t, table.String(), documented, "docs/services.md's example is not what `go run ./cmd/plan --stack dev --reachability` prints")
+}
+
+func TestAnInternalLoadBalancerIsReachedFromItsAllowedNetworksNeverFromTheInternet(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "Pulumi.internal.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(`config:
+  aws:region: ap-northeast-1
+  saas-platform:sizing: dev
+  saas-platform:imageTag: test-1
+  saas-platform:loadBalancer: {internal: true, allowedCidrs: [172.16.0.0/12]}
+  saas-platform:services:
+    - {name: api, port: 3000, healthCheckPath: /health, paths: ["/*"], priority: 5}
+`), 0o600))
+	var got []string
+	for _, f := range reachability(t, file, "internal").Flows {
+		got = append(got, f.String()+" "+strings.Join(f.Sources, ","))
+	}
+	assert.Equal(t, []string{
+		"load-balancer -> service:api tcp/3000 ",
+		"peered-networks -> load-balancer tcp/80 172.16.0.0/12",
+		"service:api -> aws-apis tcp/443 ",
+	}, got)
 }

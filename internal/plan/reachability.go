@@ -142,9 +142,7 @@ func AnalyzeReachability(resources []Resource) (*Reachability, error) {
 	if err := a.rules(resources); err != nil {
 		return nil, err
 	}
-	if err := a.membership(resources); err != nil {
-		return nil, err
-	}
+	a.membership(resources)
 	return &Reachability{Flows: a.flows()}, nil
 }
 
@@ -259,7 +257,7 @@ func protocol(p string) string {
 }
 
 // membership finds what sits in each security group.
-func (a *analysis) membership(resources []Resource) error {
+func (a *analysis) membership(resources []Resource) {
 	add := func(groups []string, m member) {
 		for _, g := range groups {
 			a.members[g] = append(a.members[g], m)
@@ -292,6 +290,8 @@ func (a *analysis) membership(resources []Resource) error {
 	for _, rg := range OfType(resources, typeReplication) {
 		add(rg.Strings("securityGroupIds"), member{name: NodeCache})
 	}
+	// The tenant provisioner is the platform's one function in the VPC; any
+	// other shows under its own name, so it is never mistaken for it.
 	for _, fn := range OfType(resources, typeFunction) {
 		name := "function:" + fn.Name
 		if strings.Contains(fn.Name, "provisioner") {
@@ -302,7 +302,6 @@ func (a *analysis) membership(resources []Resource) error {
 	for _, ep := range OfType(resources, typeEndpoint) {
 		add(ep.Strings("securityGroupIds"), member{name: NodeAWSAPIs})
 	}
-	return nil
 }
 
 // databaseName names an instance: a silo tenant's by its TenantId tag, a
