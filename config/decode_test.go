@@ -166,3 +166,14 @@ func TestEveryUnknownKeyIsReportedNotJustTheFirst(t *testing.T) {
 	assert.ElementsMatch(t, []string{"saas-platform:cache.shard", "saas-platform:network.Cidr", "saas-platform:network.azs"}, keys)
 	assert.True(t, strings.Contains(err.Error(), "did you mean shards?"), err.Error())
 }
+
+func TestARegionAWSOpenedSinceIsAllowedByNamingIt(t *testing.T) {
+	v := values(map[string]string{"aws:region": "ap-southeast-9"})
+	_, err := config.Parse(project, "dev", v)
+	require.Error(t, err, "unknown to the pinned provider")
+	v["saas-platform:additionalRegions"] = `["ap-southeast-9"]`
+	s, err := config.Parse(project, "dev", v)
+	require.NoError(t, err)
+	assert.Equal(t, "ap-southeast-9", s.Region)
+	assert.Contains(t, config.KnownRegions(), "ap-northeast-1")
+}

@@ -31,6 +31,9 @@ const (
 	KeyTenants        = "tenants"
 	KeyBuckets        = "buckets"
 	KeyStaticAssets   = "staticAssets"
+	// KeyAdditionalRegions lists regions AWS opened after the pinned
+	// provider's release, which aws:region and drRegion may then name.
+	KeyAdditionalRegions = "additionalRegions"
 
 	// KeyRegion is the AWS provider's region, outside the project namespace.
 	KeyRegion = "aws:region"
@@ -41,7 +44,7 @@ func ProjectKeys() []string {
 	return []string{
 		KeySizing, KeyImageTag, KeyNetwork, KeyDatabase, KeyCache, KeyCompute,
 		KeyLoadBalancer, KeyLogs, KeyDataProtection, KeySiloSizing, KeyAlarms, KeyAlerts,
-		KeyDomain, KeyServices, KeyTenants, KeyBuckets, KeyStaticAssets,
+		KeyDomain, KeyServices, KeyTenants, KeyBuckets, KeyStaticAssets, KeyAdditionalRegions,
 	}
 }
 
@@ -153,6 +156,7 @@ func ParseSecret(project, stack string, values map[string]string, secretKeys []s
 	p.decodeObject(KeyAlerts, &s.Alerts)
 	p.decodeObject(KeyDomain, &s.Domain)
 	p.decodeObject(KeyStaticAssets, &s.StaticAssets)
+	p.decodeList(KeyAdditionalRegions, &s.AdditionalRegions)
 
 	var services []serviceEntry
 	p.decodeList(KeyServices, &services)

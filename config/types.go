@@ -25,6 +25,9 @@ type Stack struct {
 	Services []Service
 	Tenants  []Tenant
 	Buckets  []Bucket // storage the stack owns for its services
+	// AdditionalRegions are regions the stack file allows besides those
+	// the pinned AWS provider knows.
+	AdditionalRegions []string
 }
 
 // Preset is everything a sizing preset decides. Every field can be

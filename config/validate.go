@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/saas-platform/saas-platform/internal/pgcapacity"
+	"github.com/saas-platform/saas-platform/internal/tenantid"
 )
 
 // Limits that come from AWS or from the identifiers our values end up in.
@@ -32,10 +33,18 @@ var (
 	cacheClass    = regexp.MustCompile(`^cache\.[a-z0-9]+\.[a-z0-9]+$`)
 	pgVersion     = regexp.MustCompile(`^(1[3-9]|[2-9][0-9])(\.[0-9]+)?$`)
 	redisVersion  = regexp.MustCompile(`^7(\.[0-9]+)?$`)
-	emailPattern  = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 	domainPattern = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$`)
 	acmArn        = regexp.MustCompile(`^arn:aws[a-z-]*:acm:([a-z0-9-]+):[0-9]{12}:certificate/[A-Za-z0-9-]+$`)
 	schedule      = regexp.MustCompile(`^(cron\(\S+( \S+){5}\)|rate\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\))$`)
+)
+
+// Alarms are named <subject>-<metric>: a service's subject is its name, a
+// database's and a cache node's start with these prefixes, which service
+// names therefore may not (two alarms under one name are two resources
+// with one URN, which the engine refuses).
+const (
+	DatabaseAlarmPrefix = "db-"
+	CacheAlarmPrefix    = "redis-"
 )
 
 // logRetentionDays are the values CloudWatch Logs accepts.
@@ -71,11 +80,8 @@ type validator struct {
 func (v *validator) validate(services []serviceEntry, tenants []tenantEntry) {
 	s := v.stack
 	v.stackName()
-	if s.Region == "" {
-		v.problem(KeyRegion, "", "is required: set it in the stack file (or AWS_REGION), for example ap-northeast-1")
-	} else if !regionPattern.MatchString(s.Region) {
-		v.problem(KeyRegion, s.Region, "must be an AWS region such as ap-northeast-1")
-	}
+	v.additionalRegions()
+	v.region(KeyRegion, s.Region, "is required: set it in the stack file (or AWS_REGION), for example ap-northeast-1")
 	v.network()
 	v.database()
 	v.cache()
@@ -255,9 +261,16 @@ func (v *validator) loadBalancer() {
 	if len(lb.AllowedCidrs) == 0 {
 		v.problem(v.key(KeyLoadBalancer)+".allowedCidrs", "[]", "must list at least one IPv4 range, such as 0.0.0.0/0 (everyone) or 203.0.113.0/24")
 	}
+	seen := map[string]int{}
 	for i, cidr := range lb.AllowedCidrs {
 		prefix, err := netip.ParsePrefix(cidr)
+		first, dup := seen[cidr]
+		seen[cidr] = i
 		switch {
+		case dup:
+			// Each range becomes security group rules named after it.
+			v.problem(fmt.Sprintf("%s.allowedCidrs[%d]", v.key(KeyLoadBalancer), i), cidr, fmt.Sprintf(
+				"is already listed as allowedCidrs[%d]: each range is listed once (its security group rules are named after it)", first))
 		case err != nil || !prefix.Addr().Is4():
 			v.problem(fmt.Sprintf("%s.allowedCidrs[%d]", v.key(KeyLoadBalancer), i), cidr, "must be an IPv4 range such as 203.0.113.0/24")
 		case prefix.Masked() != prefix:
@@ -299,6 +312,8 @@ func (v *validator) dataProtection() {
 		switch {
 		case !regionPattern.MatchString(d.DRRegion):
 			v.problem(key+".drRegion", d.DRRegion, `must be an AWS region such as us-west-2, or "" to keep backups in the stack's region only`)
+		case !slices.Contains(knownRegions, d.DRRegion) && !slices.Contains(v.stack.AdditionalRegions, d.DRRegion):
+			v.region(key+".drRegion", d.DRRegion, "")
 		case d.DRRegion == v.stack.Region:
 			v.problem(key+".drRegion", d.DRRegion, `is the stack's own region (aws:region): disaster-recovery copies must go to another region, such as us-east-2, or set it to "" for none`)
 		case partition(d.DRRegion) != partition(v.stack.Region):
@@ -383,9 +398,16 @@ func (v *validator) alarms() {
 }
 
 func (v *validator) alerts() {
+	seen := map[string]int{}
 	for i, email := range v.stack.Alerts.Emails {
-		if !emailPattern.MatchString(email) {
-			v.problem(fmt.Sprintf("%s.emails[%d]", v.key(KeyAlerts), i), email, "must be an email address")
+		key := fmt.Sprintf("%s.emails[%d]", v.key(KeyAlerts), i)
+		first, dup := seen[strings.ToLower(email)]
+		seen[strings.ToLower(email)] = i
+		switch {
+		case !ValidEmail(email):
+			v.problem(key, email, EmailRule)
+		case dup:
+			v.problem(key, email, fmt.Sprintf("is already listed as emails[%d]", first))
 		}
 	}
 }
@@ -429,6 +451,9 @@ func (v *validator) services(entries []serviceEntry) {
 		if !dnsLabel.MatchString(s.Name) || len(s.Name) > maxServiceNameLength {
 			v.problem(key+".name", s.Name, fmt.Sprintf(
 				"must be DNS-safe: lowercase letters, digits and hyphens, starting with a letter, at most %d characters", maxServiceNameLength))
+		} else if prefix, taken := reservedServicePrefix(s.Name); taken {
+			v.problem(key+".name", s.Name, fmt.Sprintf(
+				"starts with %s, which the program's own alarms use (%s<instance>-cpu, %s<node>-cpu): choose another name", prefix, DatabaseAlarmPrefix, CacheAlarmPrefix))
 		} else if first, dup := seenNames[s.Name]; dup {
 			v.problem(key+".name", s.Name, fmt.Sprintf("is already used by %s[%d]: service names must be unique", v.key(KeyServices), first))
 		} else {
@@ -449,6 +474,15 @@ func (v *validator) services(entries []serviceEntry) {
 	if routed > maxRulesPerListener {
 		v.problem(v.key(KeyServices), strconv.Itoa(routed), fmt.Sprintf("routed services are too many: a listener takes at most %d rules", maxRulesPerListener))
 	}
+}
+
+func reservedServicePrefix(name string) (string, bool) {
+	for _, prefix := range []string{DatabaseAlarmPrefix, CacheAlarmPrefix} {
+		if strings.HasPrefix(name, prefix) {
+			return prefix, true
+		}
+	}
+	return "", false
 }
 
 // resolveService fills in what the stack file left out, from the preset.
@@ -518,8 +552,11 @@ func (v *validator) serviceShape(key string, s Service) {
 		v.problem(key+".memory", strconv.Itoa(s.Memory), fmt.Sprintf("is not a valid Fargate pair with cpu %d: memory must be one of %s", s.CPU, joinInts(mem)))
 	}
 	v.capacity(key+".capacity", s.Capacity)
-	if strings.ContainsAny(s.Image, " \t\n") {
-		v.problem(key+".image", s.Image, "must be an image reference without spaces, such as public.ecr.aws/nginx/nginx:1.27")
+	if s.Image != "" && !ValidImage(s.Image) {
+		v.problem(key+".image", s.Image, ImageRule)
+	}
+	if s.HealthCheckPath != "" && !ValidHealthCheckPath(s.HealthCheckPath) {
+		v.problem(key+".healthCheckPath", s.HealthCheckPath, HealthCheckPathRule)
 	}
 	if s.Scheduled() {
 		if !schedule.MatchString(s.Schedule) {
@@ -564,10 +601,15 @@ func (v *validator) route(key string, s Service, seen map[int]string) {
 		}
 		seenHosts[h] = true
 	}
+	seenPaths := map[string]bool{}
 	for _, p := range s.Paths {
-		if !strings.HasPrefix(p, "/") || len(p) > 128 || strings.ContainsAny(p, " \t") {
-			v.problem(key+".paths", p, "must be a path pattern starting with / and at most 128 characters, such as /api/*")
+		switch {
+		case !pathPattern.MatchString(p) || len(p) > 128:
+			v.problem(key+".paths", p, "must be a path pattern starting with / and at most 128 characters of letters, digits and - . _ ~ / * ? & = % + : @, such as /api/*")
+		case seenPaths[p]:
+			v.problem(key+".paths", p, "is listed twice")
 		}
+		seenPaths[p] = true
 	}
 	switch other, dup := seen[s.Priority]; {
 	case s.Priority < 1 || s.Priority > maxPriority:
@@ -577,8 +619,8 @@ func (v *validator) route(key string, s Service, seen map[int]string) {
 	default:
 		seen[s.Priority] = s.Name
 	}
-	if !strings.HasPrefix(s.HealthCheckPath, "/") {
-		v.problem(key+".healthCheckPath", s.HealthCheckPath, "is required for a routed service: a path starting with /, such as /api/health")
+	if s.HealthCheckPath == "" {
+		v.problem(key+".healthCheckPath", "", "is required for a routed service: "+HealthCheckPathRule)
 	}
 }
 
@@ -637,9 +679,10 @@ func (v *validator) tenants(entries []tenantEntry) {
 	maxLen := maxIdentifierLength - len(v.stack.Project) - len(v.stack.Name) - 2
 	for i, e := range entries {
 		key := fmt.Sprintf("%s[%d]", v.key(KeyTenants), i)
+		idErr := tenantid.Check(e.ID)
 		switch first, dup := seen[e.ID]; {
-		case !dnsLabel.MatchString(e.ID) || strings.Contains(e.ID, "--"):
-			v.problem(key+".id", e.ID, "must be lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen")
+		case idErr != nil:
+			v.problem(key+".id", e.ID, idErr.Error())
 		case len(e.ID) > maxLen:
 			v.problem(key+".id", e.ID, fmt.Sprintf(
 				"is %d characters: at most %d fit in this stack's tenant instance identifier %s-%s-<id> (63 characters)",

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/saas-platform/saas-platform/internal/repopath"
 )
 
 // SecretSource is where a service secret comes from; exactly one of
@@ -334,8 +336,14 @@ func (v *validator) workloadShape(key string, s Service, e workloadEntry) {
 	} else if e.DeregistrationDelay != nil && !s.Routed() {
 		v.problem(key+".deregistrationDelay", strconv.Itoa(s.DeregistrationDelay), "needs paths: only a routed service has a target group")
 	}
-	if e.Build != nil && (e.Build.Context == "" || strings.HasPrefix(e.Build.Context, "/") || strings.Contains(e.Build.Context, "..")) {
-		v.problem(key+".build.context", e.Build.Context, "must be a directory of this repository, such as services/api")
+	if e.Build != nil {
+		// The delivery tool builds from these paths with the same rule.
+		if err := repopath.Check(e.Build.Context); e.Build.Context != "" && err != nil {
+			v.problem(key+".build.context", e.Build.Context, err.Error())
+		}
+		if err := repopath.Check(e.Build.Dockerfile); e.Build.Dockerfile != "" && err != nil {
+			v.problem(key+".build.dockerfile", e.Build.Dockerfile, err.Error())
+		}
 	}
 	v.sidecarFit(key, s)
 	v.secrets(key, s)
@@ -554,6 +562,10 @@ func (v *validator) workloadReferences() {
 				}
 				v.problem(k, value, allowed)
 			}
+			if bad, ok := referenceSyntax(value); !ok {
+				v.problem(k, value, fmt.Sprintf("has %s, which is not a reference: write ${name} with a name from %s", bad, strings.Join(known, ", ")))
+				continue
+			}
 			for _, ref := range References(value) {
 				if slices.Contains(SecretReferences, ref) {
 					v.problem(k, "${"+ref+"}", "is a secret: inject it through secrets, never as a plain variable ("+
@@ -579,8 +591,8 @@ func (v *validator) workloadReferences() {
 				v.problem(k, "", "must have exactly one of sendEmail: {from: <address>}, bucket: <name>, tenants: read")
 			case g.Tenants != "" && g.Tenants != AccessRead:
 				v.problem(k+".tenants", g.Tenants, "must be read: services read tenants' credentials, only the provisioner writes them")
-			case g.SendEmail != nil && !emailPattern.MatchString(g.SendEmail.From):
-				v.problem(k+".sendEmail.from", g.SendEmail.From, "must be the email address the service sends from")
+			case g.SendEmail != nil && !ValidEmail(g.SendEmail.From):
+				v.problem(k+".sendEmail.from", g.SendEmail.From, "is the address the service sends from: "+EmailRule)
 			case g.Bucket != "" && !buckets[g.Bucket]:
 				v.problem(k+".bucket", g.Bucket, "is not in saas-platform:buckets: add it there (the stack owns the buckets its services use)")
 			case g.Bucket != "" && !slices.Contains([]string{AccessRead, AccessWrite, AccessReadWrite}, g.Mode):

@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -96,6 +98,45 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 	code, _, stderr := runPlan("--stack", "nosuchstack")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, "Pulumi.nosuchstack.yaml")
+}
+
+// The engine refuses a program that registers two resources under one URN;
+// the recording mock refuses it too, so that no plan promises what
+// `pulumi up` cannot do.
+func TestTheMockRefusesTwoResourcesWithOneURNAsTheEngineDoes(t *testing.T) {
+	mocks := plan.NewMocks("saas-platform", "dev", "ap-northeast-1")
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		if _, err := sns.NewTopic(ctx, "alerts", &sns.TopicArgs{}); err != nil {
+			return err
+		}
+		_, err := sns.NewTopic(ctx, "alerts", &sns.TopicArgs{})
+		return err
+	}, pulumi.WithMocks("saas-platform", "dev", mocks))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "duplicate resource URN")
+	assert.Contains(t, err.Error(), "urn:pulumi:dev::saas-platform::aws:sns/topic:Topic::alerts")
+}
+
+// What used to reach the mock as two resources with one URN is refused by
+// the config first, with the key that causes it.
+func TestKnownCausesOfDuplicateURNsAreRefusedByKey(t *testing.T) {
+	for name, tc := range map[string]struct{ section, key string }{
+		"a silo tenant named like the shared instance": {
+			"  saas-platform:tenants: [{id: shared, plan: premium}]\n", "saas-platform:tenants[0].id"},
+		"a repeated allowed range": {
+			"  saas-platform:loadBalancer: {allowedCidrs: [203.0.113.0/24, 203.0.113.0/24]}\n", "saas-platform:loadBalancer.allowedCidrs[1]"},
+		"a service named like a tenant's database alarms": {
+			"  saas-platform:tenants: [{id: acme, plan: premium}]\n  saas-platform:services: [{name: db-acme, image: nginx, port: 80}]\n", "saas-platform:services[0].name"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "Pulumi.dev.yaml")
+			require.NoError(t, os.WriteFile(file, []byte("config:\n  aws:region: ap-northeast-1\n  saas-platform:sizing: dev\n"+tc.section), 0o600))
+			code, stdout, stderr := runPlan("--config", file, "--stack", "dev")
+			assert.Equal(t, 1, code)
+			assert.Empty(t, stdout)
+			assert.Contains(t, stderr, "invalid stack config: "+tc.key)
+		})
+	}
 }
 
 // The offline plan works from any directory with --project, and keeps its

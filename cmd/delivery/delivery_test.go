@@ -265,7 +265,15 @@ func TestBuildTargetsRejectsBadBuildKeys(t *testing.T) {
 	for name, tc := range map[string]struct{ dev, prod, want string }{
 		"outside the repository": {
 			dev:  "    - name: api\n      build: {context: ../elsewhere}\n",
-			want: "must be inside the repository",
+			want: `build.context "../elsewhere" goes up with ..: must be a path inside this repository`,
+		},
+		"a Dockerfile outside the repository, which the stack file's validator refuses too": {
+			dev:  "    - name: api\n      build: {context: apps/api, dockerfile: apps/../../etc/Dockerfile}\n",
+			want: `build.dockerfile "apps/../../etc/Dockerfile" goes up with ..`,
+		},
+		"a context a tool would read as an option": {
+			dev:  "    - name: api\n      build: {context: -f}\n",
+			want: `build.context "-f" starts with -`,
 		},
 		"missing Dockerfile": {
 			dev:  "    - name: api\n      build: {context: apps/api, dockerfile: apps/api/Nope}\n",

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/saas-platform/saas-platform/internal/repopath"
 )
 
 // servicesDir holds the services built from this repository by convention:
@@ -127,10 +129,10 @@ func buildSource(dir, stack string, s service) (string, string, bool, error) {
 	if dockerfile == "" {
 		dockerfile = path.Join(context, "Dockerfile")
 	}
-	for _, p := range []string{context, dockerfile} {
-		clean := path.Clean(p)
-		if path.IsAbs(p) || clean == ".." || strings.HasPrefix(clean, "../") {
-			return "", "", false, fmt.Errorf("stack %s: service %s: build path %q must be inside the repository", stack, s.Name, p)
+	// The stack file's validator checks these paths with the same rule.
+	for _, p := range [][2]string{{"build.context", context}, {"build.dockerfile", dockerfile}} {
+		if err := repopath.Check(p[1]); err != nil {
+			return "", "", false, fmt.Errorf("stack %s: service %s: %s %q %v", stack, s.Name, p[0], p[1], err)
 		}
 	}
 	context, dockerfile = path.Clean(context), path.Clean(dockerfile)

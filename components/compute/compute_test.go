@@ -3,7 +3,13 @@ package compute_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -366,7 +372,7 @@ func TestContainersGetSecretsInjectedAndLogToTheirOwnGroup(t *testing.T) {
 	assert.Equal(t, "public.ecr.aws/nginx/nginx:1.27", all["dashboard"].Image)
 	require.NotNil(t, all["api"].HealthCheck)
 	assert.Equal(t, []string{"CMD-SHELL",
-		"curl -fsS -o /dev/null http://localhost:3000/api/health || wget -q -O /dev/null http://localhost:3000/api/health || exit 1"},
+		"curl -fsS -o /dev/null 'http://localhost:3000/api/health' || wget -q -O /dev/null 'http://localhost:3000/api/health' || exit 1"},
 		all["api"].HealthCheck.Command)
 	assert.Nil(t, all["update"].HealthCheck, "a scheduled task has no port to check")
 }
@@ -724,5 +730,70 @@ func TestServiceSettingsReachTheTaskTheTargetGroupAndTheService(t *testing.T) {
 			assert.Equal(t, sizing == "prod", svc.Bool("waitForSteadyState"), "%s %s: prod fails an up that ECS rolls back", sizing, svc.Name)
 			assert.True(t, svc.Options.DeleteBeforeReplace, "%s: a fixed service name cannot be replaced create-first", svc.Name)
 		}
+	}
+}
+
+// runHealthCheck runs a container health check as ECS does (CMD-SHELL: the
+// string under /bin/sh -c), with only the named tool on the PATH.
+func runHealthCheck(t *testing.T, command []string, tool string) error {
+	t.Helper()
+	require.Equal(t, "CMD-SHELL", command[0])
+	bin := t.TempDir()
+	found, err := exec.LookPath(tool)
+	if err != nil {
+		t.Skipf("%s is not installed", tool)
+	}
+	require.NoError(t, os.Symlink(found, filepath.Join(bin, tool)))
+	cmd := exec.Command("/bin/sh", "-c", command[1])
+	cmd.Env = []string{"PATH=" + bin}
+	return cmd.Run()
+}
+
+// A health check path with a query string reaches the app whole, through
+// curl (nginx images) or busybox-style wget (node:22-alpine), and fails
+// when the app says unhealthy.
+func TestAHealthCheckWithAQueryStringChecksThatQuery(t *testing.T) {
+	var got []string
+	healthy := true
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r.URL.RequestURI())
+		if !healthy || r.URL.Query().Get("deep") != "1" || r.URL.Query().Get("db") != "1" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer server.Close()
+	port, err := strconv.Atoi(server.URL[strings.LastIndex(server.URL, ":")+1:])
+	require.NoError(t, err)
+
+	s := stack(t, "dev", fmt.Sprintf(`[{"name":"api","port":%d,"healthCheckPath":"/health?deep=1&db=1","paths":["/api/*"],"priority":5}]`, port))
+	command := containers(t, build(t, s))["api"].HealthCheck.Command
+	assert.Equal(t, compute.HealthCheckCommand(port, "/health?deep=1&db=1"), command)
+	for _, tool := range []string{"curl", "wget"} {
+		t.Run(tool, func(t *testing.T) {
+			got, healthy = nil, true
+			assert.NoError(t, runHealthCheck(t, command, tool))
+			assert.Equal(t, []string{"/health?deep=1&db=1"}, got, "the query arrives whole")
+			healthy = false
+			assert.Error(t, runHealthCheck(t, command, tool), "an unhealthy answer fails the check")
+		})
+	}
+}
+
+// Whatever a path holds, the shell sees the URL as one word and runs
+// nothing else: the validator refuses such paths first, this is the second
+// line.
+func TestAHealthCheckURLIsOneShellWordWhateverItHolds(t *testing.T) {
+	marker := filepath.Join(t.TempDir(), "ran")
+	for _, path := range []string{
+		"/h;touch " + marker, "/h$(touch " + marker + ")", "/h`touch " + marker + "`", "/h' ; touch " + marker + " ; '",
+		"/h|touch " + marker, "/h&&touch " + marker, "/h\ntouch " + marker,
+	} {
+		command := compute.HealthCheckCommand(1, path)
+		// echo stands in for curl and wget: it prints its arguments.
+		script := strings.NewReplacer("curl -fsS -o /dev/null", "printf %s", "wget -q -O /dev/null", "printf %s").Replace(command[1])
+		out, err := exec.Command("/bin/sh", "-c", script).Output()
+		require.NoError(t, err, path)
+		assert.Equal(t, "http://localhost:1"+path, string(out), "the URL is one word")
+		assert.NoFileExists(t, marker, path)
 	}
 }

@@ -233,10 +233,8 @@ func (c *Compute) appContainer(s config.Service, image string, env, secrets map[
 		if path == "" {
 			path = "/health"
 		}
-		url := fmt.Sprintf("http://localhost:%d%s", s.Port, path)
 		container["healthCheck"] = map[string]any{
-			// Slim images carry curl or busybox's wget, rarely both.
-			"command":     []string{"CMD-SHELL", fmt.Sprintf("curl -fsS -o /dev/null %s || wget -q -O /dev/null %s || exit 1", url, url)},
+			"command":     HealthCheckCommand(s.Port, path),
 			"interval":    healthInterval,
 			"timeout":     healthTimeout,
 			"retries":     healthRetries,
@@ -254,4 +252,21 @@ func nameValues(m map[string]string, field string) []map[string]string {
 		out = append(out, map[string]string{"name": k, field: m[k]})
 	}
 	return out
+}
+
+// HealthCheckCommand is a container's health check: an HTTP GET of path on
+// the container's own port. Slim images carry curl or busybox's wget,
+// rarely both, so the check tries one then the other, which takes a shell;
+// the URL reaches that shell as one single-quoted word, so that a query
+// string's & (or anything else in it) is never shell syntax. The config
+// validator already refuses paths with characters a shell would read.
+func HealthCheckCommand(port int, path string) []string {
+	url := shellQuote(fmt.Sprintf("http://localhost:%d%s", port, path))
+	return []string{"CMD-SHELL", fmt.Sprintf("curl -fsS -o /dev/null %s || wget -q -O /dev/null %s || exit 1", url, url)}
+}
+
+// shellQuote makes s one word for a POSIX shell: inside single quotes
+// nothing is special, and a single quote is closed, escaped and reopened.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

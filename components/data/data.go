@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/saas-platform/saas-platform/config"
+	"github.com/saas-platform/saas-platform/internal/tenantid"
 )
 
 // DBInstanceQuota is the default number of RDS instances per region; the
@@ -110,7 +111,7 @@ type Data struct {
 }
 
 // SharedDatabaseName is the database the shared instance is created with.
-const SharedDatabaseName = "platform"
+const SharedDatabaseName = tenantid.SharedDatabase
 
 // DatabaseRef names one PostgreSQL instance for monitoring.
 type DatabaseRef struct {

@@ -11,14 +11,16 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/saas-platform/saas-platform/internal/awspolicy"
+	"github.com/saas-platform/saas-platform/internal/tenantid"
 )
 
 // PostgresPort is the port of every PostgreSQL instance.
 const PostgresPort = 5432
 
 // MasterUsername is the master user of every PostgreSQL instance; its
-// password is generated and rotated by RDS in Secrets Manager.
-const MasterUsername = "saas_admin"
+// password is generated and rotated by RDS in Secrets Manager. The tenant
+// id rule keeps tenants' role names off it.
+const MasterUsername = tenantid.MasterUser
 
 // Windows, in UTC, chosen not to overlap: backups first, then maintenance.
 const (

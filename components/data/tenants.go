@@ -3,7 +3,6 @@ package data
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/saas-platform/saas-platform/config"
 	"github.com/saas-platform/saas-platform/internal/tenantdb"
+	"github.com/saas-platform/saas-platform/internal/tenantid"
 )
 
 // TenantDatabaseArgs configures a TenantDatabase.
@@ -57,7 +57,7 @@ type TenantDatabase struct {
 // DatabaseName is the tenant's database (and, for pool tenants, login role)
 // name: the id with hyphens as underscores, which RDS accepts as a DbName.
 func DatabaseName(tenantID string) string {
-	return strings.ReplaceAll(tenantID, "-", "_")
+	return tenantid.Database(tenantID)
 }
 
 // NewTenantDatabase builds one tenant's database by its plan.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/saas-platform/saas-platform/config"
 	"github.com/saas-platform/saas-platform/internal/awspolicy"
+	"github.com/saas-platform/saas-platform/internal/tenantid"
 )
 
 // Service is a long-running service to watch.
@@ -299,9 +300,9 @@ func (o *Observability) databaseAlarms(ctx *pulumi.Context, db Database) error {
 	a := o.args.Alarms
 	dims := pulumi.StringMap{"DBInstanceIdentifier": pulumi.String(db.Identifier)}
 	freeBytes := float64(db.AllocatedStorage) * 1024 * 1024 * 1024 * a.DBFreeStoragePct / 100
-	subject := "db-shared"
+	subject := config.DatabaseAlarmPrefix + tenantid.SharedInstance
 	if db.Identifier != o.prefix {
-		subject = "db-" + strings.TrimPrefix(db.Identifier, o.prefix+"-")
+		subject = config.DatabaseAlarmPrefix + strings.TrimPrefix(db.Identifier, o.prefix+"-")
 	}
 	for _, t := range []threshold{
 		{name: "cpu", description: fmt.Sprintf("%s CPU above %g %%", db.Identifier, a.DBCPUPercent),
@@ -332,7 +333,7 @@ func (o *Observability) cacheAlarms(ctx *pulumi.Context, node string) error {
 		{name: "evictions", description: fmt.Sprintf("Redis %s evicts more than %g keys per period", node, a.CacheEvictions),
 			metric: "Evictions", statistic: "Sum", value: a.CacheEvictions},
 	} {
-		t.subject = "redis-" + subject
+		t.subject = config.CacheAlarmPrefix + subject
 		t.namespace, t.dimensions, t.comparison, t.missing = "AWS/ElastiCache", dims, "GreaterThanThreshold", "missing"
 		if _, _, err := o.alarm(ctx, t); err != nil {
 			return err

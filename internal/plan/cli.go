@@ -2,6 +2,7 @@ package plan
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -76,6 +77,11 @@ func MainWithCost(args []string, stdout, stderr io.Writer, coster Coster) int {
 	}
 	data.ConfigureProvisionerBuild(data.ProvisionerBuild{ModuleDir: root, Progress: prefixed{"plan: ", stderr}})
 	sf, err := config.ReadStackFile(file, project)
+	var invalid *config.Error
+	if errors.As(err, &invalid) {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2

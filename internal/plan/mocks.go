@@ -69,6 +69,8 @@ type Mocks struct {
 	// regions are the regions of the AWS providers, by URN: a resource
 	// lives in its provider's region.
 	regions map[string]string
+	// urns are the URNs registered so far.
+	urns map[string]bool
 }
 
 // Invoke is one function call (data source) the program made.
@@ -156,6 +158,9 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		}
 	}
 	r.URN = m.urn(r.Parent, r.Type, r.Name)
+	if err := m.claim(r.URN); err != nil {
+		return "", nil, err
+	}
 	if region, ok := args.Inputs["region"]; ok && r.Type == "pulumi:providers:aws" && region.IsString() {
 		m.mu.Lock()
 		if m.regions == nil {
@@ -185,6 +190,23 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	m.resources = append(m.resources, r)
 	m.mu.Unlock()
 	return id, state, nil
+}
+
+// claim records a URN, refusing one already registered: the Pulumi engine
+// fails a deployment that registers two resources under one URN ("Duplicate
+// resource URN"), so a plan that did would promise what `pulumi up` cannot
+// do.
+func (m *Mocks) claim(urn string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.urns[urn] {
+		return fmt.Errorf("two resources are named %s: pulumi up refuses a duplicate resource URN, so the plan does too; give one of them another name", urn)
+	}
+	if m.urns == nil {
+		m.urns = map[string]bool{}
+	}
+	m.urns[urn] = true
+	return nil
 }
 
 // Call answers the functions the program invokes; an unknown function is an

@@ -82,8 +82,12 @@ func EnsureServiceLogin(ctx context.Context, conn *pgx.Conn, l ServiceLogin, pas
 // leaves the stack: the login stops and its sessions close; its schema and
 // data stay, and EnsureServiceLogin brings it back.
 func RetireServiceLogin(ctx context.Context, conn *pgx.Conn, role string) error {
-	if !strings.HasPrefix(role, ServiceLoginPrefix) {
-		return fmt.Errorf("service login %q must start with %s", role, ServiceLoginPrefix)
+	if err := (ServiceLogin{Role: role, Database: "-"}).validate(); err != nil {
+		return err
 	}
-	return Retire(ctx, conn, role, false)
+	found, err := exists(ctx, conn, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", role)
+	if err != nil || !found {
+		return err
+	}
+	return stopLogin(ctx, conn, role)
 }

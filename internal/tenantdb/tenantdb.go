@@ -6,11 +6,12 @@ package tenantdb
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/saas-platform/saas-platform/internal/tenantid"
 )
 
 // Tenant is a tenant's database and login role (they share one name): a
@@ -26,8 +27,11 @@ type Tenant struct {
 const NoConnectionLimit = -1
 
 func (t Tenant) validate() error {
-	if t.Name == "" || len(t.Name) > 63 {
-		return fmt.Errorf("tenant database name %q must be 1 to 63 bytes", t.Name)
+	// Defence in depth: the stack file's validator refuses such ids, but
+	// a name that reached here another way must not take over the master
+	// user, a built-in role or another database.
+	if err := tenantid.CheckDatabase(t.Name); err != nil {
+		return fmt.Errorf("tenant database: %w", err)
 	}
 	if t.ConnectionLimit < 1 && t.ConnectionLimit != NoConnectionLimit {
 		return fmt.Errorf("tenant %s: connection limit %d must be at least 1, or %d (none)", t.Name, t.ConnectionLimit, NoConnectionLimit)
@@ -88,8 +92,8 @@ func Ensure(ctx context.Context, conn *pgx.Conn, t Tenant, password string) erro
 // stays, and Ensure brings the tenant back. With drop it removes the
 // database and the role.
 func Retire(ctx context.Context, conn *pgx.Conn, name string, drop bool) error {
-	if name == "" {
-		return errors.New("tenant database name is empty")
+	if err := tenantid.CheckDatabase(name); err != nil {
+		return fmt.Errorf("tenant database: %w", err)
 	}
 	role := quoteIdent(name)
 	roleExists, err := exists(ctx, conn, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", name)
@@ -106,11 +110,17 @@ func Retire(ctx context.Context, conn *pgx.Conn, name string, drop bool) error {
 	if !roleExists {
 		return nil
 	}
-	if err := run(ctx, conn, name, fmt.Sprintf("ALTER ROLE %s WITH NOLOGIN", role)); err != nil {
+	return stopLogin(ctx, conn, name)
+}
+
+// stopLogin stops a role from logging in and closes its sessions; its data
+// stay.
+func stopLogin(ctx context.Context, conn *pgx.Conn, name string) error {
+	if err := run(ctx, conn, name, fmt.Sprintf("ALTER ROLE %s WITH NOLOGIN", quoteIdent(name))); err != nil {
 		return err
 	}
 	if _, err := conn.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", name); err != nil {
-		return fmt.Errorf("tenant %s: closing sessions: %w", name, err)
+		return fmt.Errorf("%s: closing sessions: %w", name, err)
 	}
 	return nil
 }

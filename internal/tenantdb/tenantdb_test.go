@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/saas-platform/saas-platform/internal/tenantdb"
+	"github.com/saas-platform/saas-platform/internal/tenantid"
 )
 
 // These tests need a real PostgreSQL (TENANTDB_TEST_DSN, a superuser URL)
@@ -61,11 +62,12 @@ func master(t *testing.T) (*pgx.Conn, *url.URL) {
 	return conn, u
 }
 
-// unique returns a tenant name that needs quoting: a hyphen and a suffix.
+// unique returns a tenant database name as the program derives it from an
+// id (base-<random>), unique to the test run.
 func unique(t *testing.T, base string) string {
 	b := make([]byte, 3)
 	_, _ = rand.Read(b)
-	name := base + "-" + hex.EncodeToString(b)
+	name := tenantid.Database(base + "-t17-" + hex.EncodeToString(b))
 	t.Cleanup(func() {
 		ctx := context.Background()
 		super, err := pgx.Connect(ctx, os.Getenv("TENANTDB_TEST_DSN"))
@@ -155,17 +157,59 @@ func TestEnsureIsIdempotentAndAppliesAPlanChangeInPlace(t *testing.T) {
 	assert.Equal(t, 42, v, "data survives a second run")
 }
 
-func TestNamesAndPasswordsThatNeedQuotingAreHandledSafely(t *testing.T) {
+func TestPasswordsThatNeedQuotingAreHandledSafely(t *testing.T) {
 	ctx := context.Background()
 	conn, base := master(t)
-	name := unique(t, `o'hara "db"; DROP ROLE postgres; --`)
-	password := `it's a "pass'word"`
+	name := unique(t, "ohara")
+	password := `it's a "pass'word"; DROP ROLE postgres; --`
 
 	require.NoError(t, tenantdb.Ensure(ctx, conn, tenantdb.Tenant{Name: name, ConnectionLimit: 3}, password))
 	assert.True(t, databaseExists(t, conn, name), "the database has exactly the given name")
 	tenant, err := connectAs(t, base, name, password, name)
 	require.NoError(t, err)
 	tenant.Close(ctx)
+}
+
+// The provisioner refuses, before it connects to anything, a name that no
+// valid tenant id makes or that would take over what exists: the stack
+// file's validator refuses these ids first, this is defence in depth.
+func TestTheProvisionerRefusesNamesThatAreNotATenantsOwn(t *testing.T) {
+	for _, name := range []string{
+		`o'hara "db"; DROP ROLE postgres; --`, "Acme", "acme-corp", "",
+		tenantid.MasterUser, tenantid.SharedDatabase, "public", "none", "current_user", "session_user",
+		"pg_monitor", "rdsadmin", "rds_superuser", "postgres", "template0", "template1", "select",
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := tenantdb.Ensure(context.Background(), nil, tenantdb.Tenant{Name: name, ConnectionLimit: 5}, "pw")
+			assert.ErrorContains(t, err, "tenant database: ")
+			err = tenantdb.Retire(context.Background(), nil, name, true)
+			assert.ErrorContains(t, err, "tenant database: ")
+		})
+	}
+}
+
+// The keyword list the tenant id rule refuses is PostgreSQL's own: every
+// keyword the server reserves (in any degree) is in it.
+func TestTheReservedKeywordsAreTheServersOwn(t *testing.T) {
+	conn, _ := master(t)
+	rows, err := conn.Query(context.Background(), "SELECT word FROM pg_get_keywords() WHERE catcode <> 'U'")
+	require.NoError(t, err)
+	words, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	require.NotEmpty(t, words)
+	for _, w := range words {
+		assert.Contains(t, tenantid.Keywords, w)
+	}
+}
+
+// The role names PostgreSQL refuses outright are refused by the rule too.
+func TestTheRoleNamesPostgreSQLReservesAreRefusedByTheRule(t *testing.T) {
+	conn, _ := master(t)
+	for _, name := range []string{"public", "none", "pg_tenant"} {
+		_, err := conn.Exec(context.Background(), "CREATE ROLE "+pgx.Identifier{name}.Sanitize())
+		require.Error(t, err, "PostgreSQL reserves %s", name)
+		assert.Error(t, tenantid.CheckDatabase(name))
+	}
 }
 
 func TestRetireKeepsTheDataUnlessToldToDrop(t *testing.T) {
@@ -283,6 +327,23 @@ func TestTheHandlerProvisionsThroughSecretsManagerWithoutEverReturningThePasswor
 	assert.False(t, databaseExists(t, super, name), "onRemove: drop drops the database")
 }
 
+// uniqueLogin returns a service login name for this test run, and drops
+// the role afterwards.
+func uniqueLogin(t *testing.T, service string) string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	name := tenantdb.ServiceLoginName(service + "-t19-" + hex.EncodeToString(b))
+	t.Cleanup(func() {
+		super, err := pgx.Connect(context.Background(), os.Getenv("TENANTDB_TEST_DSN"))
+		if err != nil {
+			return
+		}
+		defer super.Close(context.Background())
+		_, _ = super.Exec(context.Background(), "DROP ROLE IF EXISTS "+pgx.Identifier{name}.Sanitize())
+	})
+	return name
+}
+
 // platformDatabase makes a database owned by the master role, as RDS makes
 // the shared instance's platform database. It is dropped before the roles
 // the test made (cleanups run last first), which own schemas inside it.
@@ -320,7 +381,7 @@ func masterOn(t *testing.T, base *url.URL, db string) *pgx.Conn {
 func TestEachServiceLoginOwnsOneSchemaOfThePlatformDatabaseAndNothingElse(t *testing.T) {
 	ctx := context.Background()
 	_, base := master(t)
-	api, collab := unique(t, "svc-api"), unique(t, "svc-collaboration")
+	api, collab := uniqueLogin(t, "api"), uniqueLogin(t, "collaboration")
 	tenant := unique(t, "tenant19")
 	db := platformDatabase(t)
 	conn := masterOn(t, base, db)
@@ -372,7 +433,7 @@ func TestTheHandlerGivesEachServiceItsOwnLoginAndURLInItsOwnSecret(t *testing.T)
 	ctx := context.Background()
 	_, base := master(t)
 	sm := secretsClient(t)
-	api, collab := unique(t, "svc-api"), unique(t, "svc-collaboration")
+	api, collab := uniqueLogin(t, "api"), uniqueLogin(t, "collaboration")
 	db := platformDatabase(t)
 
 	masterSecret, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
