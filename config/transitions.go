@@ -24,6 +24,10 @@ type DeployedTenant struct {
 	// Pool is the instance a pool tenant's database is in; empty for silo
 	// tenants, and SharedPool for deployments from before pools.
 	Pool string
+	// Facts says who made a pool tenant's secret and parameters:
+	// "provisioner", or empty when the deployment made them as stack
+	// resources.
+	Facts string
 }
 
 // DeployedFrom reads the previous deployment from its stack outputs: the
@@ -41,6 +45,7 @@ func DeployedFrom(tenants, cacheClusterMode any) (*Deployed, error) {
 			AllocatedStorage int    `json:"allocatedStorage"`
 			OnRemove         string `json:"onRemove"`
 			Pool             string `json:"pool"`
+			Facts            string `json:"facts"`
 		}
 		if err := json.Unmarshal(raw, &recorded); err != nil {
 			return nil, fmt.Errorf("the previous deployment's tenants output is not a tenant map: %w", err)
@@ -53,6 +58,7 @@ func DeployedFrom(tenants, cacheClusterMode any) (*Deployed, error) {
 			}
 			deployed.Tenants[id] = DeployedTenant{
 				Plan: t.Plan, Isolation: Isolation(t.Isolation), AllocatedStorage: t.AllocatedStorage, OnRemove: t.OnRemove, Pool: pool,
+				Facts: t.Facts,
 			}
 		}
 	}

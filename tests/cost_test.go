@@ -230,6 +230,29 @@ func TestCostOfASiloTenantIsItsInstanceAndPoolTenantsShareTheSharedOne(t *testin
 	assert.InDelta(t, (394.20+27.60+0.40)/2, costTenant(t, prod, "globex").Share, 0.005)
 }
 
+func TestAPoolTenantSharesTheInstanceItIsPlacedOnAndPaysForTheSecretTheProvisionerMakes(t *testing.T) {
+	dev := readFile(t, "../Pulumi.dev.yaml")
+	dev = strings.Replace(dev, "{id: initech, plan: basic}", "{id: initech, plan: basic, pool: a}\n    - {id: hooli, plan: free, pool: a}", 1)
+	dev += "  saas-platform:database: {pools: [{name: a}]}\n"
+	result, err := plan.RunStackFile("..", writeStackFile(t, dev), "dev")
+	require.NoError(t, err)
+	est, err := cost.Of(result)
+	require.NoError(t, err)
+	assert.Empty(t, est.Unpriced)
+	// Every instance of dev: db.t4g.micro, 20 GB gp3 and its managed secret.
+	instance := 18.25 + 20*0.138 + 0.40
+	globex := costTenant(t, est, "globex")
+	assert.InDelta(t, instance, globex.Share, 0.005, "globex is alone on the shared instance")
+	assert.InDelta(t, 0.40, globex.Own, 0.005, "its secret, which the provisioner makes")
+	for _, id := range []string{"initech", "hooli"} {
+		tenant := costTenant(t, est, id)
+		assert.Equal(t, cost.Pool, tenant.Isolation, id)
+		assert.InDelta(t, instance/2, tenant.Share, 0.006, "%s shares pool a", id)
+	}
+	assert.InDelta(t, 18.25+20*0.138+0.40+0.40+3*0.10, costTenant(t, est, "acme").Own, 0.005,
+		"a silo tenant pays for its instance, its login's secret and its alarms")
+}
+
 func TestCostOfAnUnknownInstanceClassOrNodeTypeIsAnErrorNamingIt(t *testing.T) {
 	for _, tc := range []struct {
 		typ    string

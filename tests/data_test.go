@@ -322,18 +322,90 @@ func TestSixHundredPoolTenantsOverFivePoolsAndTwelveSiloTenantsPlanAnInstanceEac
 			hosts[strings.TrimSuffix(rest, "/host")] = p.String("value")
 		}
 	}
-	assert.Len(t, facts, 612)
+	assert.Len(t, facts, 12, "silo tenants' facts are stack resources")
 	for id, n := range facts {
 		assert.Equal(t, 4, n, id)
 	}
 	assert.Len(t, hosts, 4, "each pool's connection facts are published")
-	assert.Len(t, plan.OfType(result.Resources, "aws:lambda/invocation:Invocation"), 612, "a pool tenant's database and login, a silo tenant's login")
+	// Pool tenants' facts are the provisioner's, from its invocation: each
+	// pool tenant's names its pool's instance and its own parameter path.
+	// Silo tenants' logins are invocations too (their secret and facts are
+	// stack resources, so their events carry no parameter path).
+	invocations := plan.OfType(result.Resources, "aws:lambda/invocation:Invocation")
+	assert.Len(t, invocations, 612)
+	paths := map[string]bool{}
+	for _, inv := range invocations {
+		if strings.HasSuffix(inv.Name, "-login") {
+			continue
+		}
+		var event struct {
+			Host          string            `json:"host"`
+			ParameterPath string            `json:"parameterPath"`
+			Tags          map[string]string `json:"tags"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(inv.String("input")), &event))
+		paths[event.ParameterPath] = true
+		pool := event.Tags["Pool"]
+		if pool == "shared" {
+			assert.True(t, strings.HasPrefix(event.Host, "saas-platform-scale."), event.Host)
+		} else {
+			assert.True(t, strings.HasPrefix(event.Host, "saas-platform-scale-pool-"+pool+"."), "%s's host is its pool's: %s", event.Tags["TenantId"], event.Host)
+		}
+	}
+	assert.Len(t, paths, 600)
 
 	tenants := result.Outputs["tenants"].(map[string]any)
 	first := tenants["pool-00001"].(map[string]any)
 	assert.Equal(t, "p1", first["pool"])
 	assert.Contains(t, first["host"], "saas-platform-scale-pool-p1.", "a pool tenant's host is its pool's")
 	assert.Equal(t, "shared", tenants["pool-00000"].(map[string]any)["pool"])
+}
+
+func TestEveryPoolTenantCostsTheStackTwoResourcesSoResourcesGrowLinearly(t *testing.T) {
+	count := func(pool int) (int, map[string]int) {
+		result, err := plan.RunStackFile("..", manyTenants(t, pool, 0, 1), "scale")
+		require.NoError(t, err)
+		perTenant := map[string]int{}
+		for _, r := range result.Resources {
+			if _, rest, ok := strings.Cut(r.URN, "::saas-platform-scale-tenant-pool-"); ok {
+				perTenant[strings.SplitN(rest, "-", 2)[0]]++
+			}
+		}
+		return len(result.Resources), perTenant
+	}
+	hundred, perTenant := count(100)
+	require.Len(t, perTenant, 100)
+	for id, n := range perTenant {
+		assert.Equal(t, 2, n, "pool tenant %s: its component and its provisioner invocation", id)
+	}
+	twoHundred, _ := count(200)
+	assert.Equal(t, 200, twoHundred-hundred, "a hundred more pool tenants are two hundred more resources")
+}
+
+func TestUpgradingHandsAPoolTenantsSecretAndParametersToTheProvisionerWithoutDeletingThem(t *testing.T) {
+	sf, err := config.ReadStackFile("../Pulumi.prod.yaml", "saas-platform")
+	require.NoError(t, err)
+	legacy := func(previous map[string]any) []plan.Resource {
+		result, err := plan.Run("saas-platform", "prod", sf, previous)
+		require.NoError(t, err)
+		var out []plan.Resource
+		for _, r := range result.Resources {
+			if strings.Contains(r.URN, "::saas-platform-prod-tenant-globex") && r.Type != "saas:data:TenantDatabase" && r.Type != "aws:lambda/invocation:Invocation" {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	// Deployed by a version that made them as stack resources: this
+	// deployment keeps them once more, retained on delete.
+	before := legacy(map[string]any{"tenants": map[string]any{"globex": map[string]any{"plan": "free", "isolation": "pool"}}, "cacheClusterMode": true})
+	require.Len(t, before, 5, "globex's secret and four parameters")
+	for _, r := range before {
+		assert.True(t, r.Options.RetainOnDelete, r.Name)
+	}
+	// Deployed since: they leave the stack, and stay in AWS.
+	after := legacy(map[string]any{"tenants": map[string]any{"globex": map[string]any{"plan": "free", "isolation": "pool", "facts": "provisioner"}}, "cacheClusterMode": true})
+	assert.Empty(t, after)
 }
 
 // BenchmarkPlanOf612Tenants measures a whole offline plan of 600 pool

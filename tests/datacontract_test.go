@@ -135,6 +135,18 @@ func TestOnlyServicesThatAskReadTenantsCredentialsAndTheGrantCoversNothingElse(t
 		}
 		assert.Equal(t, strings.Contains(secret.String("name"), "/tenants/"), iamMatches(tenantsPattern, arn), secret.String("name"))
 	}
+	// Pool tenants' secrets are the provisioner's, made by the name its
+	// event gives.
+	for _, inv := range plan.OfType(result.Resources, "aws:lambda/invocation:Invocation") {
+		var event struct{ SecretName string }
+		require.NoError(t, json.Unmarshal([]byte(inv.String("input")), &event))
+		if event.SecretName == "" {
+			continue
+		}
+		arn := "arn:aws:secretsmanager:ap-northeast-1:" + plan.AccountID + ":secret:" + event.SecretName + "-AbCdEf"
+		assert.True(t, iamMatches(tenantsPattern, arn), event.SecretName)
+		tenantSecrets = append(tenantSecrets, arn)
+	}
 	assert.Len(t, tenantSecrets, 4, "every tenant's credentials, pool and silo, live under the tenants' path")
 	assert.NotEmpty(t, others, "the services' logins, the cache's token: outside it")
 	for _, m := range masterSecrets(t, result) {

@@ -51,6 +51,10 @@ type DataArgs struct {
 	// ServiceLogins names the services that use the shared PostgreSQL: each
 	// gets a login of its own, in a secret of its own.
 	ServiceLogins []string
+	// LegacyFacts are the pool tenants whose secret and parameters the
+	// previous deployment made as stack resources: this deployment hands
+	// them to the provisioner (see TenantDatabaseArgs.LegacyFacts).
+	LegacyFacts map[string]bool
 
 	LogRetentionDays int
 	// Protect turns on deletion protection, final snapshots and Pulumi
@@ -94,7 +98,7 @@ type Data struct {
 	// tenants command) checks changes against.
 	Tenants pulumi.MapOutput `pulumi:"tenants"`
 	// MasterSecretArns are the RDS-managed master secrets of every
-	// instance, shared first: the provisioner's alone.
+	// instance, the pools' first: the provisioner's alone.
 	MasterSecretArns pulumi.StringArrayOutput
 	// TenantSecretsArn matches every tenant's credentials secret, pool and
 	// silo, and nothing else: what access: [{tenants: read}] grants.
@@ -222,15 +226,16 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 		}
 		function, role, deps, err := newProvisioner(ctx, name+"-tenant-provisioner", provisionerArgs{
 			region: args.Region, account: caller.AccountId,
-			logGroupName:      args.PathPrefix + "/lambda/tenant-provisioner",
-			logRetention:      args.LogRetentionDays,
-			keyArn:            args.KeyArn,
-			subnetIds:         args.Network.PrivateSubnetIds,
-			securityGroupId:   args.Network.ProvisionerSecurityGroupId,
-			masterSecretArns:  masterSecrets,
-			tenantSecretsArn:  d.TenantSecretsArn,
-			serviceSecretsArn: serviceSecretsArn(args.Region, caller.AccountId, secretPrefix),
-			code:              pulumi.NewFileArchive(pkg),
+			logGroupName:        args.PathPrefix + "/lambda/tenant-provisioner",
+			logRetention:        args.LogRetentionDays,
+			keyArn:              args.KeyArn,
+			subnetIds:           args.Network.PrivateSubnetIds,
+			securityGroupId:     args.Network.ProvisionerSecurityGroupId,
+			masterSecretArns:    masterSecrets,
+			tenantSecretsArn:    d.TenantSecretsArn,
+			tenantParametersArn: fmt.Sprintf("arn:aws:ssm:%s:%s:parameter%s/tenants/*", args.Region, caller.AccountId, args.PathPrefix),
+			serviceSecretsArn:   serviceSecretsArn(args.Region, caller.AccountId, secretPrefix),
+			code:                pulumi.NewFileArchive(pkg),
 		}, d)
 		if err != nil {
 			return nil, fmt.Errorf("data %s: tenant provisioner: %w", name, err)
@@ -249,7 +254,7 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 			keyArn:     args.KeyArn,
 			protect:    args.Protect,
 			host:       sharedDB.address,
-			master:     d.DatabaseSecretArn,
+			master:     sharedDB.masterSecretArn,
 			function:   provisionerName,
 			deps:       provisionerDeps,
 		}, d)
@@ -286,6 +291,7 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 			SharedSecretArn:   masterSecret,
 			ProvisionerName:   provisionerName,
 			ProvisionerDepend: provisionerDeps,
+			LegacyFacts:       args.LegacyFacts[t.ID] && t.Plan.Isolation == config.Pool,
 		}, pulumi.Parent(d))
 		if err != nil {
 			return nil, fmt.Errorf("data %s: %w", name, err)
@@ -314,6 +320,9 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 			"onRemove": pulumi.String(t.OnRemove),
 			// Placement is stable: the next deployment refuses a move.
 			"pool": pulumi.String(t.Pool),
+		}
+		if t.Plan.Isolation == config.Pool {
+			tenants[t.ID].(pulumi.Map)["facts"] = pulumi.String(FactsByProvisioner)
 		}
 	}
 	d.Tenants = tenants.ToMapOutput()

@@ -57,6 +57,13 @@ type built struct {
 // build runs the key and the data component for a resolved stack.
 func build(t *testing.T, s *config.Stack) built {
 	t.Helper()
+	return buildAfter(t, s, nil)
+}
+
+// buildAfter is build after a deployment that made the legacy tenants'
+// secrets and parameters as stack resources.
+func buildAfter(t *testing.T, s *config.Stack, legacy map[string]bool) built {
+	t.Helper()
 	mocks := plan.NewMocks(s.Project, s.Name, s.Region)
 	var keyArn string
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
@@ -79,7 +86,7 @@ func build(t *testing.T, s *config.Stack) built {
 				CacheSecurityGroupId:       pulumi.String("sg-cache"),
 				ProvisionerSecurityGroupId: pulumi.String("sg-provisioner"),
 			},
-			Database: s.Database, Cache: s.Cache, Tenants: s.Tenants, ServiceLogins: serviceLogins(s),
+			Database: s.Database, Cache: s.Cache, Tenants: s.Tenants, LegacyFacts: legacy, ServiceLogins: serviceLogins(s),
 			LogRetentionDays: s.Logs.RetentionDays,
 			Protect:          s.DataProtection.Protect, BackupPlan: s.DataProtection.BackupPlan,
 			Backups: data.BackupSettings{MonthlyRetentionDays: s.DataProtection.MonthlyRetentionDays},
@@ -93,13 +100,7 @@ func build(t *testing.T, s *config.Stack) built {
 
 // serviceLogins are the stack's services that use the database.
 func serviceLogins(s *config.Stack) []string {
-	var names []string
-	for _, svc := range s.Services {
-		if svc.UsesDatabase() {
-			names = append(names, svc.Name)
-		}
-	}
-	return names
+	return config.ServicesUsing(s.Services, config.StoreDatabase)
 }
 
 func instance(t *testing.T, b built, identifier string) plan.Resource {
@@ -235,7 +236,7 @@ func TestTenantsGetWhatTheirPlanBuys(t *testing.T) {
 				assert.Equal(t, config.OnRemoveKeep, input.OnRemove)
 			}
 			assert.Equal(t, map[string]float64{"globex": 5, "initech": 20, "acme": -1, "umbrella_corp": -1}, invoked,
-				"pool tenants get a database and a login in the shared instance, silo tenants a login without a limit in their own")
+				"pool tenants get a database and a login in their pool, silo tenants a login without a limit in their own instance")
 			for _, r := range plan.OfType(b.resources, instanceType) {
 				assert.NotContains(t, []string{"saas-platform-" + tc.sizing + "-globex", "saas-platform-" + tc.sizing + "-initech"},
 					r.String("identifier"), "pool tenants get no instance")
@@ -271,6 +272,18 @@ func TestSiloTenantsSurviveRemovalFromAProtectedStack(t *testing.T) {
 	}
 }
 
+// provisioned reads the provisioner's events, by tenant database.
+func provisioned(t *testing.T, b built) map[string]map[string]any {
+	t.Helper()
+	out := map[string]map[string]any{}
+	for _, inv := range plan.OfType(b.resources, invocationType) {
+		var event map[string]any
+		require.NoError(t, json.Unmarshal([]byte(inv.String("input")), &event))
+		out[event["database"].(string)] = event
+	}
+	return out
+}
+
 func TestEveryTenantPublishesItsConnectionFactsUnderTheEnvironmentPrefix(t *testing.T) {
 	b := build(t, stack(t, "prod", nil))
 	facts := map[string][]string{}
@@ -285,23 +298,75 @@ func TestEveryTenantPublishesItsConnectionFactsUnderTheEnvironmentPrefix(t *test
 		assert.Equal(t, b.keyArn, p.String("keyId"), name)
 		assert.Equal(t, parts[0], p.String("tags.TenantId"), name)
 	}
-	for _, id := range []string{"acme", "umbrella-corp", "globex", "initech"} {
+	for _, id := range []string{"acme", "umbrella-corp"} {
 		assert.ElementsMatch(t, []string{"host", "port", "database", "secret-arn"}, facts[id], id)
+	}
+	// Pool tenants' parameters are written by the provisioner, from the
+	// invocation: the same path, key and tags.
+	events := provisioned(t, b)
+	for _, id := range []string{"globex", "initech"} {
+		assert.Empty(t, facts[id], "%s's parameters are not stack resources", id)
+		ev := events[id]
+		assert.Equal(t, "/saas-platform/prod/tenants/"+id, ev["parameterPath"], id)
+		assert.Equal(t, b.keyArn, ev["kmsKeyId"], id)
+		assert.Equal(t, map[string]any{"TenantId": id, "Plan": map[string]string{"globex": "free", "initech": "basic"}[id], "Pool": "shared"}, ev["tags"], id)
 	}
 }
 
-func TestPoolTenantSecretsAreEncryptedAndFilledOnlyByTheProvisioner(t *testing.T) {
-	b := build(t, stack(t, "dev", nil))
-	names := map[string]bool{}
-	for _, s := range plan.OfType(b.resources, secretType) {
-		names[s.String("name")] = true
-		assert.Equal(t, b.keyArn, s.String("kmsKeyId"), s.Name)
+func TestPoolTenantSecretsAreMadeEncryptedByTheProvisionerAndNoPasswordPassesThroughPulumi(t *testing.T) {
+	for _, sizing := range []string{"dev", "prod"} {
+		t.Run(sizing, func(t *testing.T) {
+			b := build(t, stack(t, sizing, nil))
+			for _, s := range plan.OfType(b.resources, secretType) {
+				assert.Equal(t, b.keyArn, s.String("kmsKeyId"), s.Name)
+				for _, id := range []string{"globex", "initech"} {
+					assert.NotContains(t, s.String("name"), "/tenants/"+id+"/", "a pool tenant's secret is the provisioner's")
+				}
+			}
+			for _, v := range plan.OfType(b.resources, "aws:secretsmanager/secretVersion:SecretVersion") {
+				assert.NotContains(t, v.Name, "tenant", "no tenant password passes through Pulumi")
+			}
+			events := provisioned(t, b)
+			for _, id := range []string{"globex", "initech"} {
+				assert.Equal(t, "saas-platform/"+sizing+"/tenants/"+id+"/database", events[id]["secretName"], id)
+				assert.Equal(t, sizing == "prod", events[id]["protect"], "%s: a protected environment keeps a kept tenant's credentials", id)
+			}
+		})
 	}
-	assert.True(t, names["saas-platform/dev/tenants/globex/database"])
-	assert.True(t, names["saas-platform/dev/tenants/initech/database"])
-	for _, v := range plan.OfType(b.resources, "aws:secretsmanager/secretVersion:SecretVersion") {
-		assert.NotContains(t, v.Name, "tenant", "no tenant password passes through Pulumi")
+}
+
+func TestAPoolTenantCostsTheStackTwoResources(t *testing.T) {
+	b := build(t, stack(t, "prod", nil))
+	for _, id := range []string{"globex", "initech"} {
+		var own []string
+		for _, r := range b.resources {
+			if strings.HasSuffix(r.URN, "::env-tenant-"+id) {
+				own = append(own, r.Type)
+			}
+		}
+		assert.ElementsMatch(t, []string{"saas:data:TenantDatabase", invocationType}, own, id)
 	}
+}
+
+func TestAfterADeploymentThatMadeThemTheLegacySecretAndParametersStayOnceMoreRetainedOnDelete(t *testing.T) {
+	b := buildAfter(t, stack(t, "dev", nil), map[string]bool{"globex": true})
+	legacy := 0
+	for _, r := range b.resources {
+		if !strings.HasSuffix(r.URN, "::env-tenant-globex") && !strings.Contains(r.URN, "::env-tenant-globex-") {
+			continue
+		}
+		switch r.Type {
+		case secretType, parameterType:
+			legacy++
+			assert.True(t, r.Options.RetainOnDelete, "%s: the next deployment drops it from the stack without deleting it", r.Name)
+		}
+	}
+	assert.Equal(t, 5, legacy, "the secret and four parameters, as the previous deployment made them")
+	secret, ok := plan.Named(b.resources, secretType, "env-tenant-globex")
+	require.True(t, ok)
+	assert.Equal(t, "saas-platform/dev/tenants/globex/database", secret.String("name"))
+	assert.Equal(t, map[string]any{"TenantId": "globex", "Plan": "free"}, secret.Input("tags"), "unchanged: no update")
+	assert.Equal(t, "saas-platform/dev/tenants/globex/database", provisioned(t, b)["globex"]["secretName"], "which the provisioner adopts by name")
 }
 
 func TestRedisFollowsThePresetAndIsAlwaysEncryptedAndAuthenticated(t *testing.T) {

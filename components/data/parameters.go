@@ -11,7 +11,7 @@ import (
 // <path>/<fact>, encrypted with the environment's key: services read them
 // at runtime, and their task roles may read only their environment's path.
 func publishParameters(ctx *pulumi.Context, parent pulumi.Resource, name, path, description string,
-	keyArn pulumi.StringInput, facts map[string]pulumi.StringInput, tags map[string]string) error {
+	keyArn pulumi.StringInput, facts map[string]pulumi.StringInput, tags map[string]string, opts ...pulumi.ResourceOption) error {
 	names := make([]string, 0, len(facts))
 	for fact := range facts {
 		names = append(names, fact)
@@ -25,7 +25,7 @@ func publishParameters(ctx *pulumi.Context, parent pulumi.Resource, name, path, 
 			KeyId:       keyArn,
 			Value:       facts[fact],
 			Tags:        pulumi.ToStringMap(tags),
-		}, pulumi.Parent(parent)); err != nil {
+		}, append([]pulumi.ResourceOption{pulumi.Parent(parent)}, opts...)...); err != nil {
 			return err
 		}
 	}

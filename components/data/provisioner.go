@@ -324,23 +324,27 @@ func moduleRoot(goBin string) (string, error) {
 
 // provisionerArgs configures the pool-tenant function.
 type provisionerArgs struct {
-	region, account   string
-	logGroupName      string
-	logRetention      int
-	keyArn            pulumi.StringInput
-	subnetIds         pulumi.StringArrayInput
-	securityGroupId   pulumi.StringInput
-	masterSecretArns  pulumi.StringArrayInput // of every instance holding pool tenants
-	tenantSecretsArn  string                  // ARN pattern of the tenants' secrets
-	serviceSecretsArn string                  // ARN pattern of the services' login secrets
+	region, account  string
+	logGroupName     string
+	logRetention     int
+	keyArn           pulumi.StringInput
+	subnetIds        pulumi.StringArrayInput
+	securityGroupId  pulumi.StringInput
+	masterSecretArns pulumi.StringArrayInput // of every instance holding pool tenants
+	tenantSecretsArn string                  // ARN pattern of the tenants' secrets
+	// tenantParametersArn is the ARN pattern of the tenants' parameters.
+	tenantParametersArn string
+	// serviceSecretsArn is the ARN pattern of the services' login secrets.
+	serviceSecretsArn string
 	code              pulumi.Archive
 }
 
-// newProvisioner creates the function that provisions tenants' and
-// services' logins, in the private subnets, with a role that may read the
-// shared instance's master secret (siloMastersPolicy adds the silo
-// instances'), read and write the tenants' and the service logins'
-// secrets, use the key and write its own log group.
+// newProvisioner creates the function that provisions tenants' databases
+// and logins and services' logins, in the private subnets, with a role
+// that may read the pools' master secrets (siloMastersPolicy adds the silo
+// instances'), manage the tenants' secrets and parameters and the services'
+// login secrets (nothing else of the environment's), use the key through
+// those two services and write its own log group.
 func newProvisioner(ctx *pulumi.Context, name string, args provisionerArgs, parent pulumi.Resource) (*lambda.Function, *iam.Role, []pulumi.Resource, error) {
 	opts := pulumi.Parent(parent)
 	logGroup, err := cloudwatch.NewLogGroup(ctx, name, &cloudwatch.LogGroupArgs{
@@ -375,14 +379,22 @@ func newProvisioner(ctx *pulumi.Context, name string, args provisionerArgs, pare
 				awspolicy.Statement{Sid: "MasterCredentials", Effect: "Allow",
 					Action: []string{"secretsmanager:GetSecretValue"}, Resource: masters},
 				awspolicy.Statement{Sid: "TenantCredentials", Effect: "Allow",
-					Action:   []string{"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:DescribeSecret"},
+					Action: []string{
+						"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:DescribeSecret",
+						"secretsmanager:CreateSecret", "secretsmanager:TagResource", "secretsmanager:RestoreSecret", "secretsmanager:DeleteSecret",
+					},
 					Resource: []string{args.tenantSecretsArn}},
 				awspolicy.Statement{Sid: "ServiceLoginCredentials", Effect: "Allow",
 					Action:   []string{"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:DescribeSecret"},
 					Resource: []string{args.serviceSecretsArn}},
+				awspolicy.Statement{Sid: "TenantFacts", Effect: "Allow",
+					Action:   []string{"ssm:GetParameters", "ssm:PutParameter", "ssm:DeleteParameters", "ssm:AddTagsToResource"},
+					Resource: []string{args.tenantParametersArn}},
 				awspolicy.Statement{Sid: "SecretsEncryption", Effect: "Allow",
-					Action: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resource: []string{key},
-					Condition: awspolicy.Condition{"StringEquals": {"kms:ViaService": {fmt.Sprintf("secretsmanager.%s.amazonaws.com", args.region)}}}},
+					Action: []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, Resource: []string{key},
+					Condition: awspolicy.Condition{"StringEquals": {"kms:ViaService": {
+						fmt.Sprintf("secretsmanager.%s.amazonaws.com", args.region), fmt.Sprintf("ssm.%s.amazonaws.com", args.region),
+					}}}},
 			)
 		}, logGroup.Arn, args.masterSecretArns, args.keyArn),
 	}, opts)

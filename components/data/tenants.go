@@ -34,6 +34,9 @@ type TenantDatabaseArgs struct {
 	SharedSecretArn   pulumi.StringInput
 	ProvisionerName   pulumi.StringInput
 	ProvisionerDepend []pulumi.Resource
+	// LegacyFacts: the previous deployment made this pool tenant's secret
+	// and parameters as stack resources (see legacyFacts).
+	LegacyFacts bool
 }
 
 // TenantDatabase is where one tenant's data lives, by its plan: a database
@@ -49,8 +52,8 @@ type TenantDatabase struct {
 	SecretArn pulumi.StringOutput `pulumi:"secretArn"`
 	// InstanceArn is the silo instance, for backups; empty for pool tenants.
 	InstanceArn pulumi.StringOutput `pulumi:"instanceArn"`
-	// MasterSecretArn is the RDS-managed master secret of the instance the
-	// tenant lives in: the provisioner's, never a service's.
+	// MasterSecretArn is the RDS-managed master secret of a silo tenant's
+	// instance: the provisioner's, never a service's.
 	MasterSecretArn pulumi.StringOutput
 }
 
@@ -82,12 +85,15 @@ func NewTenantDatabase(ctx *pulumi.Context, name string, args *TenantDatabaseArg
 		return nil, fmt.Errorf("tenant %s: %w", tenant.ID, err)
 	}
 
-	if err := publishParameters(ctx, t, name, args.ParameterPath,
-		fmt.Sprintf("Tenant %s (%s): PostgreSQL", tenant.ID, tenant.Plan.Name), args.KeyArn,
-		map[string]pulumi.StringInput{
-			"host": t.Host, "port": pulumi.String("5432"), "database": t.Database, "secret-arn": t.SecretArn,
-		}, tags); err != nil {
-		return nil, fmt.Errorf("tenant %s: parameters: %w", tenant.ID, err)
+	if tenant.Plan.Isolation == config.Silo {
+		// A pool tenant's parameters are the provisioner's.
+		if err := publishParameters(ctx, t, name, args.ParameterPath,
+			fmt.Sprintf("Tenant %s (%s): PostgreSQL", tenant.ID, tenant.Plan.Name), args.KeyArn,
+			map[string]pulumi.StringInput{
+				"host": t.Host, "port": pulumi.String("5432"), "database": t.Database, "secret-arn": t.SecretArn,
+			}, tags); err != nil {
+			return nil, fmt.Errorf("tenant %s: parameters: %w", tenant.ID, err)
+		}
 	}
 
 	if err := ctx.RegisterResourceOutputs(t, pulumi.Map{
@@ -102,10 +108,6 @@ func NewTenantDatabase(ctx *pulumi.Context, name string, args *TenantDatabaseArg
 // protected and retained: removing the tenant from the stack file leaves the
 // instance running until someone deletes it on purpose, unless the tenant
 // was marked onRemove: drop in an earlier deployment.
-//
-// The instance's RDS-managed master secret belongs to the provisioner: the
-// tenant's credentials are a login of its own, which provisionSiloLogin has
-// the provisioner create, in the tenant's secret like a pool tenant's.
 func (t *TenantDatabase) silo(ctx *pulumi.Context, name string, args *TenantDatabaseArgs, tags map[string]string, database string) error {
 	db := args.Tenant.Database
 	keep := args.Protect && args.Tenant.OnRemove != config.OnRemoveDrop
@@ -126,8 +128,17 @@ func (t *TenantDatabase) silo(ctx *pulumi.Context, name string, args *TenantData
 	if err != nil {
 		return err
 	}
-	secret, err := t.credentialsSecret(ctx, name, args, tags,
-		fmt.Sprintf("Tenant %s: credentials for database %s in its dedicated PostgreSQL %s", args.Tenant.ID, database, args.Identifier))
+	// The tenant's credentials: a login of its own, not the master user.
+	// The secret is a stack resource, made empty (a silo tenant is not
+	// held to the pool tenants' two resources); provisionSiloLogin has the
+	// provisioner fill it.
+	secret, err := secretsmanager.NewSecret(ctx, name, &secretsmanager.SecretArgs{
+		Name:                 pulumi.String(args.SecretName),
+		Description:          pulumi.String(fmt.Sprintf("Tenant %s: credentials for database %s in its own PostgreSQL %s", args.Tenant.ID, database, args.Identifier)),
+		KmsKeyId:             args.KeyArn,
+		RecoveryWindowInDays: pulumi.Int(RecoveryWindowDays(args.Protect)),
+		Tags:                 pulumi.ToStringMap(tags),
+	}, pulumi.Parent(t), pulumi.RetainOnDelete(keep))
 	if err != nil {
 		return err
 	}
@@ -139,88 +150,126 @@ func (t *TenantDatabase) silo(ctx *pulumi.Context, name string, args *TenantData
 }
 
 // provisionSiloLogin has the provisioner create the silo tenant's login in
-// its instance (the database RDS created, owned by the login from then on)
-// and write its password into the tenant's secret. The data go with the
-// instance, never with the invocation: its removal only stops the login,
-// so that a final snapshot still holds the database.
+// its instance (the database RDS created, owned by the login from then on,
+// with no connection limit: the instance is the tenant's alone) and write
+// its password into the tenant's secret. The data go with the instance,
+// never with the invocation: its removal only stops the login, so that a
+// final snapshot still holds the database.
 func (t *TenantDatabase) provisionSiloLogin(ctx *pulumi.Context, name string, tenant config.Tenant,
-	provisionerName pulumi.StringInput, deps []pulumi.Resource) error {
-	return invokeProvisioner(ctx, name+"-login", provisionerRequest{
-		database: DatabaseName(tenant.ID), connectionLimit: tenantdb.NoConnectionLimit,
-		host: t.Host, master: t.MasterSecretArn, secret: t.SecretArn, onRemove: config.OnRemoveKeep,
-	}, provisionerName, deps, t)
-}
-
-// credentialsSecret is the tenant's credentials secret, made empty: only
-// the provisioner writes its value.
-func (t *TenantDatabase) credentialsSecret(ctx *pulumi.Context, name string, args *TenantDatabaseArgs, tags map[string]string,
-	description string) (*secretsmanager.Secret, error) {
-	return secretsmanager.NewSecret(ctx, name, &secretsmanager.SecretArgs{
-		Name:                 pulumi.String(args.SecretName),
-		Description:          pulumi.String(description),
-		KmsKeyId:             args.KeyArn,
-		RecoveryWindowInDays: pulumi.Int(RecoveryWindowDays(args.Protect)),
-		Tags:                 pulumi.ToStringMap(tags),
-	}, pulumi.Parent(t), pulumi.RetainOnDelete(args.Protect && args.Tenant.OnRemove != config.OnRemoveDrop))
-}
-
-// pool creates the tenant's secret, empty, and invokes the provisioning
-// function, which creates the role and database and writes the password
-// into the secret. The invocation follows the resource lifecycle: removing
-// the tenant invokes it with "delete", which keeps the data unless the
-// tenant was marked onRemove: drop.
-func (t *TenantDatabase) pool(ctx *pulumi.Context, name string, args *TenantDatabaseArgs, tags map[string]string, database string) error {
-	secret, err := t.credentialsSecret(ctx, name, args, tags,
-		fmt.Sprintf("Tenant %s: credentials for database %s in the shared PostgreSQL", args.Tenant.ID, database))
-	if err != nil {
-		return err
-	}
-	if err := invokeProvisioner(ctx, name, provisionerRequest{
-		database: database, connectionLimit: args.Tenant.Plan.ConnectionLimit,
-		host: args.SharedHost, master: args.SharedSecretArn, secret: secret.Arn, onRemove: args.Tenant.OnRemove,
-	}, args.ProvisionerName, args.ProvisionerDepend, t); err != nil {
-		return err
-	}
-	t.Host = args.SharedHost.ToStringOutput()
-	t.SecretArn = secret.Arn
-	t.MasterSecretArn = args.SharedSecretArn.ToStringOutput()
-	t.InstanceArn = pulumi.String("").ToStringOutput()
-	return nil
-}
-
-// provisionerRequest is one tenant's database and login, as the
-// provisioner's event carries it.
-type provisionerRequest struct {
-	database        string
-	connectionLimit int
-	host, master    pulumi.StringInput
-	secret          pulumi.StringInput
-	onRemove        string
-}
-
-// invokeProvisioner creates, updates and (on removal) retires a tenant's
-// login through the provisioning function, with the CRUD lifecycle.
-func invokeProvisioner(ctx *pulumi.Context, name string, r provisionerRequest, function pulumi.StringInput, deps []pulumi.Resource,
-	parent pulumi.Resource) error {
-	input := pulumi.All(r.host, r.master, r.secret).ApplyT(func(v []any) (string, error) {
+	function pulumi.StringInput, deps []pulumi.Resource) error {
+	database := DatabaseName(tenant.ID)
+	input := pulumi.All(t.Host, t.MasterSecretArn, t.SecretArn).ApplyT(func(v []any) (string, error) {
 		body, err := json.Marshal(map[string]any{
-			"database":        r.database,
-			"connectionLimit": r.connectionLimit,
+			"database":        database,
+			"connectionLimit": tenantdb.NoConnectionLimit,
 			"host":            v[0],
 			"port":            PostgresPort,
 			"masterSecretArn": v[1],
 			"tenantSecretArn": v[2],
-			"onRemove":        r.onRemove,
+			"onRemove":        config.OnRemoveKeep,
 		})
 		return string(body), err
 	}).(pulumi.StringOutput)
-	_, err := lambda.NewInvocation(ctx, name, &lambda.InvocationArgs{
+	_, err := lambda.NewInvocation(ctx, name+"-login", &lambda.InvocationArgs{
 		FunctionName:   function,
 		Input:          input,
 		LifecycleScope: pulumi.String("CRUD"),
 		TerraformKey:   pulumi.String("tf"),
-	}, pulumi.Parent(parent), pulumi.DependsOn(deps))
+	}, pulumi.Parent(t), pulumi.DependsOn(deps))
 	return err
+}
+
+// FactsByProvisioner is the tenants output's "facts" value of a pool tenant
+// whose secret and parameters the provisioner owns; deployments before it
+// made them as stack resources.
+const FactsByProvisioner = "provisioner"
+
+// pool invokes the provisioning function, which creates the tenant's
+// secret, role, database and connection-fact parameters: the stack holds
+// the component and the invocation only, two resources per pool tenant,
+// however many AWS objects the tenant has. The invocation follows the
+// resource lifecycle: removing the tenant invokes it with "delete", which
+// keeps the data (and, when protected, the credentials) unless the tenant
+// was marked onRemove: drop.
+func (t *TenantDatabase) pool(ctx *pulumi.Context, name string, args *TenantDatabaseArgs, tags map[string]string, database string) error {
+	tenant := args.Tenant
+	var legacySecret pulumi.StringOutput
+	if args.LegacyFacts {
+		var err error
+		if legacySecret, err = t.legacyFacts(ctx, name, args, tags, database); err != nil {
+			return err
+		}
+	}
+	owned := map[string]string{"TenantId": tenant.ID, "Plan": tenant.Plan.Name, "Pool": tenant.Pool}
+	input := pulumi.All(args.SharedHost, args.SharedSecretArn, args.KeyArn).ApplyT(func(v []any) (string, error) {
+		body, err := json.Marshal(map[string]any{
+			"database":        database,
+			"connectionLimit": tenant.Plan.ConnectionLimit,
+			"host":            v[0],
+			"port":            PostgresPort,
+			"masterSecretArn": v[1],
+			"onRemove":        tenant.OnRemove,
+			"secretName":      args.SecretName,
+			"parameterPath":   args.ParameterPath,
+			"kmsKeyId":        v[2],
+			"description":     fmt.Sprintf("Tenant %s (%s): PostgreSQL in pool %s", tenant.ID, tenant.Plan.Name, tenant.Pool),
+			"tags":            owned,
+			"protect":         args.Protect,
+		})
+		return string(body), err
+	}).(pulumi.StringOutput)
+	invocation, err := lambda.NewInvocation(ctx, name, &lambda.InvocationArgs{
+		FunctionName:   args.ProvisionerName,
+		Input:          input,
+		LifecycleScope: pulumi.String("CRUD"),
+		TerraformKey:   pulumi.String("tf"),
+	}, pulumi.Parent(t), pulumi.DependsOn(args.ProvisionerDepend))
+	if err != nil {
+		return err
+	}
+	t.Host = args.SharedHost.ToStringOutput()
+	t.SecretArn = invocation.Result.ApplyT(func(result string) (string, error) {
+		var r struct {
+			SecretArn string `json:"secretArn"`
+		}
+		if err := json.Unmarshal([]byte(result), &r); err != nil || r.SecretArn == "" {
+			return "", fmt.Errorf("the tenant provisioner returned no secretArn for tenant %s (result %q): "+
+				"deploy the function from this commit, or see its log group", tenant.ID, result)
+		}
+		return r.SecretArn, nil
+	}).(pulumi.StringOutput)
+	if args.LegacyFacts {
+		t.SecretArn = legacySecret
+	}
+	t.InstanceArn = pulumi.String("").ToStringOutput()
+	return nil
+}
+
+// legacyFacts registers, once more and exactly as deployments before the
+// provisioner owned them made them, the tenant's secret and parameters,
+// now retained on delete: the deployment after this one drops them from
+// the stack without deleting them, and the provisioner, which adopted them
+// in this one, owns them from then on. Without this step, dropping them
+// would delete them after the provisioner had written them.
+func (t *TenantDatabase) legacyFacts(ctx *pulumi.Context, name string, args *TenantDatabaseArgs, tags map[string]string, database string) (pulumi.StringOutput, error) {
+	secret, err := secretsmanager.NewSecret(ctx, name, &secretsmanager.SecretArgs{
+		Name:                 pulumi.String(args.SecretName),
+		Description:          pulumi.String(fmt.Sprintf("Tenant %s: credentials for database %s in the shared PostgreSQL", args.Tenant.ID, database)),
+		KmsKeyId:             args.KeyArn,
+		RecoveryWindowInDays: pulumi.Int(RecoveryWindowDays(args.Protect)),
+		Tags:                 pulumi.ToStringMap(tags),
+	}, pulumi.Parent(t), pulumi.RetainOnDelete(true))
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	if err := publishParameters(ctx, t, name, args.ParameterPath,
+		fmt.Sprintf("Tenant %s (%s): PostgreSQL", args.Tenant.ID, args.Tenant.Plan.Name), args.KeyArn,
+		map[string]pulumi.StringInput{
+			"host": args.SharedHost, "port": pulumi.String("5432"), "database": pulumi.String(database), "secret-arn": secret.Arn,
+		}, tags, pulumi.RetainOnDelete(true)); err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	return secret.Arn, nil
 }
 
 // RecoveryWindowDays: protected environments keep a deleted secret 30 days;

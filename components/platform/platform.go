@@ -42,7 +42,7 @@ func Run(ctx *pulumi.Context, keys []string, export func(name string, value pulu
 	if err := config.CheckTransitions(cfg, previous); err != nil {
 		return err
 	}
-	p, err := NewPlatform(ctx, cfg.Project+"-"+cfg.Name, &PlatformArgs{Stack: cfg})
+	p, err := NewPlatform(ctx, cfg.Project+"-"+cfg.Name, &PlatformArgs{Stack: cfg, Previous: previous})
 	if err != nil {
 		return err
 	}
@@ -62,6 +62,9 @@ var natStrategies = map[string]awsx.NatGatewayStrategy{
 // PlatformArgs configures a Platform.
 type PlatformArgs struct {
 	Stack *config.Stack
+	// Previous is what the last deployment recorded; nil or empty for a
+	// first deployment.
+	Previous *config.Deployed
 }
 
 // Platform is one environment: its tagged AWS provider and the components
@@ -174,6 +177,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		Database:     cfg.Database,
 		Cache:        cfg.Cache,
 		Tenants:      cfg.Tenants,
+		LegacyFacts:  legacyFacts(args.Previous),
 		Buckets:      cfg.Buckets,
 		// Each service that uses the shared PostgreSQL gets its own login.
 		ServiceLogins:    config.ServicesUsing(cfg.Services, config.StoreDatabase),
@@ -247,6 +251,21 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		return nil, err
 	}
 	return p, nil
+}
+
+// legacyFacts are the pool tenants whose secret and parameters the last
+// deployment made as stack resources, before the provisioner owned them.
+func legacyFacts(previous *config.Deployed) map[string]bool {
+	out := map[string]bool{}
+	if previous == nil {
+		return out
+	}
+	for id, t := range previous.Tenants {
+		if t.Isolation == config.Pool && t.Facts != data.FactsByProvisioner {
+			out[id] = true
+		}
+	}
+	return out
 }
 
 // facts are the values of the references a service's environment may use,

@@ -7,6 +7,8 @@
 package cost
 
 import (
+	"cmp"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
@@ -54,8 +56,8 @@ type ComponentCost struct {
 }
 
 // TenantCost is what one tenant costs: the resources tagged with its id,
-// plus, for a pool tenant, an equal share of the shared PostgreSQL
-// instance.
+// plus, for a pool tenant, an equal share of the instance it is placed on
+// (the shared PostgreSQL or a pool).
 type TenantCost struct {
 	ID        string  `json:"id"`
 	Plan      string  `json:"plan,omitempty"`
@@ -155,6 +157,7 @@ var pricers = map[string]pricer{
 	"aws:route53/zone:Zone":                                        hostedZone,
 	"aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": hostedZone,
 	"aws:ssm/parameter:Parameter":                                  ssmParameter,
+	"aws:lambda/invocation:Invocation":                             provisionedTenant,
 }
 
 // Known reports whether the estimate knows a resource type: priced, priced
@@ -370,17 +373,46 @@ func totals(lines []Line) (float64, []ComponentCost) {
 	return dollars(total), out
 }
 
+// tenantEvent reads a tenant provisioner invocation's input: the pool
+// tenant it provisions, by its tags (TenantId, Plan, Pool).
+func tenantEvent(r plan.Resource) (struct {
+	SecretName string            `json:"secretName"`
+	Tags       map[string]string `json:"tags"`
+}, bool) {
+	var ev struct {
+		SecretName string            `json:"secretName"`
+		Tags       map[string]string `json:"tags"`
+	}
+	if r.Type != "aws:lambda/invocation:Invocation" || json.Unmarshal([]byte(r.String("input")), &ev) != nil || ev.Tags["TenantId"] == "" {
+		return ev, false
+	}
+	return ev, true
+}
+
+// sharedPool is the pool of an instance or tenant that names none.
+const sharedPool = "shared"
+
 // tenants attributes lines to tenants. A tenant is every TenantId tag in
-// the plan; it is a silo tenant when a database instance carries its tag.
-// The shared PostgreSQL instance (an RDS instance with no TenantId tag) is
-// split evenly across the pool tenants: each holds a database in it, and
-// the plan knows nothing of their sizes. The rest of the platform is not
-// attributed to anyone.
+// the plan, on a resource or in a provisioner invocation's input; it is a
+// silo tenant when a database instance carries its tag. Each instance that
+// holds pool tenants (an RDS instance with no TenantId tag: the shared
+// one, or a pool's, tagged Pool) is split evenly across the pool tenants
+// placed on it: each holds a database in it, and the plan knows nothing of
+// their sizes. The rest of the platform is not attributed to anyone.
 func tenants(resources []plan.Resource, lines []Line) []TenantCost {
 	byID := map[string]*TenantCost{}
+	poolOf := map[string]string{}
+	instancePool := map[string]string{}
 	for _, r := range resources {
-		id := r.String("tags.TenantId")
+		tags := map[string]string{"TenantId": r.String("tags.TenantId"), "Plan": r.String("tags.Plan"), "Pool": r.String("tags.Pool")}
+		if ev, ok := tenantEvent(r); ok {
+			tags = ev.Tags
+		}
+		id := tags["TenantId"]
 		if id == "" {
+			if isDatabase(r.Type) {
+				instancePool[r.Name] = cmp.Or(tags["Pool"], sharedPool)
+			}
 			continue
 		}
 		t, ok := byID[id]
@@ -389,34 +421,37 @@ func tenants(resources []plan.Resource, lines []Line) []TenantCost {
 			byID[id] = t
 		}
 		if t.Plan == "" {
-			t.Plan = r.String("tags.Plan")
+			t.Plan = tags["Plan"]
+		}
+		if tags["Pool"] != "" {
+			poolOf[id] = tags["Pool"]
 		}
 		if isDatabase(r.Type) {
 			t.Isolation = Silo
 		}
 	}
 	own := map[string]int64{}
-	var shared int64
+	shared := map[string]int64{}
 	for _, l := range lines {
 		switch {
 		case l.Tenant != "":
 			own[l.Tenant] += cents(l.Monthly)
 		case isDatabase(l.Type) && l.Component == "data":
-			shared += cents(l.Monthly)
+			shared[cmp.Or(instancePool[l.Name], sharedPool)] += cents(l.Monthly)
 		}
 	}
-	pool := 0
-	for _, t := range byID {
+	members := map[string]int{}
+	for id, t := range byID {
 		if t.Isolation == Pool {
-			pool++
+			members[cmp.Or(poolOf[id], sharedPool)]++
 		}
 	}
 	out := make([]TenantCost, 0, len(byID))
 	for _, id := range slices.Sorted(maps.Keys(byID)) {
 		t := byID[id]
 		t.Own = dollars(own[id])
-		if t.Isolation == Pool && pool > 0 {
-			t.Share = round(dollars(shared)/float64(pool), 2)
+		if pool := cmp.Or(poolOf[id], sharedPool); t.Isolation == Pool && members[pool] > 0 {
+			t.Share = round(dollars(shared[pool])/float64(members[pool]), 2)
 		}
 		t.Monthly = round(t.Own+t.Share, 2)
 		out = append(out, *t)

@@ -210,6 +210,19 @@ func secret(_ *estimator, r plan.Resource, p Region) ([]Line, error) {
 	return []Line{line(r, 1, "secret-month", p.SecretMonth, "API calls are usage")}, nil
 }
 
+// provisionedTenant is a pool tenant's provisioner invocation: the secret
+// the function makes for the tenant (its parameters are standard ones,
+// free), billed to the tenant.
+func provisionedTenant(_ *estimator, r plan.Resource, p Region) ([]Line, error) {
+	ev, ok := tenantEvent(r)
+	if !ok || ev.SecretName == "" {
+		return nil, nil
+	}
+	l := line(r, 1, "secret-month", p.SecretMonth, "the tenant's secret, made by the provisioner; API calls are usage")
+	l.Tenant = ev.Tags["TenantId"]
+	return []Line{l}, nil
+}
+
 func metricAlarm(_ *estimator, r plan.Resource, p Region) ([]Line, error) {
 	metrics, highRes := 1.0, r.Number("period") > 0 && r.Number("period") < 60
 	if n := r.Count("metricQueries"); n > 0 {

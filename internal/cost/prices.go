@@ -292,7 +292,6 @@ var Free = map[string]bool{
 
 	"aws:sns/topicPolicy:TopicPolicy":             true,
 	"aws:sns/topicSubscription:TopicSubscription": true,
-	"aws:lambda/invocation:Invocation":            true,
 	"aws:lambda/permission:Permission":            true,
 
 	"aws:backup/plan:Plan":                                       true,

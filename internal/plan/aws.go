@@ -2,6 +2,7 @@ package plan
 
 import (
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -89,6 +90,20 @@ func (m *Mocks) outputs(r Resource, id string, inputs resource.PropertyMap) reso
 		set("invokeArn", fmt.Sprintf("arn:aws:apigateway:%s:lambda:path/2015-03-31/functions/%s/invocations", m.region, m.arn("lambda", "function:"+name)))
 	case "aws:ssm/parameter:Parameter":
 		set("arn", m.arn("ssm", "parameter"+name))
+	case "aws:lambda/invocation:Invocation":
+		// The tenant provisioner answers with the secret it made, as
+		// Secrets Manager names it.
+		var event struct {
+			Database   string `json:"database"`
+			SecretName string `json:"secretName"`
+		}
+		if err := json.Unmarshal([]byte(str(inputs, "input", "{}")), &event); err == nil && event.SecretName != "" {
+			result, _ := json.Marshal(map[string]string{
+				"database": event.Database, "action": "create",
+				"secretArn": m.arn("secretsmanager", "secret:"+event.SecretName+"-AbCdEf"),
+			})
+			set("result", string(result))
+		}
 	case "aws:ecr/repository:Repository":
 		repo := str(inputs, "name", name)
 		set("arn", m.arn("ecr", "repository/"+repo))

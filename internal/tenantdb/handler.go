@@ -35,7 +35,22 @@ type Event struct {
 	MasterSecretArn string `json:"masterSecretArn"`
 	TenantSecretArn string `json:"tenantSecretArn"`
 	OnRemove        string `json:"onRemove"` // keep | drop
-	TF              *struct {
+
+	// Set when the function owns the tenant's secret and connection facts
+	// (a stack carries at most two resources per pool tenant): the secret
+	// named SecretName (TenantSecretArn is then found by it) and the
+	// SecureString parameters <ParameterPath>/{host,port,database,secret-arn},
+	// both encrypted with KmsKeyID and tagged with Tags. Removal deletes
+	// the facts, and the secret too unless the data is kept in a protected
+	// environment (Protect), where a re-added tenant finds its password.
+	SecretName    string            `json:"secretName,omitempty"`
+	ParameterPath string            `json:"parameterPath,omitempty"`
+	KmsKeyID      string            `json:"kmsKeyId,omitempty"`
+	Description   string            `json:"description,omitempty"`
+	Tags          map[string]string `json:"tags,omitempty"`
+	Protect       bool              `json:"protect,omitempty"`
+
+	TF *struct {
 		Action string `json:"action"`
 	} `json:"tf,omitempty"`
 }
@@ -44,17 +59,28 @@ type Event struct {
 type Result struct {
 	Database string `json:"database"`
 	Action   string `json:"action"`
+	// SecretArn is the tenant's secret, when the function owns it (never
+	// the credentials themselves).
+	SecretArn string `json:"secretArn,omitempty"`
 }
 
 // SecretsAPI is the part of Secrets Manager the handler uses.
 type SecretsAPI interface {
 	GetSecretValue(context.Context, *secretsmanager.GetSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
 	PutSecretValue(context.Context, *secretsmanager.PutSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.PutSecretValueOutput, error)
+	DescribeSecret(context.Context, *secretsmanager.DescribeSecretInput, ...func(*secretsmanager.Options)) (*secretsmanager.DescribeSecretOutput, error)
+	CreateSecret(context.Context, *secretsmanager.CreateSecretInput, ...func(*secretsmanager.Options)) (*secretsmanager.CreateSecretOutput, error)
+	RestoreSecret(context.Context, *secretsmanager.RestoreSecretInput, ...func(*secretsmanager.Options)) (*secretsmanager.RestoreSecretOutput, error)
+	TagResource(context.Context, *secretsmanager.TagResourceInput, ...func(*secretsmanager.Options)) (*secretsmanager.TagResourceOutput, error)
+	DeleteSecret(context.Context, *secretsmanager.DeleteSecretInput, ...func(*secretsmanager.Options)) (*secretsmanager.DeleteSecretOutput, error)
 }
 
 // Handler provisions one pool tenant per invocation.
 type Handler struct {
 	Secrets SecretsAPI
+	// Parameters writes the tenant's connection facts (events with a
+	// parameterPath).
+	Parameters ParametersAPI
 	// SSLMode is the libpq sslmode for the master connection; the shared
 	// instance forces TLS, so the Lambda uses "require".
 	SSLMode string
@@ -89,14 +115,24 @@ func (h *Handler) Handle(ctx context.Context, ev Event) (Result, error) {
 	default:
 		return Result{}, fmt.Errorf("unknown request kind %q", ev.Kind)
 	}
+	if ev.ParameterPath != "" && h.Parameters == nil {
+		return Result{}, errors.New("event has a parameterPath but the handler has no SSM client")
+	}
 	conn, err := h.connect(ctx, ev, "postgres")
 	if err != nil {
 		return Result{}, err
 	}
 	defer conn.Close(context.Background())
 
+	result := Result{Database: ev.Database, Action: action}
 	switch action {
 	case "create", "update":
+		if ev.SecretName != "" {
+			if ev.TenantSecretArn, err = h.ensureSecret(ctx, ev); err != nil {
+				return Result{}, err
+			}
+			result.SecretArn = ev.TenantSecretArn
+		}
 		password, err := h.tenantPassword(ctx, ev)
 		if err != nil {
 			return Result{}, err
@@ -104,14 +140,31 @@ func (h *Handler) Handle(ctx context.Context, ev Event) (Result, error) {
 		if err := Ensure(ctx, conn, Tenant{Name: ev.Database, ConnectionLimit: ev.ConnectionLimit}, password); err != nil {
 			return Result{}, err
 		}
+		if ev.ParameterPath != "" {
+			if err := h.publishFacts(ctx, ev); err != nil {
+				return Result{}, err
+			}
+		}
 	case "delete":
 		if err := Retire(ctx, conn, ev.Database, ev.OnRemove == "drop"); err != nil {
 			return Result{}, err
 		}
+		// The data is retired first: the facts and credentials go only
+		// once nobody can log in with them.
+		if ev.ParameterPath != "" {
+			if err := h.deleteFacts(ctx, ev); err != nil {
+				return Result{}, err
+			}
+		}
+		if ev.SecretName != "" {
+			if err := h.retireSecret(ctx, ev); err != nil {
+				return Result{}, err
+			}
+		}
 	default:
 		return Result{}, fmt.Errorf("unknown action %q", action)
 	}
-	return Result{Database: ev.Database, Action: action}, nil
+	return result, nil
 }
 
 // serviceLogin creates, updates or retires a service's login in the shared

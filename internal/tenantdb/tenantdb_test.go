@@ -5,14 +5,19 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -325,6 +330,173 @@ func TestTheHandlerProvisionsThroughSecretsManagerWithoutEverReturningThePasswor
 	require.NoError(t, err)
 	defer super.Close(ctx)
 	assert.False(t, databaseExists(t, super, name), "onRemove: drop drops the database")
+}
+
+func parametersClient(t *testing.T) *ssm.Client {
+	endpoint := requireEnv(t, "TENANTDB_TEST_SECRETS_ENDPOINT") // moto serves SSM on the same port
+	return ssm.New(ssm.Options{
+		Region:       "ap-northeast-1",
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
+	})
+}
+
+func TestTheHandlerOwnsTheTenantsSecretAndFactsAndCleansThemUpOnRemoval(t *testing.T) {
+	ctx := context.Background()
+	_, base := master(t)
+	sm, params := secretsClient(t), parametersClient(t)
+	name := unique(t, "pied-piper")
+	port := 5432
+	if p := base.Port(); p != "" {
+		var err error
+		port, err = strconv.Atoi(p)
+		require.NoError(t, err)
+	}
+	masterSecret, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name:         aws.String("test/master/" + name),
+		SecretString: aws.String(`{"username":"` + masterRole + `","password":"master-password"}`),
+	})
+	require.NoError(t, err)
+
+	const kmsKey = "arn:aws:kms:ap-northeast-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+	secretName := "saas-platform/test20/tenants/" + name + "/database"
+	path := "/saas-platform/test20/tenants/" + name
+	h := &tenantdb.Handler{Secrets: sm, Parameters: params, SSLMode: "prefer"}
+	event := func(action, host string, limit int, onRemove string, protect bool) tenantdb.Event {
+		ev := tenantdb.Event{
+			Database: name, ConnectionLimit: limit, Host: host, Port: port,
+			MasterSecretArn: aws.ToString(masterSecret.ARN), OnRemove: onRemove,
+			SecretName: secretName, ParameterPath: path, KmsKeyID: kmsKey, Description: "Tenant " + name + " (free): PostgreSQL",
+			Tags: map[string]string{"TenantId": name, "Plan": "free", "Pool": "shared"}, Protect: protect,
+		}
+		ev.TF = &struct {
+			Action string `json:"action"`
+		}{Action: action}
+		return ev
+	}
+	facts := func() map[string]string {
+		out, err := params.GetParametersByPath(ctx, &ssm.GetParametersByPathInput{Path: aws.String(path), WithDecryption: aws.Bool(true)})
+		require.NoError(t, err)
+		got := map[string]string{}
+		for _, p := range out.Parameters {
+			assert.Equal(t, ssmtypes.ParameterTypeSecureString, p.Type, aws.ToString(p.Name))
+			got[strings.TrimPrefix(aws.ToString(p.Name), path+"/")] = aws.ToString(p.Value)
+		}
+		return got
+	}
+	version := func(fact string) int64 {
+		out, err := params.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(path + "/" + fact)})
+		require.NoError(t, err)
+		return out.Parameter.Version
+	}
+	password := func() string {
+		out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(secretName)})
+		require.NoError(t, err)
+		var c tenantdb.Credentials
+		require.NoError(t, json.Unmarshal([]byte(aws.ToString(out.SecretString)), &c))
+		return c.Password
+	}
+	deleted := func() bool {
+		out, err := sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(secretName)})
+		var notFound *smtypes.ResourceNotFoundException
+		if errors.As(err, &notFound) {
+			return true
+		}
+		require.NoError(t, err)
+		return out.DeletedDate != nil
+	}
+
+	// Create: the secret, the database and the four facts from one call.
+	result, err := h.Handle(ctx, event("create", base.Hostname(), 5, "keep", true))
+	require.NoError(t, err)
+	assert.Contains(t, result.SecretArn, secretName, "the result names the secret, never its value")
+	assert.Equal(t, map[string]string{
+		"host": base.Hostname(), "port": strconv.Itoa(port), "database": name, "secret-arn": result.SecretArn,
+	}, facts())
+	described, err := sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(secretName)})
+	require.NoError(t, err)
+	tags := map[string]string{}
+	for _, tag := range described.Tags {
+		tags[aws.ToString(tag.Key)] = aws.ToString(tag.Value)
+	}
+	assert.Equal(t, map[string]string{"TenantId": name, "Plan": "free", "Pool": "shared"}, tags)
+	assert.Equal(t, kmsKey, aws.ToString(described.KmsKeyId), "encrypted with the environment's key")
+	described2, err := params.DescribeParameters(ctx, &ssm.DescribeParametersInput{
+		ParameterFilters: []ssmtypes.ParameterStringFilter{{Key: aws.String("Name"), Values: []string{path + "/host"}}},
+	})
+	require.NoError(t, err)
+	require.Len(t, described2.Parameters, 1)
+	assert.Equal(t, kmsKey, aws.ToString(described2.Parameters[0].KeyId))
+	first := password()
+	tenant, err := connectAs(t, base, name, first, name)
+	require.NoError(t, err, "the secret's credentials work")
+	_, err = tenant.Exec(ctx, "CREATE TABLE kept (v int); INSERT INTO kept VALUES (7)")
+	require.NoError(t, err)
+	tenant.Close(ctx)
+
+	// An update that changes nothing writes nothing; a new host rewrites
+	// only that fact.
+	_, err = h.Handle(ctx, event("update", base.Hostname(), 20, "keep", true))
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), version("host"))
+	other := map[string]string{"localhost": "127.0.0.1", "127.0.0.1": "localhost"}[base.Hostname()]
+	require.NotEmpty(t, other, "the test database is local")
+	upgraded := event("update", other, 20, "keep", true)
+	upgraded.Tags["Plan"] = "basic"
+	_, err = h.Handle(ctx, upgraded)
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), version("host"))
+	listed, err := params.ListTagsForResource(ctx, &ssm.ListTagsForResourceInput{
+		ResourceType: ssmtypes.ResourceTypeForTaggingParameter, ResourceId: aws.String(path + "/database"),
+	})
+	require.NoError(t, err)
+	assert.Contains(t, listed.TagList, ssmtypes.Tag{Key: aws.String("Plan"), Value: aws.String("basic")}, "a plan change retags the facts")
+	assert.Equal(t, int64(1), version("database"))
+	assert.Equal(t, first, password(), "an update keeps the password")
+
+	// Removal, data kept, protected environment: the facts go, the secret
+	// stays with the data, and re-adding finds both.
+	_, err = h.Handle(ctx, event("delete", other, 20, "keep", true))
+	require.NoError(t, err)
+	assert.Empty(t, facts())
+	assert.False(t, deleted())
+	_, err = connectAs(t, base, name, first, name)
+	assert.Error(t, err, "a removed tenant cannot log in")
+	_, err = h.Handle(ctx, event("create", base.Hostname(), 20, "keep", true))
+	require.NoError(t, err)
+	back, err := connectAs(t, base, name, first, name)
+	require.NoError(t, err, "re-added with the same credentials")
+	var v int
+	require.NoError(t, back.QueryRow(ctx, "SELECT v FROM kept").Scan(&v))
+	assert.Equal(t, 7, v, "and its data")
+	back.Close(ctx)
+
+	// Removal after onRemove: drop was deployed, protected: the data goes,
+	// the secret is scheduled for deletion (recoverable for 30 days).
+	_, err = h.Handle(ctx, event("delete", base.Hostname(), 20, "drop", true))
+	require.NoError(t, err)
+	super, err := pgx.Connect(ctx, os.Getenv("TENANTDB_TEST_DSN"))
+	require.NoError(t, err)
+	defer super.Close(ctx)
+	assert.False(t, databaseExists(t, super, name), "onRemove: drop drops the database")
+	assert.True(t, deleted())
+	assert.Empty(t, facts())
+
+	// Added back within the window: the secret is restored.
+	_, err = h.Handle(ctx, event("create", base.Hostname(), 5, "keep", false))
+	require.NoError(t, err)
+	assert.False(t, deleted())
+	assert.Len(t, facts(), 4)
+
+	// Removal in an unprotected environment deletes the secret at once,
+	// even when the data is kept.
+	_, err = h.Handle(ctx, event("delete", base.Hostname(), 5, "keep", false))
+	require.NoError(t, err)
+	assert.True(t, deleted())
+	assert.True(t, databaseExists(t, super, name), "the data is kept")
+
+	_, err = h.Handle(ctx, event("delete", base.Hostname(), 5, "keep", false))
+	assert.NoError(t, err, "retiring twice is harmless")
 }
 
 // uniqueLogin returns a service login name for this test run, and drops
