@@ -191,6 +191,13 @@ type DataProtection struct {
 	// RestoreTesting restores the latest backup of every database once a
 	// month, so that a backup nobody can restore is found before it is needed.
 	RestoreTesting bool `json:"restoreTesting"`
+	// Retire is the first of the two steps that tear a protected
+	// environment down on purpose: deployed, it lifts what keeps the
+	// environment from being destroyed (Pulumi protect, deletion
+	// protection), while what holds the data (the KMS keys, the backup
+	// vaults, the buckets, the secrets) is retained by the destroy and the
+	// databases leave final snapshots. The second step is pulumi destroy.
+	Retire bool `json:"retire"`
 }
 
 // DR reports whether backups are copied to another region.

@@ -98,7 +98,11 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 	}
 	cfg := args.Stack
 	p := &Platform{stack: cfg}
-	opts = append(opts, pulumi.Transformations([]pulumi.ResourceTransformation{deleteFirst}))
+	transformations := []pulumi.ResourceTransformation{deleteFirst}
+	if cfg.DataProtection.Retire {
+		transformations = append(transformations, retire)
+	}
+	opts = append(opts, pulumi.Transformations(transformations))
 	if err := ctx.RegisterComponentResource("saas:platform:Platform", name, p, opts...); err != nil {
 		return nil, err
 	}
