@@ -31,6 +31,7 @@ const (
 	KeyTenants        = "tenants"
 	KeyBuckets        = "buckets"
 	KeyStaticAssets   = "staticAssets"
+	KeySchedule       = "schedule"
 	// KeyAdditionalRegions lists regions AWS opened after the pinned
 	// provider's release, which aws:region and drRegion may then name.
 	KeyAdditionalRegions = "additionalRegions"
@@ -44,7 +45,7 @@ func ProjectKeys() []string {
 	return []string{
 		KeySizing, KeyImageTag, KeyNetwork, KeyDatabase, KeyCache, KeyCompute,
 		KeyLoadBalancer, KeyLogs, KeyDataProtection, KeySiloSizing, KeyAlarms, KeyAlerts,
-		KeyDomain, KeyServices, KeyTenants, KeyBuckets, KeyStaticAssets, KeyAdditionalRegions,
+		KeyDomain, KeyServices, KeyTenants, KeyBuckets, KeyStaticAssets, KeyAdditionalRegions, KeySchedule,
 	}
 }
 
@@ -156,6 +157,14 @@ func ParseSecret(project, stack string, values map[string]string, secretKeys []s
 	p.decodeObject(KeyAlerts, &s.Alerts)
 	p.decodeObject(KeyDomain, &s.Domain)
 	p.decodeObject(KeyStaticAssets, &s.StaticAssets)
+	// A stack that writes schedule.awake replaces the preset's windows
+	// whole (`awake: []` is always on); one that does not keeps them.
+	presetAwake := s.Schedule.Awake
+	s.Schedule.Awake = nil
+	p.decodeObject(KeySchedule, &s.Schedule)
+	if s.Schedule.Awake == nil {
+		s.Schedule.Awake = presetAwake
+	}
 	p.decodeList(KeyAdditionalRegions, &s.AdditionalRegions)
 
 	var services []serviceEntry

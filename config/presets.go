@@ -69,7 +69,10 @@ var presets = map[string]Preset{
 			WAFRateLimit:       2000,
 			AllowedCidrs:       []string{anywhere},
 		},
-		Logs:           Logs{RetentionDays: 7},
+		Logs: Logs{RetentionDays: 7},
+		// Weekdays 08:00-20:00 in the region's local time: 60 of the
+		// week's 168 hours.
+		Schedule:       Schedule{Awake: []AwakeWindow{{Days: "MON-FRI", From: "08:00", To: "20:00"}}},
 		DataProtection: DataProtection{Protect: false, BackupPlan: false, MonthlyRetentionDays: 365},
 		StaticAssets:   StaticAssets{PriceClass: "PriceClass_100", AccessLogs: false},
 		SiloSizing: SiloSizing{
@@ -149,6 +152,7 @@ var presets = map[string]Preset{
 // slice reuses its backing array, which would rewrite the table itself.
 func (p Preset) clone() Preset {
 	p.LoadBalancer.AllowedCidrs = slices.Clone(p.LoadBalancer.AllowedCidrs)
+	p.Schedule.Awake = slices.Clone(p.Schedule.Awake)
 	p.Database.Pools = slices.Clone(p.Database.Pools)
 	return p
 }

@@ -43,9 +43,12 @@ type Preset struct {
 	SiloSizing     SiloSizing
 	Alarms         Alarms
 	StaticAssets   StaticAssets
+	// Schedule is when the stack is awake; the dev preset sleeps outside
+	// working hours, prod never unless its stack file asks.
+	Schedule Schedule
 }
 
-// NAT gateway layouts, as written in the stack file.
+// NAT layouts, as written in the stack file.
 const (
 	NatNone     = "none"
 	NatSingle   = "single"

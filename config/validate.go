@@ -94,6 +94,7 @@ func (v *validator) validate(services []serviceEntry, tenants []tenantEntry) {
 	v.alerts()
 	v.domain()
 	v.staticAssets()
+	v.schedule()
 	v.buckets()
 	v.services(services)
 	v.workloadReferences()

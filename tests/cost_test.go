@@ -122,19 +122,25 @@ func TestCostOfTheDevStackIsWhatTheTableSays(t *testing.T) {
 
 	// One NAT gateway and its Elastic IP.
 	network := 730*0.062 + 730*0.005 // 45.26 + 3.65
-	// KMS key; shared and acme's silo instance, each db.t4g.micro 730 h +
-	// 20 GB gp3 + its managed secret; Redis in cluster mode, one shard of
-	// two cache.t4g.micro nodes; the Redis AUTH secret, three tenants'
-	// credentials (acme's login too) and three services' logins (api,
-	// collaboration, analytics).
-	instance := 18.25 + 20*0.138 + 0.40 // 730*0.025 = 18.25
-	data := 1.00 + 2*instance + 2*17.52 + 7*0.40
+	// The dev preset sleeps outside MON-FRI 08:00-20:00: awake 5 x 12 = 60
+	// of the week's 168 hours, 730 x 60/168 = 260.714 h a month.
+	awakeHours := 730.0 * 60 / 168
+	// KMS key; shared and acme's silo instance, each db.t4g.micro for its
+	// awake hours (260.714 x 0.025 = 6.518 -> 6.52; stopped, storage is
+	// still billed) + 20 GB gp3 + its managed secret; one cache.t4g.micro
+	// node, which cannot be stopped; the Redis AUTH and two pool tenants'
+	// secrets. Redis runs in cluster mode, one shard of two nodes; acme's
+	// login and the three services' logins (api, collaboration, analytics)
+	// have a secret each.
+	instance := 6.52 + 20*0.138 + 0.40
+	data := 1.00 + 2*instance + 2*17.52 + 3*0.40 + 4*0.40
 	// ALB hours (17.739 -> 17.74), one LCU, two public IPs; five services
 	// on Spot, 0.25 vCPU + 0.5 GB at (0.25*0.05056 + 0.5*0.00553) * 0.3 =
-	// 0.0046215/h -> 3.37 a month each; the update job every 15 minutes,
-	// 2,920 runs x 5 min = 243.33 h -> 1.12; the Cloud Map zone; the
-	// generated JWT_SECRET that api and collaboration share.
-	compute := 17.74 + 5.84 + 2*3.65 + 5*3.37 + 1.12 + 0.50 + 0.40
+	// 0.0046215/h for 260.714 h -> 1.205 -> 1.20 a month each; the update
+	// job every 15 minutes (jobs keep their own schedule), 2,920 runs x 5
+	// min = 243.33 h -> 1.12; the Cloud Map zone; the generated JWT_SECRET
+	// that api and collaboration share.
+	compute := 17.74 + 5.84 + 2*3.65 + 5*1.20 + 1.12 + 0.50 + 0.40
 	// 28 one-metric alarms (the second Redis node's three among them) and
 	// 5 two-metric ones, 5 composites, the dashboard.
 	observability := (28+5*2)*0.10 + 5*0.50 + 3.00
@@ -144,15 +150,26 @@ func TestCostOfTheDevStackIsWhatTheTableSays(t *testing.T) {
 	assert.InDelta(t, data, byComponent["data"], 0.005)
 	assert.InDelta(t, compute, byComponent["compute"], 0.005)
 	assert.InDelta(t, observability, byComponent["observability"], 0.005)
-	assert.InDelta(t, 189.62, est.Monthly, 0.005)
+	assert.InDelta(t, 155.31, est.Monthly, 0.005)
 	assert.InDelta(t, network+data+compute+observability, est.Monthly, 0.005)
+	// Always on, the two instances' 730 h (18.25 each) and the five
+	// services' (3.37 each) come back: the figure before the schedule.
+	assert.InDelta(t, est.Monthly+2*(18.25-6.52)+5*(3.37-1.20), est.AlwaysOn, 0.005)
+	assert.InDelta(t, 189.62, est.AlwaysOn, 0.005)
 
 	nat := costLine(t, est, "awsx:ec2:Vpc", "saas-platform-dev", "NAT gateway-month")
 	assert.Equal(t, 1.0, nat.Quantity)
 	assert.Equal(t, "network", nat.Component)
 	api := costLine(t, est, "aws:ecs/service:Service", "api", "Spot task-month")
-	assert.Equal(t, 1.0, api.Quantity)
-	assert.InDelta(t, 3.37, api.Monthly, 0.005)
+	assert.InDelta(t, 60.0/168, api.Quantity, 0.000001, "a task for 60 of 168 hours")
+	assert.InDelta(t, awakeHours*0.0046215, api.Monthly, 0.005)
+	assert.InDelta(t, 3.37, api.AlwaysOn, 0.005)
+	shared := costLine(t, est, "aws:rds/instance:Instance", "saas-platform-dev", "instance-month")
+	assert.InDelta(t, awakeHours*0.025, shared.Monthly, 0.005)
+	assert.InDelta(t, 18.25, shared.AlwaysOn, 0.005)
+	assert.Contains(t, shared.Detail, "awake 60 h a week")
+	storage := costLine(t, est, "aws:rds/instance:Instance", "saas-platform-dev", "GB-month")
+	assert.Zero(t, storage.AlwaysOn, "a stopped instance's storage is billed all month")
 }
 
 func TestCostOfTheProdStackIsWhatTheTableSays(t *testing.T) {
@@ -210,18 +227,20 @@ func TestCostOfTheProdStackIsWhatTheTableSays(t *testing.T) {
 
 func TestCostOfASiloTenantIsItsInstanceAndPoolTenantsShareTheSharedOne(t *testing.T) {
 	dev := estimateStack(t, "dev")
-	// acme: its instance (18.25 + 2.76 + 0.40), its login's secret and
-	// three alarms.
+	// acme: its instance, awake 60 of 168 hours (6.52 + 2.76 + 0.40), its
+	// login's secret and three alarms; always on, 18.25 for the hours.
 	acme := costTenant(t, dev, "acme")
 	assert.Equal(t, cost.Silo, acme.Isolation)
 	assert.Equal(t, "premium", acme.Plan)
-	assert.InDelta(t, 21.41+0.40+3*0.10, acme.Monthly, 0.005)
+	assert.InDelta(t, 9.68+0.40+3*0.10, acme.Monthly, 0.005)
+	assert.InDelta(t, 21.41+0.40+3*0.10, acme.AlwaysOn, 0.005)
 	// globex and initech: their secret, and half the shared instance.
 	for _, id := range []string{"globex", "initech"} {
 		tenant := costTenant(t, dev, id)
 		assert.Equal(t, cost.Pool, tenant.Isolation, id)
 		assert.InDelta(t, 0.40, tenant.Own, 0.005, id)
-		assert.InDelta(t, 21.41/2, tenant.Share, 0.006, id)
+		assert.InDelta(t, 9.68/2, tenant.Share, 0.006, id)
+		assert.InDelta(t, 0.40+21.41/2, tenant.AlwaysOn, 0.006, id)
 	}
 
 	prod := estimateStack(t, "prod")
@@ -239,8 +258,12 @@ func TestAPoolTenantSharesTheInstanceItIsPlacedOnAndPaysForTheSecretTheProvision
 	est, err := cost.Of(result)
 	require.NoError(t, err)
 	assert.Empty(t, est.Unpriced)
-	// Every instance of dev: db.t4g.micro, 20 GB gp3 and its managed secret.
-	instance := 18.25 + 20*0.138 + 0.40
+	// Every instance of dev: db.t4g.micro for its awake hours (60 of 168:
+	// 6.52; 18.25 always on), 20 GB gp3 and its managed secret. The pool's
+	// instance sleeps with the others: the schedule takes every instance
+	// the data component lists.
+	instance := 6.52 + 20*0.138 + 0.40
+	alwaysOn := 18.25 + 20*0.138 + 0.40
 	globex := costTenant(t, est, "globex")
 	assert.InDelta(t, instance, globex.Share, 0.005, "globex is alone on the shared instance")
 	assert.InDelta(t, 0.40, globex.Own, 0.005, "its secret, which the provisioner makes")
@@ -248,9 +271,9 @@ func TestAPoolTenantSharesTheInstanceItIsPlacedOnAndPaysForTheSecretTheProvision
 		tenant := costTenant(t, est, id)
 		assert.Equal(t, cost.Pool, tenant.Isolation, id)
 		assert.InDelta(t, instance/2, tenant.Share, 0.006, "%s shares pool a", id)
+		assert.InDelta(t, 0.40+alwaysOn/2, tenant.AlwaysOn, 0.006, "%s always on", id)
 	}
-	assert.InDelta(t, 18.25+20*0.138+0.40+0.40+3*0.10, costTenant(t, est, "acme").Own, 0.005,
-		"a silo tenant pays for its instance, its login's secret and its alarms")
+	assert.InDelta(t, instance+0.40, costTenant(t, est, "acme").Own, 0.005+3*0.10, "a silo tenant pays for its instance and its login's secret")
 }
 
 func TestCostOfAnUnknownInstanceClassOrNodeTypeIsAnErrorNamingIt(t *testing.T) {
@@ -374,7 +397,7 @@ func TestCostInTheJSONPlanIsOneMoreKeyAndTheRestIsUnchanged(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(costDoc, &doc))
 	assert.Equal(t, "USD", doc.Currency)
-	assert.InDelta(t, 189.62, doc.Monthly, 0.005)
+	assert.InDelta(t, 155.31, doc.Monthly, 0.005)
 	require.NotEmpty(t, doc.Lines)
 	for _, l := range doc.Lines {
 		for _, key := range []string{"component", "type", "name", "quantity", "unit", "unitPrice", "monthly"} {
@@ -391,11 +414,13 @@ func TestCostFollowsThePlanTableByComponentLineAndTenant(t *testing.T) {
 	code, stdout, stderr := runPlanWithCost("--stack", "dev", "--cost")
 	require.Equal(t, 0, code, stderr)
 	assert.True(t, strings.HasPrefix(stdout, "TYPE"), "the plan table comes first")
-	estimate := stdout[strings.Index(stdout, "Estimated monthly cost: $189.62"):]
-	assert.Regexp(t, `(?m)^network\s+\$48\.91$`, estimate)
-	assert.Regexp(t, `(?m)^total\s+\$189\.62$`, estimate)
+	estimate := stdout[strings.Index(stdout, "Estimated monthly cost: $155.31"):]
+	assert.Contains(t, estimate, "Always on, without its sleep schedule, it would cost $189.62: sleeping saves $34.31.")
+	assert.Regexp(t, `(?m)^network\s+\$48\.91\s+\$48\.91$`, estimate)
+	assert.Regexp(t, `(?m)^data\s+\$58\.20\s+\$81\.66$`, estimate)
+	assert.Regexp(t, `(?m)^total\s+\$155\.31\s+\$189\.62$`, estimate)
 	assert.Regexp(t, `(?m)^network\s+awsx:ec2:Vpc\s+saas-platform-dev\s+1\s+NAT gateway-month\s+\$45\.26\s+\$45\.26`, estimate)
-	assert.Regexp(t, `(?m)^acme\s+premium\s+silo\s+\$22\.11`, estimate)
+	assert.Regexp(t, `(?m)^acme\s+premium\s+silo\s+\$10\.38\s+-\s+\$10\.38\s+\$22\.11$`, estimate)
 	assert.Contains(t, estimate, "Priced by usage")
 
 	code, _, stderr = runPlan("--stack", "dev", "--cost")
@@ -431,17 +456,23 @@ func TestCostDifferenceOfTwoPlansShowsTheTotalAndTheLinesThatChanged(t *testing.
 	newEst, err := cost.Read([]byte(stdout))
 	require.NoError(t, err)
 	diff := cost.Compare(oldEst, newEst)
-	// hooli: db.t4g.micro (dev caps silo tenants) 18.25 + 20 GB 2.76 + its
-	// master secret 0.40 and its login's 0.40, and three alarms.
-	assert.InDelta(t, 189.62, diff.Before, 0.005)
-	assert.InDelta(t, 18.25+2.76+2*0.40+3*0.10, diff.Delta, 0.005)
+	// hooli: db.t4g.micro (dev caps silo tenants) for its awake hours,
+	// 6.52, + 20 GB 2.76 + its master secret 0.40 and its login's 0.40,
+	// and three alarms; it joins the schedule with a start and a stop of
+	// its own (usage, $0).
+	assert.InDelta(t, 155.31, diff.Before, 0.005)
+	assert.InDelta(t, 6.52+2.76+2*0.40+3*0.10, diff.Delta, 0.005)
+	assert.InDelta(t, 189.62, diff.AlwaysOnBefore, 0.005)
+	assert.InDelta(t, 189.62+18.25+2.76+2*0.40+3*0.10, diff.AlwaysOnAfter, 0.005)
 	added := map[string]float64{}
 	for _, c := range diff.Changes {
 		assert.Nil(t, c.Before, "only additions")
 		require.NotNil(t, c.After)
 		added[c.After.Name+" "+c.After.Unit] = c.Delta
 	}
-	assert.InDelta(t, 18.25, added["saas-platform-dev-tenant-hooli instance-month"], 0.005)
+	assert.InDelta(t, 6.52, added["saas-platform-dev-tenant-hooli instance-month"], 0.005)
+	assert.Contains(t, added, "saas-platform-dev-hooli-sleep-1 usage")
+	assert.Contains(t, added, "saas-platform-dev-hooli-wake-1 usage")
 	assert.InDelta(t, 0.10, added["saas-platform-dev-db-hooli-cpu alarm metric-month"], 0.005)
 	require.Len(t, diff.Tenants, 1)
 	assert.Equal(t, "hooli", diff.Tenants[0].ID)
@@ -449,20 +480,21 @@ func TestCostDifferenceOfTwoPlansShowsTheTotalAndTheLinesThatChanged(t *testing.
 	var out, errOut bytes.Buffer
 	require.Equal(t, 0, cost.DiffMain([]string{"--title", "dev", before, after}, &out, &errOut), errOut.String())
 	md := out.String()
-	assert.Contains(t, md, "#### dev: $189.62 → $211.73 a month (+$22.11, +11.7 %)")
+	assert.Contains(t, md, "#### dev: $155.31 → $165.69 a month (+$10.38, +6.7 %)")
+	assert.Contains(t, md, "Always on (no sleep schedule): $189.62 → $211.73 a month.")
 	assert.Contains(t, md, "| added | data | `aws:rds/instance:Instance` saas-platform-dev-tenant-hooli | instance-month |")
 	assert.Contains(t, md, "| hooli |")
 
 	out.Reset()
 	require.Equal(t, 0, cost.DiffMain([]string{"--title", "dev", after, after}, &out, &errOut), errOut.String())
-	assert.Equal(t, "#### dev: $211.73 a month, unchanged\n", out.String())
+	assert.Equal(t, "#### dev: $165.69 a month, unchanged\n\nAlways on (no sleep schedule): $211.73 → $211.73 a month.\n", out.String())
 
 	// A base branch without the stack leaves an empty plan.
 	empty := filepath.Join(dir, "empty.json")
 	require.NoError(t, os.WriteFile(empty, nil, 0o600))
 	out.Reset()
 	require.Equal(t, 0, cost.DiffMain([]string{"--title", "dev", empty, after}, &out, &errOut), errOut.String())
-	assert.Contains(t, out.String(), "#### dev (no plan of the base branch): $0.00 → $211.73 a month (+$211.73)")
+	assert.Contains(t, out.String(), "#### dev (no plan of the base branch): $0.00 → $165.69 a month (+$165.69)")
 }
 
 func TestCostOfMovingATenantToAnotherPlanIsShown(t *testing.T) {

@@ -326,3 +326,55 @@ func documentedAdditions(t *testing.T) map[string]int {
 	}
 	return out
 }
+
+// The README is the front door: short, and pointing at every topic of the
+// manual; each docs/ file opens with a contents list of its sections.
+func TestTheREADMEIsAFrontDoorAndEveryDocsFileListsItsSections(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	assert.Less(t, strings.Count(string(readme), "\n"), 300, "the README stays under 300 lines: move the detail to docs/")
+	files, err := filepath.Glob("../docs/*.md")
+	require.NoError(t, err)
+	for _, file := range files {
+		name := "docs/" + filepath.Base(file)
+		assert.Contains(t, string(readme), "("+name+")", "the README's table of topics links %s", name)
+
+		data, err := os.ReadFile(file)
+		require.NoError(t, err)
+		text := string(data)
+		start := strings.Index(text, "\nContents:\n")
+		if !assert.Positive(t, start, "%s opens with a contents list (Contents:, then a link per ## section)", name) {
+			continue
+		}
+		contents := text[start:]
+		if end := strings.Index(contents[len("\nContents:\n\n"):], "\n\n"); end >= 0 {
+			contents = contents[:len("\nContents:\n\n")+end]
+		}
+		inFence := false
+		for _, line := range strings.Split(text, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(line), "```") {
+				inFence = !inFence
+			}
+			if inFence || !strings.HasPrefix(line, "## ") {
+				continue
+			}
+			heading := strings.TrimPrefix(line, "## ")
+			assert.Contains(t, contents, "["+heading+"](#", "%s's contents list names its section %q: add - [%s](#%s)",
+				name, heading, heading, anchor(heading))
+		}
+	}
+}
+
+// anchor is GitHub's anchor of a heading.
+func anchor(heading string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(heading) {
+		switch {
+		case r == ' ':
+			b.WriteRune('-')
+		case r == '-' || r == '_' || ('a' <= r && r <= 'z') || ('0' <= r && r <= '9'):
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}

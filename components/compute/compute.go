@@ -75,6 +75,9 @@ type ComputeArgs struct {
 	Facts map[string]pulumi.StringInput
 	// Buckets are the stack's buckets, by stack-file name.
 	Buckets map[string]BucketInputs
+	// Schedule, when on, scales every long-running service to zero outside
+	// its awake windows (scheduled tasks keep their own schedule).
+	Schedule config.Schedule
 }
 
 // BucketInputs is a bucket services may be granted.
@@ -107,6 +110,9 @@ type Compute struct {
 	Repositories pulumi.StringMapOutput `pulumi:"repositories"`
 	// Services lists the long-running services, in stack-file order.
 	Services []ServiceRefs
+	// Wake lists, when the stack sleeps, each service's scalable target and
+	// the bounds its wake-up actions restore, in stack-file order.
+	Wake []WakeTarget
 
 	Cluster           *ecs.Cluster
 	execLogGroup      *cloudwatch.LogGroup
@@ -263,8 +269,17 @@ func (c *Compute) workload(ctx *pulumi.Context, s config.Service, tg *lb.TargetG
 	if err != nil {
 		return pulumi.StringOutput{}, nil, err
 	}
-	if s.Autoscaled() {
-		if err := c.autoscaling(ctx, s, svc, tg); err != nil {
+	if s.Autoscaled() || c.args.Schedule.On() {
+		target, err := c.scalableTarget(ctx, s, svc)
+		if err != nil {
+			return pulumi.StringOutput{}, nil, err
+		}
+		if s.Autoscaled() {
+			if err := c.autoscaling(ctx, s, target, tg); err != nil {
+				return pulumi.StringOutput{}, nil, err
+			}
+		}
+		if err := c.sleep(ctx, s, target); err != nil {
 			return pulumi.StringOutput{}, nil, err
 		}
 	}

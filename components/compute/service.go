@@ -86,7 +86,9 @@ func (c *Compute) service(ctx *pulumi.Context, s config.Service, task *ecs.TaskD
 	// The service's name is fixed and unique in its cluster, so a
 	// replacement can only delete first; the preview shows it as such.
 	opts := []pulumi.ResourceOption{pulumi.Parent(c), pulumi.DependsOn(deps), pulumi.DeleteBeforeReplace(true)}
-	if s.Autoscaled() {
+	if s.Autoscaled() || args.Schedule.On() {
+		// Application Auto Scaling owns the count: target tracking, and the
+		// schedule's sleep and wake-up. An up at night leaves it at zero.
 		opts = append(opts, pulumi.IgnoreChanges([]string{"desiredCount"}))
 	}
 	return ecs.NewService(ctx, s.Name, svcArgs, opts...)
@@ -138,20 +140,40 @@ func (c *Compute) rule(ctx *pulumi.Context, s config.Service, tg *lb.TargetGroup
 	}, pulumi.Parent(c))
 }
 
-// autoscaling keeps CPU near 70 %, memory near 80 % and, for routed
-// services, requests per target near the goal, between min and max.
-func (c *Compute) autoscaling(ctx *pulumi.Context, s config.Service, svc *ecs.Service, tg *lb.TargetGroup) error {
-	opts := pulumi.Parent(c)
-	target, err := appautoscaling.NewTarget(ctx, s.Name, &appautoscaling.TargetArgs{
+// scalableTarget registers the service's task count with Application Auto
+// Scaling, between minCount and maxCount (both the desired count for a
+// service that does not autoscale but sleeps).
+func (c *Compute) scalableTarget(ctx *pulumi.Context, s config.Service, svc *ecs.Service) (*appautoscaling.Target, error) {
+	opts := []pulumi.ResourceOption{pulumi.Parent(c)}
+	if c.args.Schedule.On() {
+		// The schedule sets these at every sleep and wake-up: an up at
+		// night must not wake the service, nor a refresh see drift. A
+		// changed minCount or maxCount reaches the service through the
+		// wake-up actions, at the next wake-up.
+		opts = append(opts, pulumi.IgnoreChanges([]string{"minCapacity", "maxCapacity"}))
+	}
+	min, max := awakeCapacity(s)
+	return appautoscaling.NewTarget(ctx, s.Name, &appautoscaling.TargetArgs{
 		ServiceNamespace:  pulumi.String("ecs"),
 		ScalableDimension: pulumi.String("ecs:service:DesiredCount"),
 		ResourceId:        pulumi.Sprintf("service/%s/%s", c.Cluster.Name, svc.Name),
-		MinCapacity:       pulumi.Int(s.MinCount),
-		MaxCapacity:       pulumi.Int(s.MaxCount),
-	}, opts)
-	if err != nil {
-		return err
+		MinCapacity:       pulumi.Int(min),
+		MaxCapacity:       pulumi.Int(max),
+	}, opts...)
+}
+
+// awakeCapacity is the task count range while the service is awake.
+func awakeCapacity(s config.Service) (min, max int) {
+	if s.Autoscaled() {
+		return s.MinCount, s.MaxCount
 	}
+	return s.DesiredCount, s.DesiredCount
+}
+
+// autoscaling keeps CPU near 70 %, memory near 80 % and, for routed
+// services, requests per target near the goal, between min and max.
+func (c *Compute) autoscaling(ctx *pulumi.Context, s config.Service, target *appautoscaling.Target, tg *lb.TargetGroup) error {
+	opts := pulumi.Parent(c)
 	type metric struct {
 		name, kind string
 		target     float64

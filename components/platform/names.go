@@ -20,6 +20,7 @@ import "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 // replace them. tests/names_test.go holds every fixed-name type of the plan
 // to one or the other.
 var DeleteFirst = map[string]string{
+	"aws:appautoscaling/scheduledAction:ScheduledAction":           "a sleep or wake-up time; PutScheduledAction overwrites",
 	"aws:backup/restoreTestingPlan:RestoreTestingPlan":             "schedule only",
 	"aws:backup/restoreTestingSelection:RestoreTestingSelection":   "what the restore tests cover; the name is unique within the plan",
 	"aws:backup/selection:Selection":                               "what the backup plan covers; the recovery points stay in the vault",
@@ -33,6 +34,8 @@ var DeleteFirst = map[string]string{
 	"aws:kms/alias:Alias":                                          "a name pointing at a key; the key stays",
 	"aws:lb/loadBalancer:LoadBalancer":                             "no data; prod's deletion protection still refuses the replacement",
 	"aws:route53/record:Record":                                    "a record; the zone stays",
+	"aws:scheduler/schedule:Schedule":                              "a sleep or wake-up time of a database",
+	"aws:scheduler/scheduleGroup:ScheduleGroup":                    "holds the schedules, which are replaced with it",
 	"aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": "names only",
 	"aws:servicediscovery/service:Service":                         "names only",
 	"aws:ssm/parameter:Parameter":                                  "the program writes every value; PutParameter overwrites",

@@ -78,13 +78,16 @@ type Platform struct {
 	DRProvider *aws.Provider
 	// Events receives the data stores' event notices; nil when the
 	// environment notifies nobody.
-	Events   *observability.EventTopic
-	Key      *data.EncryptionKey
-	Network  *network.Network
-	Data     *data.Data
-	Compute  *compute.Compute
-	Observer *observability.Observability
-	Domain   *edge.Domain
+	Events  *observability.EventTopic
+	Key     *data.EncryptionKey
+	Network *network.Network
+	Data    *data.Data
+	// DatabaseSchedule stops and starts the databases; nil when the stack
+	// never sleeps.
+	DatabaseSchedule *data.DatabaseSchedule
+	Compute          *compute.Compute
+	Observer         *observability.Observability
+	Domain           *edge.Domain
 	// StaticAssets is nil without staticAssets.host.
 	StaticAssets *edge.StaticAssets
 
@@ -196,6 +199,18 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		return nil, err
 	}
 
+	if cfg.Schedule.On() {
+		// Every instance the data component lists sleeps: shared, pools
+		// and silo tenants alike, without a list kept here.
+		p.DatabaseSchedule, err = data.NewDatabaseSchedule(ctx, name+"-sleep", &data.DatabaseScheduleArgs{
+			Region: cfg.Region, GroupName: cfg.Project + "-" + cfg.Name,
+			Schedule: cfg.Schedule, Databases: p.Data.Databases,
+		}, children...)
+		if err != nil {
+			return nil, err
+		}
+	}
+
 	// The domain comes before compute: the HTTPS listener needs its
 	// certificate, validated.
 	p.Domain, err = edge.NewDomain(ctx, name, &edge.DomainArgs{
@@ -236,6 +251,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		PublicHost:         cfg.Domain.Name,
 		Facts:              facts(cfg, p.Data),
 		Buckets:            buckets(p.Data),
+		Schedule:           cfg.Schedule,
 	}, children...)
 	if err != nil {
 		return nil, err
@@ -471,6 +487,9 @@ func (p *Platform) Outputs() map[string]pulumi.Input {
 	}
 	if p.stack.Domain.CreateZone {
 		outputs["nameServers"] = p.Domain.NameServers
+	}
+	if p.stack.Schedule.On() {
+		outputs[OutputWakeUp] = wakeUpCommand(p.stack.Region, p.Data.Databases, p.Compute.Wake)
 	}
 	return outputs
 }

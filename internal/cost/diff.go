@@ -39,11 +39,15 @@ type TenantChange struct {
 // Diff is what changes in the monthly cost from one plan to another (main
 // to a pull request).
 type Diff struct {
-	Before  float64        `json:"before"`
-	After   float64        `json:"after"`
-	Delta   float64        `json:"delta"`
-	Changes []Change       `json:"changes"`
-	Tenants []TenantChange `json:"tenants"`
+	Before float64 `json:"before"`
+	After  float64 `json:"after"`
+	Delta  float64 `json:"delta"`
+	// AlwaysOnBefore and AlwaysOnAfter are the same plans' figures if
+	// nothing slept: a schedule added or changed shows as their gap.
+	AlwaysOnBefore float64        `json:"alwaysOnBefore"`
+	AlwaysOnAfter  float64        `json:"alwaysOnAfter"`
+	Changes        []Change       `json:"changes"`
+	Tenants        []TenantChange `json:"tenants"`
 	// Unpriced are the types the newer plan holds that the table lacks.
 	Unpriced []string `json:"unpriced,omitempty"`
 }
@@ -62,12 +66,15 @@ func Compare(before, after *Estimate) Diff {
 		after = &Estimate{}
 	}
 	d := Diff{
-		Before:   before.Monthly,
-		After:    after.Monthly,
-		Delta:    dollars(cents(after.Monthly) - cents(before.Monthly)),
-		Changes:  []Change{},
-		Tenants:  []TenantChange{},
-		Unpriced: after.Unpriced,
+		Before: before.Monthly,
+		After:  after.Monthly,
+		Delta:  dollars(cents(after.Monthly) - cents(before.Monthly)),
+
+		AlwaysOnBefore: before.AlwaysOn,
+		AlwaysOnAfter:  after.AlwaysOn,
+		Changes:        []Change{},
+		Tenants:        []TenantChange{},
+		Unpriced:       after.Unpriced,
 	}
 	old := map[string]*Line{}
 	for i := range before.Lines {
@@ -139,6 +146,9 @@ func (d Diff) WriteMarkdown(w io.Writer, title string) error {
 		fmt.Fprintf(&b, "#### %s: %s a month, unchanged\n", title, usd(d.After))
 	} else {
 		fmt.Fprintf(&b, "#### %s: %s → %s a month (%s%s)\n", title, usd(d.Before), usd(d.After), signedUSD(d.Delta), percent(d.Before, d.Delta))
+	}
+	if d.AlwaysOnBefore != d.Before || d.AlwaysOnAfter != d.After {
+		fmt.Fprintf(&b, "\nAlways on (no sleep schedule): %s → %s a month.\n", usd(d.AlwaysOnBefore), usd(d.AlwaysOnAfter))
 	}
 	if len(d.Changes) > 0 {
 		b.WriteString("\n| | component | resource | item | before | after | difference |\n|---|---|---|---|--:|--:|--:|\n")

@@ -44,6 +44,17 @@ type Line struct {
 	Detail string `json:"detail,omitempty"`
 	// Tenant is the TenantId tag of the resource, if any.
 	Tenant string `json:"tenant,omitempty"`
+	// AlwaysOn is what the line would cost if its resource never slept;
+	// set only on the lines of a resource a schedule puts to sleep.
+	AlwaysOn float64 `json:"alwaysOn,omitempty"`
+}
+
+// alwaysOn is the line's figure without any schedule.
+func (l Line) alwaysOn() float64 {
+	if l.AlwaysOn != 0 {
+		return l.AlwaysOn
+	}
+	return l.Monthly
 }
 
 // UsageUnit marks a line priced by usage: at zero in the estimate.
@@ -53,6 +64,8 @@ const UsageUnit = "usage"
 type ComponentCost struct {
 	Component string  `json:"component"`
 	Monthly   float64 `json:"monthly"`
+	// AlwaysOn is the component's figure if nothing slept.
+	AlwaysOn float64 `json:"alwaysOn"`
 }
 
 // TenantCost is what one tenant costs: the resources tagged with its id,
@@ -65,6 +78,8 @@ type TenantCost struct {
 	Own       float64 `json:"own"`
 	Share     float64 `json:"share"`
 	Monthly   float64 `json:"monthly"`
+	// AlwaysOn is the tenant's figure if its databases never slept.
+	AlwaysOn float64 `json:"alwaysOn"`
 }
 
 // Isolation models, as tenants' resources reveal them.
@@ -75,8 +90,11 @@ const (
 
 // Estimate is a plan's monthly run-rate.
 type Estimate struct {
-	Currency      string  `json:"currency"`
-	Monthly       float64 `json:"monthly"`
+	Currency string  `json:"currency"`
+	Monthly  float64 `json:"monthly"`
+	// AlwaysOn is what the plan would cost if no schedule put anything to
+	// sleep: the figure next to which Monthly shows what sleeping saves.
+	AlwaysOn      float64 `json:"alwaysOn"`
 	HoursPerMonth float64 `json:"hoursPerMonth"`
 	// Region is the stack's region; resources managed by a provider in
 	// another region are priced there.
@@ -96,6 +114,10 @@ func Of(result *plan.Result) (*Estimate, error) {
 		return nil, fmt.Errorf("cost: no plan to estimate")
 	}
 	e := newEstimator(result.Resources)
+	var err error
+	if e.sleeps, err = sleeps(result.Resources); err != nil {
+		return nil, fmt.Errorf("cost: %w", err)
+	}
 	est := &Estimate{
 		Currency:      Currency,
 		HoursPerMonth: HoursPerMonth,
@@ -117,7 +139,7 @@ func Of(result *plan.Result) (*Estimate, error) {
 	}
 	est.Unpriced = slices.Sorted(maps.Keys(unpriced))
 	sortLines(est.Lines)
-	est.Monthly, est.Components = totals(est.Lines)
+	est.Monthly, est.AlwaysOn, est.Components = totals(est.Lines)
 	est.Tenants = tenants(result.Resources, est.Lines)
 	return est, nil
 }
@@ -190,6 +212,9 @@ type estimator struct {
 	// regions maps an AWS provider's URN to its region.
 	regions       map[string]string
 	defaultRegion string
+	// sleeps are the transitions of every resource a schedule puts to
+	// sleep, by rdsKey or ecsKey.
+	sleeps map[string][]transition
 }
 
 func newEstimator(resources []plan.Resource) *estimator {
@@ -354,23 +379,25 @@ func cents(x float64) int64 { return int64(math.Round(x * 100)) }
 
 func dollars(c int64) float64 { return float64(c) / 100 }
 
-func totals(lines []Line) (float64, []ComponentCost) {
-	var total int64
-	by := map[string]int64{}
+func totals(lines []Line) (monthly, alwaysOn float64, components []ComponentCost) {
+	var total, totalOn int64
+	by, byOn := map[string]int64{}, map[string]int64{}
 	var names []string
 	for _, l := range lines {
 		if _, seen := by[l.Component]; !seen {
 			names = append(names, l.Component)
 		}
 		by[l.Component] += cents(l.Monthly)
+		byOn[l.Component] += cents(l.alwaysOn())
 		total += cents(l.Monthly)
+		totalOn += cents(l.alwaysOn())
 	}
 	sort.Slice(names, func(i, j int) bool { return lessComponent(names[i], names[j]) })
 	out := make([]ComponentCost, 0, len(names))
 	for _, name := range names {
-		out = append(out, ComponentCost{Component: name, Monthly: dollars(by[name])})
+		out = append(out, ComponentCost{Component: name, Monthly: dollars(by[name]), AlwaysOn: dollars(byOn[name])})
 	}
-	return dollars(total), out
+	return dollars(total), dollars(totalOn), out
 }
 
 // tenantEvent reads a tenant provisioner invocation's input: the pool
@@ -430,14 +457,17 @@ func tenants(resources []plan.Resource, lines []Line) []TenantCost {
 			t.Isolation = Silo
 		}
 	}
-	own := map[string]int64{}
-	shared := map[string]int64{}
+	own, ownOn := map[string]int64{}, map[string]int64{}
+	shared, sharedOn := map[string]int64{}, map[string]int64{}
 	for _, l := range lines {
 		switch {
 		case l.Tenant != "":
 			own[l.Tenant] += cents(l.Monthly)
+			ownOn[l.Tenant] += cents(l.alwaysOn())
 		case isDatabase(l.Type) && l.Component == "data":
-			shared[cmp.Or(instancePool[l.Name], sharedPool)] += cents(l.Monthly)
+			pool := cmp.Or(instancePool[l.Name], sharedPool)
+			shared[pool] += cents(l.Monthly)
+			sharedOn[pool] += cents(l.alwaysOn())
 		}
 	}
 	members := map[string]int{}
@@ -450,10 +480,13 @@ func tenants(resources []plan.Resource, lines []Line) []TenantCost {
 	for _, id := range slices.Sorted(maps.Keys(byID)) {
 		t := byID[id]
 		t.Own = dollars(own[id])
+		var shareOn float64
 		if pool := cmp.Or(poolOf[id], sharedPool); t.Isolation == Pool && members[pool] > 0 {
 			t.Share = round(dollars(shared[pool])/float64(members[pool]), 2)
+			shareOn = round(dollars(sharedOn[pool])/float64(members[pool]), 2)
 		}
 		t.Monthly = round(t.Own+t.Share, 2)
+		t.AlwaysOn = round(dollars(ownOn[id])+shareOn, 2)
 		out = append(out, *t)
 	}
 	return out

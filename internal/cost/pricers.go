@@ -17,7 +17,18 @@ func hourly(price float64) string {
 	return fmt.Sprintf("730 h x %s", money(price))
 }
 
-func rdsInstance(_ *estimator, r plan.Resource, p Region) ([]Line, error) {
+// sleeping scales a line of a scheduled resource to its awake hours,
+// keeping what it would cost always on beside it.
+func sleeping(l Line, up awake, detail string) Line {
+	on := l.Monthly
+	l.Quantity = round(l.Quantity*up.share, 6)
+	l.Monthly = round(l.Quantity*l.UnitPrice, 2)
+	l.AlwaysOn = on
+	l.Detail = fmt.Sprintf("%s; %s, always on %s", detail, up, money(on))
+	return l
+}
+
+func rdsInstance(e *estimator, r plan.Resource, p Region) ([]Line, error) {
 	class := r.String("instanceClass")
 	price, ok := p.RDSInstanceHour[class]
 	if !ok {
@@ -35,9 +46,19 @@ func rdsInstance(_ *estimator, r plan.Resource, p Region) ([]Line, error) {
 	if !ok {
 		return nil, fmt.Errorf("unknown RDS storage type %q: add its price to internal/cost/prices.go", storageType)
 	}
+	up, err := e.awakeOf(rdsKey(r.String("identifier")))
+	if err != nil {
+		return nil, fmt.Errorf("sleep schedule of RDS instance %s: %w", r.String("identifier"), err)
+	}
+	hours := line(r, 1, "instance-month", perMonth(price*factor),
+		fmt.Sprintf("%s, %s, %s", class, deployment, hourly(price*factor)))
+	if up.scheduled() {
+		// Stopped, an instance bills only its storage.
+		hours = sleeping(hours, up, fmt.Sprintf("%s, %s, %s h x %s", class, deployment,
+			strconv.FormatFloat(round(up.hours, 2), 'f', -1, 64), money(price*factor)))
+	}
 	lines := []Line{
-		line(r, 1, "instance-month", perMonth(price*factor),
-			fmt.Sprintf("%s, %s, %s", class, deployment, hourly(price*factor))),
+		hours,
 		line(r, r.Number("allocatedStorage"), "GB-month", storage*factor,
 			fmt.Sprintf("%s, %s, allocated storage; autoscaling growth is usage", storageType, deployment)),
 	}
@@ -465,7 +486,21 @@ func fargateService(e *estimator, r plan.Resource, p Region) ([]Line, error) {
 	if err != nil {
 		return nil, err
 	}
-	return fargateLines(r, p, task, placed, "task-month", "; at the desired count, autoscaling adds more", HoursPerMonth)
+	lines, err := fargateLines(r, p, task, placed, "task-month", "; at the desired count, autoscaling adds more", HoursPerMonth)
+	if err != nil {
+		return nil, err
+	}
+	up, err := e.awakeOf(ecsKey(r.String("cluster"), r.String("name")))
+	if err != nil {
+		return nil, fmt.Errorf("sleep schedule of ECS service %s: %w", r.String("name"), err)
+	}
+	if up.scheduled() {
+		// Asleep, a service runs no task.
+		for i, l := range lines {
+			lines[i] = sleeping(l, up, l.Detail)
+		}
+	}
+	return lines, nil
 }
 
 // scheduledTask prices the ECS tasks an EventBridge rule starts: runs per

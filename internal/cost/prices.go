@@ -274,6 +274,7 @@ var Free = map[string]bool{
 	"aws:appautoscaling/target:Target":                          true,
 	"aws:appautoscaling/policy:Policy":                          true,
 	"aws:appautoscaling/scheduledAction:ScheduledAction":        true,
+	"aws:scheduler/scheduleGroup:ScheduleGroup":                 true,
 	"aws:servicediscovery/service:Service":                      true,
 
 	"aws:lb/listener:Listener":                                        true,

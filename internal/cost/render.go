@@ -73,18 +73,36 @@ func groupLines(lines []Line) []*group {
 // priced lines (alike resources on one row), the tenants, and what is
 // priced by usage or not priced at all.
 func (e *Estimate) WriteTable(w io.Writer) error {
-	fmt.Fprintf(w, "Estimated monthly cost: %s (%s, %g h a month, %s on-demand list prices as of %s)\n\n",
+	fmt.Fprintf(w, "Estimated monthly cost: %s (%s, %g h a month, %s on-demand list prices as of %s)\n",
 		usd(e.Monthly), e.Currency, e.HoursPerMonth, e.Region, e.PricesAsOf)
+	asleep := e.sleeps()
+	if asleep {
+		fmt.Fprintf(w, "Always on, without its sleep schedule, it would cost %s: sleeping saves %s.\n",
+			usd(e.AlwaysOn), usd(dollars(cents(e.AlwaysOn)-cents(e.Monthly))))
+	}
+	fmt.Fprintln(w)
 
 	width := len("COMPONENT")
 	for _, c := range e.Components {
 		width = max(width, len(c.Component))
 	}
-	fmt.Fprintf(w, "%-*s  %10s\n", width, "COMPONENT", "MONTHLY")
-	for _, c := range e.Components {
-		fmt.Fprintf(w, "%-*s  %10s\n", width, c.Component, usd(c.Monthly))
+	// With a schedule, each figure is shown next to its always-on one.
+	row := func(name string, monthly, alwaysOn float64) {
+		if asleep {
+			fmt.Fprintf(w, "%-*s  %10s  %10s\n", width, name, usd(monthly), usd(alwaysOn))
+			return
+		}
+		fmt.Fprintf(w, "%-*s  %10s\n", width, name, usd(monthly))
 	}
-	fmt.Fprintf(w, "%-*s  %10s\n", width, "total", usd(e.Monthly))
+	if asleep {
+		fmt.Fprintf(w, "%-*s  %10s  %10s\n", width, "COMPONENT", "MONTHLY", "ALWAYS ON")
+	} else {
+		fmt.Fprintf(w, "%-*s  %10s\n", width, "COMPONENT", "MONTHLY")
+	}
+	for _, c := range e.Components {
+		row(c.Component, c.Monthly, c.AlwaysOn)
+	}
+	row("total", e.Monthly, e.AlwaysOn)
 
 	var priced, usage []Line
 	for _, l := range e.Lines {
@@ -115,7 +133,11 @@ func (e *Estimate) WriteTable(w io.Writer) error {
 	if len(e.Tenants) > 0 {
 		fmt.Fprintln(w)
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "TENANT\tPLAN\tISOLATION\tOWN\tSHARE\tMONTHLY")
+		header := "TENANT\tPLAN\tISOLATION\tOWN\tSHARE\tMONTHLY"
+		if asleep {
+			header += "\tALWAYS ON"
+		}
+		fmt.Fprintln(tw, header)
 		pool := 0
 		for _, t := range e.Tenants {
 			share := "-"
@@ -123,7 +145,11 @@ func (e *Estimate) WriteTable(w io.Writer) error {
 				share = usd(t.Share)
 				pool++
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Plan, t.Isolation, usd(t.Own), share, usd(t.Monthly))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s", t.ID, t.Plan, t.Isolation, usd(t.Own), share, usd(t.Monthly))
+			if asleep {
+				fmt.Fprintf(tw, "\t%s", usd(t.AlwaysOn))
+			}
+			fmt.Fprintln(tw)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -149,4 +175,14 @@ func (e *Estimate) WriteTable(w io.Writer) error {
 			strings.Join(e.Unpriced, "\n  "))
 	}
 	return nil
+}
+
+// sleeps reports whether anything in the plan sleeps on a schedule.
+func (e *Estimate) sleeps() bool {
+	for _, l := range e.Lines {
+		if l.AlwaysOn != 0 {
+			return true
+		}
+	}
+	return false
 }
