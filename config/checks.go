@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+
+	"github.com/saas-platform/saas-platform/internal/imageref"
 )
 
 // Checks of values that end up somewhere a wrong character does harm (a
@@ -31,29 +33,10 @@ func ValidEmail(s string) bool {
 }
 
 // ImageRule says what an image reference may be.
-const ImageRule = "must be an image reference such as public.ecr.aws/nginx/nginx:1.27 or " +
-	"registry.example.com:5000/team/app@sha256:<64 hex digits>: [registry/]path[:tag][@digest], lowercase path"
-
-// The OCI distribution reference grammar (distribution/reference), without
-// IPv6 registry addresses.
-var imageReference = func() *regexp.Regexp {
-	domainComponent := `(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])`
-	domain := domainComponent + `(?:\.` + domainComponent + `)*(?::[0-9]+)?`
-	pathComponent := `[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*`
-	name := `(?:` + domain + `/)?` + pathComponent + `(?:/` + pathComponent + `)*`
-	tag := `[\w][\w.-]{0,127}`
-	digest := `[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}`
-	return regexp.MustCompile(`^` + name + `(?::` + tag + `)?(?:@` + digest + `)?$`)
-}()
+const ImageRule = imageref.Rule
 
 // ValidImage reports whether s is an image reference by the OCI grammar.
-func ValidImage(s string) bool {
-	name, _, _ := strings.Cut(s, "@")
-	if i := strings.LastIndex(name, ":"); i > strings.LastIndex(name, "/") {
-		name = name[:i]
-	}
-	return len(name) <= 255 && imageReference.MatchString(s)
-}
+func ValidImage(s string) bool { return imageref.Valid(s) }
 
 // HealthCheckPathRule says what a health check path may be.
 const HealthCheckPathRule = "must be a URL path starting with /, with an optional ?query, such as /api/health or /health?deep=1&db=1: " +

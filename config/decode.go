@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -183,7 +184,7 @@ func (d *decoder) value(key string, v any, out reflect.Value) {
 			if existing := out.MapIndex(reflect.ValueOf(k).Convert(t.Key())); existing.IsValid() {
 				elem.Set(existing)
 			}
-			d.value(key+"."+k, m[k], elem)
+			d.value(key+"."+PathKey(k), m[k], elem)
 			out.SetMapIndex(reflect.ValueOf(k).Convert(t.Key()), elem)
 		}
 	case reflect.Struct:
@@ -196,10 +197,10 @@ func (d *decoder) value(key string, v any, out reflect.Value) {
 		for _, k := range sortedKeys(m) {
 			index, known := fields.index[k]
 			if !known {
-				d.p.problem(key+"."+k, "", unknownKey(k, fields.names, key))
+				d.p.problem(key+"."+PathKey(k), "", unknownKey(k, fields.names, key))
 				continue
 			}
-			d.value(key+"."+k, m[k], out.FieldByIndex(index))
+			d.value(key+"."+PathKey(k), m[k], out.FieldByIndex(index))
 		}
 	case reflect.Interface:
 		out.Set(reflect.ValueOf(v))
@@ -290,6 +291,18 @@ func nearest(k string, candidates []string) string {
 		}
 	}
 	return best
+}
+
+var plainKey = regexp.MustCompile(`^[A-Za-z0-9_:./@+*$-]+$`)
+
+// PathKey is a key as it appears in a key path: quoted when it is empty or
+// holds anything but a plain name's characters, so that every path reads
+// unambiguously and no control character reaches a terminal.
+func PathKey(k string) string {
+	if plainKey.MatchString(k) {
+		return k
+	}
+	return strconv.Quote(k)
 }
 
 func sortedKeys(m map[string]any) []string {

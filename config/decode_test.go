@@ -31,7 +31,7 @@ func loadStackFile(text string) error {
 
 // goTypeName matches what Go's own messages say about types; a stack
 // file's author never wrote them and must never read them.
-var goTypeName = regexp.MustCompile(`map\[|interface \{|\[\]string|\[\]interface|\bint64\b|\bfloat64\b|config\.|aws\.Provider|json: |Go (value|struct)`)
+var goTypeName = regexp.MustCompile(`map\[|interface \{|\[\]string|\[\]interface|\bint64\b|\bfloat64\b|config\.[A-Z]|aws\.Provider|json: |Go (value|struct)`)
 
 func TestTheStackFileIsDecodedStrictlyAtEveryDepth(t *testing.T) {
 	cases := []struct {

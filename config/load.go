@@ -290,14 +290,14 @@ func (p *parser) rejectUnknownKeys() {
 		namespace, name, qualified := strings.Cut(k, ":")
 		switch {
 		case !qualified:
-			p.problem(k, "", fmt.Sprintf("has no namespace: write it as %s:%s", p.project, k))
+			p.problem(PathKey(k), "", fmt.Sprintf("has no namespace: write it as %s:%s", p.project, k))
 		case namespace == p.project:
 			if !slices.Contains(ProjectKeys(), name) {
 				msg := "is not a setting of this program"
 				if best := nearest(name, ProjectKeys()); best != "" {
 					msg += fmt.Sprintf(": did you mean %s?", p.key(best))
 				}
-				p.problem(k, "", msg+"; known settings are "+strings.Join(ProjectKeys(), ", "))
+				p.problem(PathKey(k), "", msg+"; known settings are "+strings.Join(ProjectKeys(), ", "))
 			}
 		case namespace+":" == AWSNamespace:
 			// The provider's keys, checked against its schema.
@@ -312,7 +312,7 @@ func (p *parser) rejectUnknownKeys() {
 				}
 				msg = fmt.Sprintf("is not read by this program: did you mean %s?", suggestion)
 			}
-			p.problem(k, "", msg)
+			p.problem(PathKey(k), "", msg)
 		}
 	}
 }

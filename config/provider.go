@@ -120,7 +120,7 @@ func (p *parser) provider(secret func(string) bool) ProviderSettings {
 		raw := p.values[full]
 		field, known := providerSchema[key]
 		if !known {
-			p.problem(full, "", unknownProviderKey(key))
+			p.problem(PathKey(full), "", unknownProviderKey(key))
 			continue
 		}
 		if strings.TrimSpace(raw) == "" {

@@ -83,7 +83,7 @@ func ParseStackFile(data []byte, path, project string) (*StackFile, error) {
 			continue
 		}
 		if line, dup := seen[name]; dup {
-			r.problem(name, "", fmt.Sprintf("is given twice (lines %d and %d)", line, k.Line))
+			r.problem(PathKey(name), "", fmt.Sprintf("is given twice (lines %d and %d)", line, k.Line))
 			continue
 		}
 		seen[name] = k.Line
@@ -95,7 +95,7 @@ func ParseStackFile(data []byte, path, project string) (*StackFile, error) {
 			if best := nearest(name, stackFileKeys); best != "" {
 				msg += ": did you mean " + best + "?"
 			}
-			r.problem(name, "", msg+"; a stack file's settings go under config:, and its other keys are "+strings.Join(stackFileKeys[1:], ", "))
+			r.problem(PathKey(name), "", msg+"; a stack file's settings go under config:, and its other keys are "+strings.Join(stackFileKeys[1:], ", "))
 		}
 	}
 	if configNode == nil && len(r.problems) == 0 {
@@ -147,11 +147,11 @@ func (r *yamlReader) config(n *yaml.Node, sf *StackFile) {
 			key = r.project + ":" + key
 		}
 		if line, dup := lines[key]; dup {
-			r.problem(key, "", fmt.Sprintf("is given twice (lines %d and %d)", line, k.Line))
+			r.problem(PathKey(key), "", fmt.Sprintf("is given twice (lines %d and %d)", line, k.Line))
 			continue
 		}
 		lines[key] = k.Line
-		value, secret := r.value(key, n.Content[i+1])
+		value, secret := r.value(PathKey(key), n.Content[i+1])
 		if secret {
 			sf.SecretKeys = append(sf.SecretKeys, key)
 		}
@@ -167,6 +167,9 @@ func (r *yamlReader) keyName(parent string, k *yaml.Node) (string, bool) {
 		where = "the top of the stack file"
 	}
 	switch {
+	case k.Kind == yaml.AliasNode:
+		r.problem(where, "", fmt.Sprintf("has a key that is a YAML alias (line %d): keys must be plain names", k.Line))
+		return "", false
 	case k.Kind != yaml.ScalarNode:
 		r.problem(where, "", fmt.Sprintf("has a key that is a list or a mapping (line %d): keys must be plain names", k.Line))
 		return "", false
@@ -210,11 +213,11 @@ func (r *yamlReader) value(key string, n *yaml.Node) (any, bool) {
 				continue
 			}
 			if line, dup := lines[k]; dup {
-				r.problem(key+"."+k, "", fmt.Sprintf("is given twice (lines %d and %d)", line, n.Content[i].Line))
+				r.problem(key+"."+PathKey(k), "", fmt.Sprintf("is given twice (lines %d and %d)", line, n.Content[i].Line))
 				continue
 			}
 			lines[k] = n.Content[i].Line
-			v, s := r.value(key+"."+k, n.Content[i+1])
+			v, s := r.value(key+"."+PathKey(k), n.Content[i+1])
 			out[k], secret = v, secret || s
 		}
 		return out, secret

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/saas-platform/saas-platform/internal/imageref"
 	"github.com/saas-platform/saas-platform/internal/pgcapacity"
 	"github.com/saas-platform/saas-platform/internal/tenantid"
 )
@@ -103,12 +104,22 @@ func (v *validator) validate(services []serviceEntry, tenants []tenantEntry) {
 }
 
 func (v *validator) stackName() {
-	name := v.stack.Name
-	if !dnsLabel.MatchString(name) || len(name) > maxStackNameLength {
-		v.problem("stack name", name, fmt.Sprintf(
-			"must be lowercase letters, digits and hyphens, start with a letter and be at most %d characters: it becomes part of AWS resource names",
-			maxStackNameLength))
+	if err := CheckStackName(v.stack.Name); err != nil {
+		v.problem("stack name", v.stack.Name, err.Error())
 	}
+	if t := v.stack.ImageTag; t != "" && !v.secret(v.key(KeyImageTag)) && !imageref.ValidTag(t) {
+		v.problem(v.key(KeyImageTag), t, imageref.TagRule)
+	}
+}
+
+// CheckStackName tells whether name may name a stack: it becomes part of
+// AWS resource names and of the stack file's name, Pulumi.<stack>.yaml.
+func CheckStackName(name string) error {
+	if !dnsLabel.MatchString(name) || len(name) > maxStackNameLength {
+		return fmt.Errorf("must be lowercase letters, digits and hyphens, start with a letter and be at most %d characters: it becomes part of AWS resource names",
+			maxStackNameLength)
+	}
+	return nil
 }
 
 func (v *validator) network() {
@@ -460,9 +471,7 @@ func (v *validator) services(entries []serviceEntry) {
 		} else {
 			seenNames[s.Name] = i
 		}
-		if s.Name != "" {
-			key = fmt.Sprintf("%s (service %s)", key, s.Name)
-		}
+		key = v.serviceKey(i, s.Name)
 		v.serviceShape(key, s)
 		v.workloadShape(key, s, e.workloadEntry)
 		v.databaseConnections(key, s, e.DatabaseConnections != nil)
@@ -475,6 +484,17 @@ func (v *validator) services(entries []serviceEntry) {
 	if routed > maxRulesPerListener {
 		v.problem(v.key(KeyServices), strconv.Itoa(routed), fmt.Sprintf("routed services are too many: a listener takes at most %d rules", maxRulesPerListener))
 	}
+}
+
+// serviceKey is the key path of a service entry: its index, and its name
+// when the name is one (so that a message never echoes a hostile name
+// outside quotes).
+func (v *validator) serviceKey(i int, name string) string {
+	key := fmt.Sprintf("%s[%d]", v.key(KeyServices), i)
+	if dnsLabel.MatchString(name) {
+		key = fmt.Sprintf("%s (service %s)", key, name)
+	}
+	return key
 }
 
 func reservedServicePrefix(name string) (string, bool) {

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/saas-platform/saas-platform/internal/imageref"
 	"github.com/saas-platform/saas-platform/internal/repopath"
 )
 
@@ -319,8 +320,8 @@ func (v *validator) workloadShape(key string, s Service, e workloadEntry) {
 		v.problem(key+".image", "", "is required: set image (a full reference), imageTag on the service, or the stack's saas-platform:imageTag "+
 			"(repositories are immutable, so there is no moving latest tag)")
 	}
-	if s.ImageTag != "" && !imageTag.MatchString(s.ImageTag) {
-		v.problem(key+".imageTag", s.ImageTag, "must be a Docker tag: letters, digits, _ . -, at most 128 characters, not starting with . or -")
+	if s.ImageTag != "" && !imageref.ValidTag(s.ImageTag) {
+		v.problem(key+".imageTag", s.ImageTag, imageref.TagRule)
 	}
 	if s.Architecture != ArchitectureX86 && s.Architecture != ArchitectureARM {
 		v.problem(key+".architecture", s.Architecture, "must be x86_64 or arm64")
@@ -398,8 +399,6 @@ func (v *validator) migrate(key string, s Service) {
 	}
 }
 
-var imageTag = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
-
 // sidecarFit checks that the task leaves the app its minimum share once the
 // sidecars have theirs.
 func (v *validator) sidecarFit(key string, s Service) {
@@ -433,7 +432,7 @@ func (s Service) SidecarReservation() (cpu, memory int, names []string) {
 func (v *validator) secrets(key string, s Service) {
 	for _, name := range slices.Sorted(maps.Keys(s.Secrets)) {
 		src := s.Secrets[name]
-		k := key + ".secrets." + name
+		k := key + ".secrets." + PathKey(name)
 		if !envName.MatchString(name) {
 			v.problem(k, name, "must be an environment variable name: letters, digits and _, not starting with a digit")
 		}
@@ -548,10 +547,10 @@ func (v *validator) workloadReferences() {
 	}
 	sort.Strings(known)
 	for i, s := range v.stack.Services {
-		key := fmt.Sprintf("%s[%d] (service %s)", v.key(KeyServices), i, s.Name)
+		key := v.serviceKey(i, s.Name)
 		for _, name := range slices.Sorted(maps.Keys(s.Environment)) {
 			value := s.Environment[name]
-			k := key + ".environment." + name
+			k := key + ".environment." + PathKey(name)
 			if !envName.MatchString(name) {
 				v.problem(k, name, "must be an environment variable name: letters, digits and _, not starting with a digit")
 			}

@@ -103,9 +103,9 @@ func TestSetTagRefusesWhatItCannotDoSafely(t *testing.T) {
 	_, err = f.setTag("billing", "abc1234")
 	assert.ErrorContains(t, err, `no service "billing"`)
 	_, err = f.setTag("api", "not a tag")
-	assert.ErrorContains(t, err, "not a valid image tag")
+	assert.ErrorContains(t, err, "must be a Docker tag")
 	_, err = f.setTag("api", "x:y")
-	assert.ErrorContains(t, err, "not a valid image tag")
+	assert.ErrorContains(t, err, "must be a Docker tag")
 	assert.Equal(t, devStack, string(f.src), "nothing was edited")
 }
 
@@ -620,4 +620,50 @@ func TestUsage(t *testing.T) {
 	sets, err := parseAssignments([]string{"api=1 hello=2", "web=3"})
 	require.NoError(t, err)
 	assert.Equal(t, [][2]string{{"api", "1"}, {"hello", "2"}, {"web", "3"}}, sets)
+}
+
+// A revision that looks like an option reaches git as a revision to look
+// up, never as an option: every call puts --end-of-options before it.
+func TestRevisionsThatLookLikeOptionsAreNeverReadAsOptions(t *testing.T) {
+	dir, _ := gitRepo(t, map[string]string{"Pulumi.yaml": "name: saas-platform\n"})
+	out := filepath.Join(t.TempDir(), "written")
+	r := repo{dir: dir}
+	for _, rev := range []string{"--output=" + out, "-o" + out, "--exec=touch " + out} {
+		_, err := r.changed(rev, "HEAD")
+		assert.Error(t, err, rev)
+		assert.False(t, r.isCommit(rev), rev)
+		_, _, err = r.show(rev, "Pulumi.yaml")
+		assert.Error(t, err, rev)
+		_, err = r.stackFiles(rev)
+		assert.Error(t, err, rev)
+		assert.NoFileExists(t, out, rev)
+	}
+}
+
+// A refused set-tags leaves the stack file byte for byte as it was and
+// prints nothing on stdout, whichever of its arguments is refused: every
+// tag is checked by the rule the stack file's validator applies.
+func TestARefusedSetTagsLeavesTheFileAsItWasAndStdoutEmpty(t *testing.T) {
+	for name, args := range map[string][]string{
+		"a tag that smuggles a key":          {"api=v1, image: evil"},
+		"a tag that closes a flow entry":     {"worker=v1}"},
+		"a tag with a line break":            {"api=v1\n      image: evil"},
+		"a good tag then a refused one":      {"api=v2", "hello=$(id)"},
+		"a good tag then an unknown service": {"api=v2", "billing=v1"},
+		"a good tag then one for an image":   {"api=v2", "dashboard=v1"},
+		"a tag that starts like an option":   {"api=-v2"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := writeRepo(t, map[string]string{"Pulumi.yaml": "name: saas-platform\n", "Pulumi.dev.yaml": devStack})
+			file := filepath.Join(dir, "Pulumi.dev.yaml")
+			var stdout, stderr bytes.Buffer
+			code := run(append([]string{"set-tags", "-dir", dir, "-file", file}, args...), &stdout, &stderr)
+			assert.NotEqual(t, 0, code)
+			assert.Empty(t, stdout.String())
+			assert.NotEmpty(t, stderr.String())
+			data, err := os.ReadFile(file)
+			require.NoError(t, err)
+			assert.Equal(t, devStack, string(data))
+		})
+	}
 }

@@ -9,6 +9,11 @@ import (
 	"strings"
 )
 
+// endOfOptions goes before every revision or path that comes from a user
+// or a file (a --base flag, a tag read from a stack file): after it git
+// reads `--output=/etc/x` as a revision to look up, never as an option.
+const endOfOptions = "--end-of-options"
+
 // repo runs git in a working tree.
 type repo struct{ dir string }
 
@@ -32,14 +37,14 @@ func (r repo) isCommit(rev string) bool {
 	if !commitPattern.MatchString(rev) {
 		return false
 	}
-	_, err := r.git("rev-parse", "--verify", "--quiet", rev+"^{commit}")
+	_, err := r.git("rev-parse", "--verify", "--quiet", endOfOptions, rev+"^{commit}")
 	return err == nil
 }
 
 // changed lists the files that differ between two revisions (to "" means
 // the working tree), limited to paths when given.
 func (r repo) changed(from, to string, paths ...string) ([]string, error) {
-	args := []string{"diff", "--name-only", "--no-renames", from}
+	args := []string{"diff", "--name-only", "--no-renames", endOfOptions, from}
 	if to != "" {
 		args = append(args, to)
 	}
@@ -56,19 +61,19 @@ func (r repo) changed(from, to string, paths ...string) ([]string, error) {
 // show returns a file's content at a revision, and false when the file
 // does not exist there.
 func (r repo) show(rev, path string) ([]byte, bool, error) {
-	if _, err := r.git("cat-file", "-e", rev+":"+path); err != nil {
-		if _, err := r.git("rev-parse", "--verify", "--quiet", rev+"^{commit}"); err != nil {
+	if _, err := r.git("cat-file", "-e", endOfOptions, rev+":"+path); err != nil {
+		if _, err := r.git("rev-parse", "--verify", "--quiet", endOfOptions, rev+"^{commit}"); err != nil {
 			return nil, false, fmt.Errorf("%s is not a commit of this repository", rev)
 		}
 		return nil, false, nil
 	}
-	out, err := r.git("show", rev+":"+path)
+	out, err := r.git("show", endOfOptions, rev+":"+path)
 	return []byte(out), err == nil, err
 }
 
 // stackFiles lists the stack files (Pulumi.<stack>.yaml) at the top of a revision.
 func (r repo) stackFiles(rev string) ([]string, error) {
-	out, err := r.git("ls-tree", "--name-only", rev)
+	out, err := r.git("ls-tree", "--name-only", endOfOptions, rev)
 	if err != nil {
 		return nil, err
 	}

@@ -219,19 +219,29 @@ func cmdSetTags(args []string, stdout io.Writer) error {
 			}
 		}
 	}
+	// Every change is made, and checked, before the file is written or
+	// anything is printed: a refused command leaves the file as it was and
+	// says only why, on stderr.
+	var done []string
 	for _, kv := range sets {
 		changed, err := f.setTag(kv[0], kv[1])
 		if err != nil {
 			return err
 		}
 		if changed {
-			fmt.Fprintf(stdout, "%s: %s=%s\n", f.name, kv[0], kv[1])
+			done = append(done, fmt.Sprintf("%s: %s=%s", f.name, kv[0], kv[1]))
 		}
 	}
 	if string(original) == string(f.src) {
 		return nil
 	}
-	return os.WriteFile(*file, f.src, 0o644)
+	if err := os.WriteFile(*file, f.src, 0o644); err != nil {
+		return err
+	}
+	for _, line := range done {
+		fmt.Fprintln(stdout, line)
+	}
+	return nil
 }
 
 func cmdPromote(args []string, stdout io.Writer) error {

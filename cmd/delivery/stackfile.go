@@ -5,16 +5,14 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
-	"regexp"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
-)
 
-// tagPattern is what ECR accepts as an image tag.
-var tagPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
+	"github.com/saas-platform/saas-platform/internal/imageref"
+	"github.com/saas-platform/saas-platform/internal/yamltext"
+)
 
 // stackFile is one Pulumi.<stack>.yaml: its bytes, exactly as written, and
 // the YAML tree that locates keys in them. Edits splice the bytes (a value
@@ -172,8 +170,9 @@ func (f *stackFile) tags() (map[string]string, error) {
 // entry's name. It reports whether anything changed. The result is parsed
 // again and must differ from the original in that one value only.
 func (f *stackFile) setTag(name, tag string) (bool, error) {
-	if !tagPattern.MatchString(tag) {
-		return false, fmt.Errorf("%q is not a valid image tag (letters, digits, '.', '_', '-', at most 128)", tag)
+	// The stack file's validator checks imageTag with this same rule.
+	if !imageref.ValidTag(tag) {
+		return false, fmt.Errorf("imageTag %q %s", tag, imageref.TagRule)
 	}
 	s, err := f.service(name)
 	if err != nil {
@@ -307,17 +306,8 @@ func (f *stackFile) copyTopLevel(from *stackFile, keys []string) (bool, error) {
 	return true, nil
 }
 
-// yamlScalar writes v plain when YAML reads it back as the same string,
-// quoted otherwise (a tag such as 1234567 or 1e10 would read as a number).
-func yamlScalar(v string) string {
-	var back any
-	if err := yaml.Unmarshal([]byte(v), &back); err == nil {
-		if s, ok := back.(string); ok && s == v && !strings.ContainsAny(v, "#:\"'") {
-			return v
-		}
-	}
-	return strconv.Quote(v)
-}
+// yamlScalar writes v so that YAML reads it back as exactly v.
+func yamlScalar(v string) string { return yamltext.Scalar(v) }
 
 // replaceToken replaces the source text of a scalar node with value.
 func replaceToken(lines []string, n *yaml.Node, value string, flow bool) error {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/saas-platform/saas-platform/internal/imageref"
 )
 
 // tagChange is one service whose imageTag a change would move.
@@ -103,6 +105,9 @@ func parseAssignments(args []string) ([][2]string, error) {
 			name, tag, ok := strings.Cut(field, "=")
 			if !ok || name == "" || tag == "" {
 				return nil, fmt.Errorf("%q: expected service=tag", field)
+			}
+			if !imageref.ValidTag(tag) {
+				return nil, fmt.Errorf("%q: imageTag %q %s", field, tag, imageref.TagRule)
 			}
 			if seen[name] {
 				return nil, fmt.Errorf("service %s is given twice", name)

@@ -53,6 +53,10 @@ func MainWithCost(args []string, stdout, stderr io.Writer, coster Coster) int {
 		fmt.Fprintln(stderr, "plan: --stack is required")
 		return 2
 	}
+	if err := config.CheckStackName(*stack); err != nil {
+		fmt.Fprintf(stderr, "plan: --stack %q %v\n", *stack, err)
+		return 2
+	}
 	if *format != "table" && *format != "json" {
 		fmt.Fprintf(stderr, "plan: --format %q: use table or json\n", *format)
 		return 2
@@ -101,6 +105,11 @@ func MainWithCost(args []string, stdout, stderr io.Writer, coster Coster) int {
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
+	}
+	// What removing tenants does to their data, in the words the tenants
+	// command uses; on stderr, so that stdout stays the plan.
+	for _, notice := range RemovalNotices(project, *stack, sf, previous) {
+		fmt.Fprintln(stderr, "plan: "+notice)
 	}
 	if *reachability {
 		flows, err := AnalyzeReachability(result.Resources)

@@ -190,3 +190,21 @@ func normalize(v any) any {
 	}
 	return out
 }
+
+// RemovalNotices are the notices of the tenants the previous deployment has
+// and the stack file no longer lists (see config.RemovalNotice); none when
+// there is no previous deployment or its outputs cannot be read.
+func RemovalNotices(project, stack string, sf *config.StackFile, previous map[string]any) []string {
+	if previous == nil {
+		return nil
+	}
+	s, err := config.ParseSecret(project, stack, sf.Values, sf.SecretKeys)
+	if err != nil {
+		return nil
+	}
+	deployed, err := config.DeployedFrom(previous[platform.OutputTenants], nil)
+	if err != nil {
+		return nil
+	}
+	return config.RemovalNotices(s, deployed)
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/saas-platform/saas-platform/config"
 	"github.com/saas-platform/saas-platform/internal/plan"
 )
 
@@ -50,6 +51,9 @@ func Main(args []string, stdout, stderr io.Writer, cost CostFunc) int {
 	}
 	if *stack == "" {
 		return fail("--stack is required")
+	}
+	if err := config.CheckStackName(*stack); err != nil {
+		return fail("--stack %q %v", *stack, err)
 	}
 	if len(words) == 0 {
 		flags.Usage()

@@ -3,11 +3,14 @@ package tenants
 import (
 	"bytes"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/saas-platform/saas-platform/config"
+	"github.com/saas-platform/saas-platform/internal/yamltext"
 )
 
 // stackFile is a stack file's text and where its tenants are in it. Edits
@@ -27,9 +30,12 @@ type stackFile struct {
 
 // entry is one item of the tenants list, as written.
 type entry struct {
-	ID, Plan, OnRemove string
-	node               *yaml.Node
+	ID, Plan, OnRemove, Pool string
+	node                     *yaml.Node
 }
+
+// values are what an entry says, without where it is.
+func (e entry) values() [4]string { return [4]string{e.ID, e.Plan, e.OnRemove, e.Pool} }
 
 func parseStackFile(data []byte, name, project string) (*stackFile, error) {
 	f := &stackFile{name: name, project: project, lines: splitLines(data)}
@@ -87,9 +93,27 @@ func readEntry(item *yaml.Node) (entry, error) {
 			e.Plan = item.Content[i+1].Value
 		case "onRemove":
 			e.OnRemove = item.Content[i+1].Value
+		case "pool":
+			e.Pool = item.Content[i+1].Value
 		}
 	}
 	return e, nil
+}
+
+// with is the entries with one changed.
+func (f *stackFile) with(e entry, change func(*entry)) []entry {
+	out := slices.Clone(f.entries)
+	for i := range out {
+		if out[i].node == e.node {
+			change(&out[i])
+		}
+	}
+	return out
+}
+
+// without is the entries less one.
+func (f *stackFile) without(e entry) []entry {
+	return slices.DeleteFunc(slices.Clone(f.entries), func(o entry) bool { return o.node == e.node })
 }
 
 // find returns the entry of a tenant.
@@ -125,6 +149,9 @@ func splitLines(data []byte) []string {
 // when not empty, is written as its pool key.
 func (f *stackFile) add(id, plan, pool string) ([]byte, error) {
 	lines := append([]string(nil), f.lines...)
+	// Values are written so that YAML reads them back as exactly the
+	// given strings, whatever they hold.
+	id, plan, pool = yamltext.Scalar(id), yamltext.Scalar(plan), optionalScalar(pool)
 	item := fmt.Sprintf("{id: %s, plan: %s}", id, plan)
 	if pool != "" {
 		item = fmt.Sprintf("{id: %s, plan: %s, pool: %s}", id, plan, pool)
@@ -184,6 +211,7 @@ func (f *stackFile) remove(e entry) ([]byte, error) {
 // added after the entry's last key.
 func (f *stackFile) setValue(e entry, key, value string) ([]byte, error) {
 	lines := append([]string(nil), f.lines...)
+	text := yamltext.Scalar(value)
 	content := e.node.Content
 	for i := 0; i+1 < len(content); i += 2 {
 		if content[i].Value == key {
@@ -200,11 +228,51 @@ func (f *stackFile) setValue(e entry, key, value string) ([]byte, error) {
 			return nil, err
 		}
 		line := lines[lastValue.Line-1]
-		lines[lastValue.Line-1] = line[:end] + fmt.Sprintf(", %s: %s", key, value) + line[end:]
+		lines[lastValue.Line-1] = line[:end] + fmt.Sprintf(", %s: %s", key, text) + line[end:]
 		return []byte(strings.Join(lines, "")), nil
 	}
 	indent := strings.Repeat(" ", content[0].Column-1)
-	return insertAt(lines, lastLine(e.node), fmt.Sprintf("%s%s: %s\n", indent, key, value)), nil
+	return insertAt(lines, lastLine(e.node), fmt.Sprintf("%s%s: %s\n", indent, key, text)), nil
+}
+
+func optionalScalar(v string) string {
+	if v == "" {
+		return ""
+	}
+	return yamltext.Scalar(v)
+}
+
+// checkEdit reads the edited text back and compares it with the original
+// as data: the tenants must be exactly want (every entry's id, plan,
+// onRemove and pool, in order), and every other setting as it was. An edit
+// that reads back any other way is refused before the file is written.
+func (f *stackFile) checkEdit(after []byte, want []entry) error {
+	g, err := parseStackFile(after, f.name, f.project)
+	if err != nil {
+		return fmt.Errorf("%s: the edit would break the file (%v): edit it by hand", f.name, err)
+	}
+	same := len(g.entries) == len(want)
+	for i := 0; same && i < len(want); i++ {
+		same = g.entries[i].values() == want[i].values()
+	}
+	if !same {
+		return fmt.Errorf("%s: the edit would not read back as the tenants asked for: edit the file by hand", f.name)
+	}
+	before, err := config.ParseStackFile(f.bytes(), f.name, f.project)
+	if err != nil {
+		return err
+	}
+	now, err := config.ParseStackFile(after, f.name, f.project)
+	if err != nil {
+		return err
+	}
+	tenantsKey := f.project + ":" + config.KeyTenants
+	delete(before.Values, tenantsKey)
+	delete(now.Values, tenantsKey)
+	if !maps.Equal(before.Values, now.Values) {
+		return fmt.Errorf("%s: the edit would change more than the tenants: edit the file by hand", f.name)
+	}
+	return nil
 }
 
 // dashPrefix is the text of an item's first line up to its content: the
@@ -299,12 +367,12 @@ func replaceScalar(lines []string, n *yaml.Node, value string) ([]byte, error) {
 		return nil, err
 	}
 	line := lines[n.Line-1]
-	text := value
+	text := yamltext.Scalar(value)
 	switch n.Style {
 	case yaml.DoubleQuotedStyle:
-		text = `"` + value + `"`
+		text = yamltext.Quoted(value)
 	case yaml.SingleQuotedStyle:
-		text = `'` + value + `'`
+		text = yamltext.SingleQuoted(value)
 	}
 	lines[n.Line-1] = line[:start] + text + line[end:]
 	return []byte(strings.Join(lines, "")), nil

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/saas-platform/saas-platform/config"
 	"github.com/saas-platform/saas-platform/internal/pgcapacity"
 	"github.com/saas-platform/saas-platform/internal/plan"
+	"github.com/saas-platform/saas-platform/internal/tenantid"
 )
 
 // CostFunc estimates the monthly cost of a plan, in US dollars. When one is
@@ -123,7 +125,10 @@ func (s *session) deployed() (*config.Deployed, string, error) {
 // apply checks the edited file as the program would, prints what it changes
 // and writes it. verb and id name the change in every refusal; intro says
 // what the change is, once it passed the checks.
-func (s *session) apply(verb, id string, after []byte, intro string, notes []string) error {
+func (s *session) apply(verb, id string, after []byte, want []entry, intro string, notes []string) error {
+	if err := s.file.checkEdit(after, want); err != nil {
+		return refuse("cannot %s tenant %s: %v", verb, id, err)
+	}
 	cfg, err := s.parse(after)
 	if err != nil {
 		return refuse("cannot %s tenant %s: %v", verb, id, err)
@@ -218,6 +223,9 @@ func writeFile(path string, data []byte) error {
 
 // Add adds a tenant on a plan.
 func Add(opts Options, out io.Writer, id, planName string) error {
+	if err := checkArguments("add", id, &planName); err != nil {
+		return err
+	}
 	s, err := open(opts, out, "add tenant "+id)
 	if err != nil {
 		return err
@@ -233,7 +241,8 @@ func Add(opts Options, out io.Writer, id, planName string) error {
 	if err != nil {
 		return err
 	}
-	return s.apply("add", id, after, fmt.Sprintf("Adding tenant %s to stack %s on plan %s%s.", id, opts.Stack, planName, where), nil)
+	want := append(slices.Clone(s.file.entries), entry{ID: id, Plan: planName, Pool: pool})
+	return s.apply("add", id, after, want, fmt.Sprintf("Adding tenant %s to stack %s on plan %s%s.", id, opts.Stack, planName, where), nil)
 }
 
 // place chooses a new pool tenant's pool, by the capacity rule the program
@@ -266,8 +275,27 @@ func (s *session) place(id, planName string) (string, string, error) {
 	return pool, "", nil
 }
 
+// checkArguments refuses, before the stack file is even read, an id or a
+// plan the stack file itself would refuse: every argument is checked by the
+// rule the program applies to the file (one rule for tenant ids, the plan
+// table), so that no argument can carry YAML into the file.
+func checkArguments(verb, id string, planName *string) error {
+	if err := tenantid.Check(id); err != nil {
+		return refuse("cannot %s tenant %q: the tenant id %q %v", verb, id, id, err)
+	}
+	if planName != nil {
+		if _, ok := config.LookupPlan(*planName); !ok {
+			return refuse("cannot %s tenant %s: --plan %q must be one of %s", verb, id, *planName, strings.Join(config.PlanNames(), ", "))
+		}
+	}
+	return nil
+}
+
 // SetPlan moves a tenant to another plan.
 func SetPlan(opts Options, out io.Writer, id, planName string) error {
+	if err := checkArguments("change the plan of", id, &planName); err != nil {
+		return err
+	}
 	s, err := open(opts, out, "change the plan of tenant "+id)
 	if err != nil {
 		return err
@@ -284,7 +312,7 @@ func SetPlan(opts Options, out io.Writer, id, planName string) error {
 	if err != nil {
 		return err
 	}
-	return s.apply("change the plan of", id, after,
+	return s.apply("change the plan of", id, after, s.file.with(e, func(e *entry) { e.Plan = planName }),
 		fmt.Sprintf("Moving tenant %s of stack %s from plan %s to %s.", id, opts.Stack, e.Plan, planName), nil)
 }
 
@@ -292,6 +320,9 @@ func SetPlan(opts Options, out io.Writer, id, planName string) error {
 // dropData, which follows the program's two steps: the entry is first
 // marked onRemove: drop, and removed only once that marking is deployed.
 func Remove(opts Options, out io.Writer, id string, dropData bool) error {
+	if err := checkArguments("remove", id, nil); err != nil {
+		return err
+	}
 	s, err := open(opts, out, "remove tenant "+id)
 	if err != nil {
 		return err
@@ -316,15 +347,15 @@ func Remove(opts Options, out io.Writer, id string, dropData bool) error {
 		if err != nil {
 			return err
 		}
-		return s.apply("remove", id, after, fmt.Sprintf("Removing tenant %s from stack %s; its data is kept.", id, opts.Stack),
-			keepNotes(t, s.current.DataProtection.Protect))
+		return s.apply("remove", id, after, s.file.without(e), fmt.Sprintf("Removing tenant %s from stack %s.", id, opts.Stack),
+			s.removalNotice(id, t, e.OnRemove))
 	case !marked:
 		after, err := s.file.setValue(e, "onRemove", config.OnRemoveDrop)
 		if err != nil {
 			return err
 		}
 		intro := fmt.Sprintf("Step 1 of 2 of deleting tenant %s's data: marking its entry onRemove: drop. Nothing is deleted yet.", id)
-		return s.apply("mark for deletion", id, after, intro, []string{
+		return s.apply("mark for deletion", id, after, s.file.with(e, func(e *entry) { e.OnRemove = config.OnRemoveDrop }), intro, []string{
 			fmt.Sprintf("Next: deploy this (pulumi up -s %s), then run remove %s --drop-data again: the second step removes the entry, "+
 				"and the deployment after it deletes the data. The program deletes data only when the deployment before the removal said drop.",
 				opts.Stack, id),
@@ -341,14 +372,11 @@ func Remove(opts Options, out io.Writer, id string, dropData bool) error {
 			return err
 		}
 		intro := fmt.Sprintf("Step 2 of 2 of deleting tenant %s's data: removing its entry.", id)
-		notes := dropNotes(t, s.current.DataProtection.Protect)
-		switch {
-		case !known:
+		notes := s.removalNotice(id, t, e.OnRemove)
+		if !known {
 			notes = append(notes, "Not checked: that the onRemove: drop marking is deployed (no --previous given). If it is not, the next deployment keeps the data.")
-		case deployed.Plan == "":
-			notes = []string{fmt.Sprintf("Tenant %s is not deployed: removing its entry deletes nothing.", id)}
 		}
-		return s.apply("remove", id, after, intro, notes)
+		return s.apply("remove", id, after, s.file.without(e), intro, notes)
 	}
 }
 
@@ -372,32 +400,18 @@ func orKeep(onRemove string) string {
 	return onRemove
 }
 
-// keepNotes say what happens to a removed tenant's data when it is kept.
-func keepNotes(t config.Tenant, protect bool) []string {
-	switch {
-	case t.Plan.Isolation == config.Pool:
-		return []string{fmt.Sprintf("Tenant %s's database stays in %s: its login is disabled and its sessions closed. "+
-			"Adding %s again with pool: %s brings it back.", t.ID, instance(t), t.ID, t.Pool)}
-	case protect:
-		return []string{fmt.Sprintf("Tenant %s's instance is protected: pulumi up stops with \"resource is protected\" until "+
-			"pulumi state unprotect is run on it; then it leaves the stack but keeps running, with deletion protection on.", t.ID)}
-	default:
-		return []string{fmt.Sprintf("WARNING: this environment does not protect its data: tenant %s's instance is deleted "+
-			"without a final snapshot when this is deployed.", t.ID)}
+// removalNotice says what deploying the removal does to the tenant's data:
+// the notice the plan prints for the same change (config.RemovalNotice),
+// from the previous deployment when given, else from the file as it stands.
+func (s *session) removalNotice(id string, t config.Tenant, fileOnRemove string) []string {
+	isolation, onRemove := t.Plan.Isolation, fileOnRemove
+	if deployed, known := s.deployedOnRemove(id); known {
+		if deployed.Plan == "" {
+			return []string{fmt.Sprintf("Tenant %s is not deployed: removing its entry deletes nothing.", id)}
+		}
+		isolation, onRemove = deployed.Isolation, deployed.OnRemove
 	}
-}
-
-// dropNotes say what the removal of a tenant marked drop deletes.
-func dropNotes(t config.Tenant, protect bool) []string {
-	switch {
-	case t.Plan.Isolation == config.Pool:
-		return []string{fmt.Sprintf("Deploying this drops tenant %s's database and login role from %s and deletes its secret.", t.ID, instance(t))}
-	case protect:
-		return []string{fmt.Sprintf("Deploying this deletes tenant %s's instance. It leaves a final snapshot; its AWS Backup recovery points "+
-			"stay until they expire.", t.ID)}
-	default:
-		return []string{fmt.Sprintf("Deploying this deletes tenant %s's instance, without a final snapshot.", t.ID)}
-	}
+	return []string{config.RemovalNotice(id, isolation, onRemove, s.current.DataProtection.Protect)}
 }
 
 // List prints the stack file's tenants, with what each plan gives them in

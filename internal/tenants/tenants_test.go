@@ -208,7 +208,7 @@ func TestAddingAndRemovingATenantOfProdPrintsWhatItDoesAndRestoresTheFile(t *tes
 	code, stdout, stderr, content = run(t, file, nil, "--stack", "prod", "remove", "hooli")
 	require.Equal(t, 0, code, stderr)
 	assert.Equal(t, original, content, "byte-identical after add then remove")
-	assert.Contains(t, stdout, "hooli's instance is protected")
+	assert.Contains(t, stdout, "Tenant hooli's data is kept: its instance is protected")
 	assert.Regexp(t, `- delete\s+aws:rds/instance:Instance\s+saas-platform-prod-tenant-hooli\s+protected`, stdout)
 }
 
@@ -239,8 +239,17 @@ func TestTheCommandRefusesWhatTheProgramWouldAndNamesTheTenant(t *testing.T) {
 		message string
 	}{
 		{"an id already listed", []string{"add", "acme", "--plan", "free"}, "cannot add tenant acme: Pulumi.prod.yaml already lists it, on plan enterprise"},
-		{"an id AWS names cannot hold", []string{"add", "Hooli_Inc", "--plan", "free"}, `cannot add tenant Hooli_Inc: invalid stack config: saas-platform:tenants[4].id: "Hooli_Inc" must be lowercase`},
-		{"a plan that does not exist", []string{"add", "hooli", "--plan", "gold"}, `cannot add tenant hooli: invalid stack config: saas-platform:tenants[4].plan: "gold" must be one of basic, enterprise, free, premium`},
+		{"an id AWS names cannot hold", []string{"add", "Hooli_Inc", "--plan", "free"}, `cannot add tenant "Hooli_Inc": the tenant id "Hooli_Inc" must be lowercase`},
+		{"a plan that does not exist", []string{"add", "hooli", "--plan", "gold"}, `cannot add tenant hooli: --plan "gold" must be one of basic, enterprise, free, premium`},
+		{"a plan that smuggles a key into the entry", []string{"set-plan", "acme", "enterprise, onRemove: drop"}, `cannot change the plan of tenant acme: --plan "enterprise, onRemove: drop" must be one of`},
+		{"a plan flag that smuggles a key into a new entry", []string{"add", "hooli", "--plan", "free, onRemove: drop"}, `--plan "free, onRemove: drop" must be one of`},
+		{"an id that smuggles a key into a new entry", []string{"add", "hooli, onRemove: drop", "--plan", "free"}, `the tenant id "hooli, onRemove: drop" must be lowercase`},
+		{"an id that closes the entry", []string{"add", "hooli}", "--plan", "free"}, `the tenant id "hooli}" must be lowercase`},
+		{"an id on a line of its own", []string{"add", "hooli\n    - {id: evil, plan: free", "--plan", "free"}, `must be lowercase`},
+		{"the master user's id", []string{"add", "saas-admin", "--plan", "free"}, `the tenant id "saas-admin" makes the database and role name "saas_admin", which is the master user`},
+		{"a reserved role's id", []string{"add", "public", "--plan", "free"}, `the tenant id "public" makes the role name "public", which PostgreSQL reserves`},
+		{"a built-in database's id", []string{"add", "template1", "--plan", "free"}, `which every PostgreSQL instance already has`},
+		{"an id a removal would misread", []string{"remove", "acme, onRemove: drop"}, `cannot remove tenant "acme, onRemove: drop"`},
 		{"a silo tenant moved to a pool plan", []string{"set-plan", "acme", "free"}, "cannot change the plan of tenant acme: invalid stack config: saas-platform:tenants[0].plan: \"free\" cannot replace enterprise for tenant acme"},
 		{"a plan that would shrink storage", []string{"set-plan", "acme", "premium"}, "would shrink tenant acme's storage from 500 to 100 GiB"},
 		{"a tenant that is not there", []string{"set-plan", "hooli", "premium"}, "cannot change the plan of tenant hooli: Pulumi.prod.yaml lists no such tenant"},
@@ -258,8 +267,8 @@ func TestTheCommandRefusesWhatTheProgramWouldAndNamesTheTenant(t *testing.T) {
 			code, stdout, stderr, content := run(t, file, nil, args...)
 			assert.Equal(t, 1, code)
 			assert.Contains(t, stderr, tc.message)
-			assert.NotContains(t, stdout, "Wrote")
-			assert.Equal(t, original, content, "a refused change leaves the file alone")
+			assert.Empty(t, stdout, "a refusal is on stderr only")
+			assert.Equal(t, original, content, "a refused change leaves the file byte for byte as it was")
 		})
 	}
 }
@@ -302,7 +311,7 @@ func TestDroppingATenantsDataTakesTwoStepsWithADeploymentBetween(t *testing.T) {
 	code, stdout, stderr, content = run(t, file, nil, "--stack", "prod", "--previous", done, "remove", "globex", "--drop-data")
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, stdout, "Step 2 of 2")
-	assert.Contains(t, stdout, "drops tenant globex's database and login role")
+	assert.Contains(t, stdout, "WARNING: tenant globex's data is deleted: deploying this drops its database and login role")
 	assert.NotContains(t, content, "globex")
 }
 
@@ -325,7 +334,8 @@ func TestADryRunPrintsTheChangeAndWritesNothing(t *testing.T) {
 	code, stdout, stderr, content := run(t, file, nil, "--stack", "dev", "--dry-run", "remove", "acme")
 	require.Equal(t, 0, code, stderr)
 	assert.Equal(t, original, content)
-	assert.Contains(t, stdout, "WARNING: this environment does not protect its data: tenant acme's instance is deleted without a final snapshot")
+	assert.Contains(t, stdout, "WARNING: tenant acme's data is deleted: this environment does not protect its data")
+	assert.NotContains(t, stdout, "kept", "a dev silo tenant's removal never says its data is kept")
 	assert.Contains(t, stdout, "Dry run: Pulumi.dev.yaml is unchanged.")
 }
 
@@ -444,4 +454,44 @@ func TestATenantReAddedWhileDeployedGoesBackToItsPoolAndAMoveIsRefused(t *testin
 	code, _, stderr, _ = run(t, file, nil, "--stack", "dev", "--previous", previous, "set-plan", "a1", "free")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, "saas-platform:tenants[2].pool: \"b\" cannot move tenant a1: its database is deployed in pool a")
+}
+
+// One notice for one change: removing a tenant prints what happens to its
+// data, and the plan of the file without it, given the same deployment,
+// prints the very same words.
+func TestThePlanPrintsTheSameDataLossNoticeAsTheRemoval(t *testing.T) {
+	cases := []struct {
+		name, stack, id string
+		deployed        map[string]any
+		notice          string
+	}{
+		{"a dev silo tenant", "dev", "acme", deployed("premium", "silo", 20, "keep"), "WARNING: tenant acme's data is deleted: this environment does not protect its data"},
+		{"a dev pool tenant", "dev", "globex", deployed("free", "pool", 0, "keep"), "Tenant globex's data is kept"},
+		{"a prod silo tenant", "prod", "umbrella", deployed("premium", "silo", 100, "keep"), "Tenant umbrella's data is kept: its instance is protected"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			file, _ := copyOf(t, "Pulumi."+tc.stack+".yaml")
+			data, err := json.Marshal(map[string]any{"tenants": map[string]any{tc.id: tc.deployed}, "cacheClusterMode": true}) // cluster mode in every preset
+			require.NoError(t, err)
+			previous := filepath.Join(t.TempDir(), "previous.json")
+			require.NoError(t, os.WriteFile(previous, data, 0o600))
+			code, stdout, stderr, _ := run(t, file, nil, "--stack", tc.stack, "--previous", previous, "remove", tc.id)
+			require.Equal(t, 0, code, stderr)
+			var notice string
+			for _, line := range strings.Split(stdout, "\n") {
+				if strings.Contains(line, tc.id+"'s data") {
+					notice = line
+				}
+			}
+			require.NotEmpty(t, notice, stdout)
+			assert.Contains(t, notice, tc.notice)
+
+			var planOut, planErr bytes.Buffer
+			code = plan.Main([]string{"--project", projectDir, "--config", file, "--stack", tc.stack, "--previous", previous}, &planOut, &planErr)
+			require.Equal(t, 0, code, planErr.String())
+			assert.Contains(t, planErr.String(), "plan: "+notice+"\n")
+			assert.NotContains(t, planOut.String(), notice, "notices stay off the plan on stdout")
+		})
+	}
 }
