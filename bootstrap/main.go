@@ -348,9 +348,9 @@ func previewPolicy(s settings, secretsKeyArn string) awspolicy.Document {
 // regionalServices are the AWS services the platform's program manages;
 // the deploy role may use them in the platform's regions only.
 var regionalServices = []string{
-	"acm", "application-autoscaling", "backup", "backup-storage", "cloudwatch", "ec2", "ecr", "ecs",
+	"acm", "application-autoscaling", "backup", "backup-storage", "cloudwatch", "dynamodb", "ec2", "ecr", "ecs",
 	"elasticache", "elasticloadbalancing", "events", "kms", "lambda", "logs", "rds", "secretsmanager",
-	"servicediscovery", "sns", "ssm", "wafv2",
+	"servicediscovery", "sns", "sqs", "ssm", "wafv2",
 }
 
 // serviceRolePassedTo are the services the program hands roles to.

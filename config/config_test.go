@@ -201,6 +201,16 @@ func TestInvalidConfigIsRejectedWithTheKeyTheValueAndWhatIsAllowed(t *testing.T)
 			"saas-platform:services[0].name", `db-acme`, "the program's own alarms use"},
 		{"a service named like a cache alarm", "dev", map[string]string{"saas-platform:services": `[{"name":"redis-001","image":"nginx","port":3000}]`},
 			"saas-platform:services[0].name", `redis-001`, "the program's own alarms use"},
+		{"a policy statement id IAM refuses", "dev", map[string]string{"saas-platform:services": `[{"name":"api","image":"nginx","port":3000,"policyStatements":[{"sid":"send-mail","action":"sqs:SendMessage","resource":"arn:aws:sqs:ap-northeast-1:123456789012:q"}]}]`},
+			"saas-platform:services[0] (service api).policyStatements[0].sid", "send-mail", "letters and digits only"},
+		{"a policy statement id used twice", "dev", map[string]string{"saas-platform:services": `[{"name":"api","image":"nginx","port":3000,"policyStatements":[{"sid":"A","action":"sqs:SendMessage","resource":"arn:aws:sqs:ap-northeast-1:123456789012:q"},{"sid":"A","action":"sqs:SendMessage","resource":"arn:aws:sqs:ap-northeast-1:123456789012:r"}]}]`},
+			"saas-platform:services[0] (service api).policyStatements[1].sid", "A", "already the sid of policyStatements[0]"},
+		{"a default tag value AWS refuses", "dev", map[string]string{"aws:defaultTags": `{"tags":{"Cost Center":"a$(id)"}}`},
+			`aws:defaultTags.tags."Cost Center"`, "a$(id)", "not a tag value AWS accepts"},
+		{"a default tag key in the aws: namespace", "dev", map[string]string{"aws:defaultTags": `{"tags":{"aws:owner":"me"}}`},
+			"aws:defaultTags.tags.aws:owner", "aws:owner", "not starting with aws:"},
+		{"a list where a provider setting takes a string", "dev", map[string]string{"aws:profile": `[1]`},
+			"aws:profile", "[1]", "must be a string, not a list"},
 		{"an unknown plan", "dev", map[string]string{"saas-platform:tenants": `[{"id":"acme","plan":"gold"}]`},
 			"saas-platform:tenants[0].plan", "gold", "basic, enterprise, free, premium"},
 		{"a duplicate tenant id", "dev", map[string]string{"saas-platform:tenants": `[{"id":"acme","plan":"free"},{"id":"acme","plan":"basic"}]`},
@@ -900,4 +910,43 @@ func TestAReferenceInASecretCountsAsUse(t *testing.T) {
 		"PARAM": {Parameter: "/x/${cache.endpoint}"}}}
 	assert.True(t, svc.UsesCache(), "any form of secret is scanned for references")
 	assert.False(t, svc.UsesDatabase())
+}
+
+func TestTheOnboardingAPIsCallersMustBeNamedPrincipals(t *testing.T) {
+	services := `[` + routed("api", 3000, 200) + `]`
+	cases := []struct {
+		name, callers, value, allowed string
+	}{
+		{"a wildcard", `["*"]`, "*", "the API is never public"},
+		{"an account", `["123456789012"]`, "123456789012", "IAM role or user ARN"},
+		{"an account's root", `["arn:aws:iam::123456789012:root"]`, "arn:aws:iam::123456789012:root", "IAM role or user ARN"},
+		{"a role name with a wildcard", `["arn:aws:iam::123456789012:role/*"]`, "arn:aws:iam::123456789012:role/*", "IAM role or user ARN"},
+		{"a service the stack does not run", `["service:billing"]`, "service:billing", "names no service of this stack"},
+		{"another partition", `["arn:aws-cn:iam::123456789012:role/signup"]`, "arn:aws-cn:iam::123456789012:role/signup", "partition aws-cn"},
+		{"the same caller twice", `["service:api", "service:api"]`, "service:api", "already listed at saas-platform:onboarding.callers[0]"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := config.Parse(project, "dev", values(map[string]string{
+				"saas-platform:services":   services,
+				"saas-platform:onboarding": `{"callers": ` + c.callers + `}`,
+			}))
+			var cfgErr *config.Error
+			require.True(t, errors.As(err, &cfgErr), "%v", err)
+			require.Len(t, cfgErr.Problems, 1, "%v", err)
+			assert.Contains(t, cfgErr.Problems[0].Key, "saas-platform:onboarding.callers[")
+			assert.Equal(t, c.value, cfgErr.Problems[0].Value)
+			assert.Contains(t, cfgErr.Problems[0].Allowed, c.allowed)
+		})
+	}
+
+	s, err := config.Parse(project, "dev", values(map[string]string{
+		"saas-platform:services":   services,
+		"saas-platform:onboarding": `{"callers": ["service:api", "arn:aws:iam::123456789012:role/ops/onboarding", "arn:aws:iam::123456789012:user/ci"]}`,
+	}))
+	require.NoError(t, err)
+	assert.True(t, s.Onboarding.Enabled())
+	s, err = config.Parse(project, "dev", values(map[string]string{"saas-platform:onboarding": `{}`}))
+	require.NoError(t, err)
+	assert.False(t, s.Onboarding.Enabled(), "no callers, no API")
 }

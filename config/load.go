@@ -31,6 +31,7 @@ const (
 	KeyTenants        = "tenants"
 	KeyBuckets        = "buckets"
 	KeyStaticAssets   = "staticAssets"
+	KeyOnboarding     = "onboarding"
 	KeySchedule       = "schedule"
 	// KeyAdditionalRegions lists regions AWS opened after the pinned
 	// provider's release, which aws:region and drRegion may then name.
@@ -45,7 +46,7 @@ func ProjectKeys() []string {
 	return []string{
 		KeySizing, KeyImageTag, KeyNetwork, KeyDatabase, KeyCache, KeyCompute,
 		KeyLoadBalancer, KeyLogs, KeyDataProtection, KeySiloSizing, KeyAlarms, KeyAlerts,
-		KeyDomain, KeyServices, KeyTenants, KeyBuckets, KeyStaticAssets, KeyAdditionalRegions, KeySchedule,
+		KeyDomain, KeyServices, KeyTenants, KeyBuckets, KeyStaticAssets, KeyAdditionalRegions, KeySchedule, KeyOnboarding,
 	}
 }
 
@@ -157,6 +158,7 @@ func ParseSecret(project, stack string, values map[string]string, secretKeys []s
 	p.decodeObject(KeyAlerts, &s.Alerts)
 	p.decodeObject(KeyDomain, &s.Domain)
 	p.decodeObject(KeyStaticAssets, &s.StaticAssets)
+	p.decodeObject(KeyOnboarding, &s.Onboarding)
 	// A stack that writes schedule.awake replaces the preset's windows
 	// whole (`awake: []` is always on); one that does not keeps them.
 	presetAwake := s.Schedule.Awake

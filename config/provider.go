@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 )
@@ -101,6 +102,8 @@ func ProviderField(key string) (string, bool) {
 }
 
 var (
+	// tagText is what AWS allows in tag keys and values.
+	tagText   = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
 	accountID = regexp.MustCompile(`^[0-9]{12}$`)
 	roleArn   = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$`)
 )
@@ -153,6 +156,12 @@ func (p *parser) decodeProviderValue(key, raw string, t reflect.Type) (any, bool
 	ptr := reflect.New(t)
 	switch {
 	case t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.String:
+		if v, err := parseJSON(raw); err == nil {
+			if _, scalar := v.(string); !scalar && (strings.HasPrefix(raw, "[") || strings.HasPrefix(raw, "{")) {
+				p.problem(key, abbreviate(shown), "must be a string, not "+kindOf(v))
+				return nil, false
+			}
+		}
 		s := raw
 		ptr.Elem().Set(reflect.ValueOf(&s))
 	case t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Bool:
@@ -265,8 +274,14 @@ func (p *parser) defaultTags(key string, tags *aws.ProviderDefaultTags) map[stri
 		return nil
 	}
 	for _, k := range slices.Sorted(maps.Keys(tags.Tags)) {
-		if k == TagProject || k == TagEnvironment || k == TagManagedBy {
-			p.problem(key+".tags."+k, tags.Tags[k], "is a tag the program sets itself (Project, Environment, ManagedBy): remove it or use another tag key")
+		path := key + ".tags." + PathKey(k)
+		switch v := tags.Tags[k]; {
+		case k == TagProject || k == TagEnvironment || k == TagManagedBy:
+			p.problem(path, v, "is a tag the program sets itself (Project, Environment, ManagedBy): remove it or use another tag key")
+		case !tagText.MatchString(k) || k == "" || utf8.RuneCountInString(k) > 128 || strings.HasPrefix(strings.ToLower(k), "aws:"):
+			p.problem(path, k, "is not a tag key AWS accepts: 1 to 128 letters, digits, spaces and _ . : / = + - @, not starting with aws:")
+		case !tagText.MatchString(v) || utf8.RuneCountInString(v) > 256:
+			p.problem(path, v, "is not a tag value AWS accepts: up to 256 letters, digits, spaces and _ . : / = + - @")
 		}
 	}
 	return tags.Tags

@@ -25,6 +25,8 @@ type Stack struct {
 	Services []Service
 	Tenants  []Tenant
 	Buckets  []Bucket // storage the stack owns for its services
+	// Onboarding is the run-time onboarding API; off without callers.
+	Onboarding Onboarding
 	// AdditionalRegions are regions the stack file allows besides those
 	// the pinned AWS provider knows.
 	AdditionalRegions []string

@@ -101,6 +101,7 @@ func (v *validator) validate(services []serviceEntry, tenants []tenantEntry) {
 	v.workloadReferences()
 	v.tenants(tenants)
 	v.poolCapacity()
+	v.onboarding()
 }
 
 func (v *validator) stackName() {
@@ -695,9 +696,7 @@ func (v *validator) staticAssets() {
 
 func (v *validator) tenants(entries []tenantEntry) {
 	seen := map[string]int{}
-	// The longest identifier a tenant id ends up in is its silo instance:
-	// <project>-<stack>-<id>, at most 63 characters.
-	maxLen := maxIdentifierLength - len(v.stack.Project) - len(v.stack.Name) - 2
+	maxLen := v.stack.MaxTenantIDLength()
 	for i, e := range entries {
 		key := fmt.Sprintf("%s[%d]", v.key(KeyTenants), i)
 		idErr := tenantid.Check(e.ID)

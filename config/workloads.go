@@ -228,6 +228,7 @@ var (
 	parameterPath    = regexp.MustCompile(`^(/[A-Za-z0-9_.-]+)+$`)
 	secretArn        = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$`)
 	iamAction        = regexp.MustCompile(`^[a-z0-9-]+:[A-Za-z0-9*]+$`)
+	policySid        = regexp.MustCompile(`^[A-Za-z0-9]{1,128}$`)
 	bucketName       = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
 )
 
@@ -473,8 +474,19 @@ func (v *validator) secrets(key string, s Service) {
 }
 
 func (v *validator) policyStatements(key string, statements []PolicyStatement) {
+	sids := map[string]int{}
 	for i, st := range statements {
 		k := fmt.Sprintf("%s.policyStatements[%d]", key, i)
+		// IAM refuses, at deploy time, a Sid that is not alphanumeric or
+		// that two statements of one policy share.
+		first, dup := sids[st.Sid]
+		switch {
+		case st.Sid != "" && !policySid.MatchString(st.Sid):
+			v.problem(k+".sid", st.Sid, "must be letters and digits only (IAM's rule for a statement id)")
+		case st.Sid != "" && dup:
+			v.problem(k+".sid", st.Sid, fmt.Sprintf("is already the sid of policyStatements[%d]: statement ids must be unique in a policy", first))
+		}
+		sids[st.Sid] = i
 		if st.Effect != "" && st.Effect != "Allow" && st.Effect != "Deny" {
 			v.problem(k+".effect", st.Effect, "must be Allow or Deny")
 		}

@@ -141,21 +141,21 @@ func TestCostOfTheDevStackIsWhatTheTableSays(t *testing.T) {
 	// min = 243.33 h -> 1.12; the Cloud Map zone; the generated JWT_SECRET
 	// that api and collaboration share.
 	compute := 17.74 + 5.84 + 2*3.65 + 5*1.20 + 1.12 + 0.50 + 0.40
-	// 28 one-metric alarms (the second Redis node's three among them) and
-	// 5 two-metric ones, 5 composites, the dashboard.
-	observability := (28+5*2)*0.10 + 5*0.50 + 3.00
+	// 30 one-metric alarms (the second Redis node's three and onboarding's
+	// two among them) and 5 two-metric ones, 5 composites, the dashboard.
+	observability := (30+5*2)*0.10 + 5*0.50 + 3.00
 
 	byComponent := costByComponent(est)
 	assert.InDelta(t, network, byComponent["network"], 0.005)
 	assert.InDelta(t, data, byComponent["data"], 0.005)
 	assert.InDelta(t, compute, byComponent["compute"], 0.005)
 	assert.InDelta(t, observability, byComponent["observability"], 0.005)
-	assert.InDelta(t, 155.31, est.Monthly, 0.005)
+	assert.InDelta(t, 155.51, est.Monthly, 0.005)
 	assert.InDelta(t, network+data+compute+observability, est.Monthly, 0.005)
 	// Always on, the two instances' 730 h (18.25 each) and the five
 	// services' (3.37 each) come back: the figure before the schedule.
 	assert.InDelta(t, est.Monthly+2*(18.25-6.52)+5*(3.37-1.20), est.AlwaysOn, 0.005)
-	assert.InDelta(t, 189.62, est.AlwaysOn, 0.005)
+	assert.InDelta(t, 189.82, est.AlwaysOn, 0.005)
 
 	nat := costLine(t, est, "awsx:ec2:Vpc", "saas-platform-dev", "NAT gateway-month")
 	assert.Equal(t, 1.0, nat.Quantity)
@@ -202,9 +202,9 @@ func TestCostOfTheProdStackIsWhatTheTableSays(t *testing.T) {
 	// Cloud Map zone.
 	// The generated JWT_SECRET.
 	compute := services + update + 17.74 + 5.84 + 3*3.65 + 5.00 + 2*1.00 + 0.50 + 0.40
-	// 43 one-metric alarms and 5 two-metric ones, 5 composites, the
-	// dashboard.
-	observability := (43+5*2)*0.10 + 5*0.50 + 3.00
+	// 45 one-metric alarms (2 of them onboarding's) and 5 two-metric
+	// ones, 5 composites, the dashboard.
+	observability := (45+5*2)*0.10 + 5*0.50 + 3.00
 
 	byComponent := costByComponent(est)
 	assert.InDelta(t, network, byComponent["network"], 0.005)
@@ -216,7 +216,7 @@ func TestCostOfTheProdStackIsWhatTheTableSays(t *testing.T) {
 	// looked up, not created, and certificates and records cost nothing.
 	assert.InDelta(t, 5.00+2*1.00, byComponent["edge"], 0.005)
 	assert.InDelta(t, network+data+compute+observability+5.00+2*1.00, est.Monthly, 0.05)
-	assert.InDelta(t, 2917.45, est.Monthly, 0.005)
+	assert.InDelta(t, 2917.65, est.Monthly, 0.005)
 
 	collaboration := costLine(t, est, "aws:ecs/service:Service", "collaboration", "on-demand task-month")
 	assert.Equal(t, 3.0, collaboration.Quantity)
@@ -397,7 +397,7 @@ func TestCostInTheJSONPlanIsOneMoreKeyAndTheRestIsUnchanged(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(costDoc, &doc))
 	assert.Equal(t, "USD", doc.Currency)
-	assert.InDelta(t, 155.31, doc.Monthly, 0.005)
+	assert.InDelta(t, 155.51, doc.Monthly, 0.005)
 	require.NotEmpty(t, doc.Lines)
 	for _, l := range doc.Lines {
 		for _, key := range []string{"component", "type", "name", "quantity", "unit", "unitPrice", "monthly"} {
@@ -414,11 +414,11 @@ func TestCostFollowsThePlanTableByComponentLineAndTenant(t *testing.T) {
 	code, stdout, stderr := runPlanWithCost("--stack", "dev", "--cost")
 	require.Equal(t, 0, code, stderr)
 	assert.True(t, strings.HasPrefix(stdout, "TYPE"), "the plan table comes first")
-	estimate := stdout[strings.Index(stdout, "Estimated monthly cost: $155.31"):]
-	assert.Contains(t, estimate, "Always on, without its sleep schedule, it would cost $189.62: sleeping saves $34.31.")
+	estimate := stdout[strings.Index(stdout, "Estimated monthly cost: $155.51"):]
+	assert.Contains(t, estimate, "Always on, without its sleep schedule, it would cost $189.82: sleeping saves $34.31.")
 	assert.Regexp(t, `(?m)^network\s+\$48\.91\s+\$48\.91$`, estimate)
 	assert.Regexp(t, `(?m)^data\s+\$58\.20\s+\$81\.66$`, estimate)
-	assert.Regexp(t, `(?m)^total\s+\$155\.31\s+\$189\.62$`, estimate)
+	assert.Regexp(t, `(?m)^total\s+\$155\.51\s+\$189\.82$`, estimate)
 	assert.Regexp(t, `(?m)^network\s+awsx:ec2:Vpc\s+saas-platform-dev\s+1\s+NAT gateway-month\s+\$45\.26\s+\$45\.26`, estimate)
 	assert.Regexp(t, `(?m)^acme\s+premium\s+silo\s+\$10\.38\s+-\s+\$10\.38\s+\$22\.11$`, estimate)
 	assert.Contains(t, estimate, "Priced by usage")
@@ -460,10 +460,10 @@ func TestCostDifferenceOfTwoPlansShowsTheTotalAndTheLinesThatChanged(t *testing.
 	// 6.52, + 20 GB 2.76 + its master secret 0.40 and its login's 0.40,
 	// and three alarms; it joins the schedule with a start and a stop of
 	// its own (usage, $0).
-	assert.InDelta(t, 155.31, diff.Before, 0.005)
+	assert.InDelta(t, 155.51, diff.Before, 0.005)
 	assert.InDelta(t, 6.52+2.76+2*0.40+3*0.10, diff.Delta, 0.005)
-	assert.InDelta(t, 189.62, diff.AlwaysOnBefore, 0.005)
-	assert.InDelta(t, 189.62+18.25+2.76+2*0.40+3*0.10, diff.AlwaysOnAfter, 0.005)
+	assert.InDelta(t, 189.82, diff.AlwaysOnBefore, 0.005)
+	assert.InDelta(t, 189.82+18.25+2.76+2*0.40+3*0.10, diff.AlwaysOnAfter, 0.005)
 	added := map[string]float64{}
 	for _, c := range diff.Changes {
 		assert.Nil(t, c.Before, "only additions")
@@ -480,21 +480,21 @@ func TestCostDifferenceOfTwoPlansShowsTheTotalAndTheLinesThatChanged(t *testing.
 	var out, errOut bytes.Buffer
 	require.Equal(t, 0, cost.DiffMain([]string{"--title", "dev", before, after}, &out, &errOut), errOut.String())
 	md := out.String()
-	assert.Contains(t, md, "#### dev: $155.31 → $165.69 a month (+$10.38, +6.7 %)")
-	assert.Contains(t, md, "Always on (no sleep schedule): $189.62 → $211.73 a month.")
+	assert.Contains(t, md, "#### dev: $155.51 → $165.89 a month (+$10.38, +6.7 %)")
+	assert.Contains(t, md, "Always on (no sleep schedule): $189.82 → $211.93 a month.")
 	assert.Contains(t, md, "| added | data | `aws:rds/instance:Instance` saas-platform-dev-tenant-hooli | instance-month |")
 	assert.Contains(t, md, "| hooli |")
 
 	out.Reset()
 	require.Equal(t, 0, cost.DiffMain([]string{"--title", "dev", after, after}, &out, &errOut), errOut.String())
-	assert.Equal(t, "#### dev: $165.69 a month, unchanged\n\nAlways on (no sleep schedule): $211.73 → $211.73 a month.\n", out.String())
+	assert.Equal(t, "#### dev: $165.89 a month, unchanged\n\nAlways on (no sleep schedule): $211.93 → $211.93 a month.\n", out.String())
 
 	// A base branch without the stack leaves an empty plan.
 	empty := filepath.Join(dir, "empty.json")
 	require.NoError(t, os.WriteFile(empty, nil, 0o600))
 	out.Reset()
 	require.Equal(t, 0, cost.DiffMain([]string{"--title", "dev", empty, after}, &out, &errOut), errOut.String())
-	assert.Contains(t, out.String(), "#### dev (no plan of the base branch): $0.00 → $165.69 a month (+$165.69)")
+	assert.Contains(t, out.String(), "#### dev (no plan of the base branch): $0.00 → $165.89 a month (+$165.89)")
 }
 
 func TestCostOfMovingATenantToAnotherPlanIsShown(t *testing.T) {
@@ -503,7 +503,7 @@ func TestCostOfMovingATenantToAnotherPlanIsShown(t *testing.T) {
 	require.Equal(t, 0, code, errOut.String())
 	// db.t4g.medium Single-AZ (73.00) + 100 GB at 0.138 becomes db.r6g.large
 	// Multi-AZ (394.20) + 500 GB at 0.276: +321.20 and +124.20.
-	assert.Contains(t, out.String(), "#### prod: umbrella to enterprise: $2917.45 → $3362.85 a month (+$445.40, +15.3 %)")
+	assert.Contains(t, out.String(), "#### prod: umbrella to enterprise: $2917.65 → $3363.05 a month (+$445.40, +15.3 %)")
 	assert.Contains(t, out.String(), "| umbrella | $87.90 (premium, silo) | $533.30 (enterprise, silo) | +$445.40 |")
 
 	errOut.Reset()

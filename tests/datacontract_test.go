@@ -13,8 +13,6 @@ import (
 	"github.com/saas-platform/saas-platform/internal/plan"
 )
 
-const rolePolicyType = "aws:iam/rolePolicy:RolePolicy"
-
 type statement struct {
 	Sid      string
 	Effect   string

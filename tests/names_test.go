@@ -31,6 +31,7 @@ var nameInputs = []string{
 // replacement cannot collide on.
 var notItsName = map[string]string{
 	"aws:lambda/invocation:Invocation":                                                           "functionName is the function it invokes",
+	"aws:lambda/eventSourceMapping:EventSourceMapping":                                           "functionName is the function it invokes",
 	"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2":                       "bucket is the bucket it configures",
 	"aws:s3/bucketOwnershipControls:BucketOwnershipControls":                                     "bucket is the bucket it configures",
 	"aws:s3/bucketPolicy:BucketPolicy":                                                           "bucket is the bucket it configures",
@@ -53,6 +54,13 @@ var dataHolders = map[string]func(t *testing.T, r plan.Resource){
 		assert.True(t, r.Options.Protect, "%s is protected", r.Name)
 		assert.True(t, r.Options.RetainOnDelete, "%s is retained", r.Name)
 		assert.Equal(t, true, r.Input("deletionProtection"), "%s has deletion protection", r.Name)
+	},
+	// The onboarding registry: its name follows the stack's, and its key
+	// schema never changes, so nothing in a stack file replaces it.
+	"aws:dynamodb/table:Table": func(t *testing.T, r plan.Resource) {
+		assert.True(t, r.Options.Protect, "%s is protected", r.Name)
+		assert.Equal(t, true, r.Input("deletionProtectionEnabled"), "%s has deletion protection", r.Name)
+		assert.Equal(t, true, r.Input("pointInTimeRecovery.enabled"), "%s is recoverable", r.Name)
 	},
 	// Its name is its only input that forces a replacement, and a new name
 	// is a new secret; a deleted one stays recoverable for 30 days.

@@ -1,18 +1,29 @@
-// Command tenantdb is the Lambda function that creates, updates and retires
-// pool tenants' databases in the shared PostgreSQL and its pools, with
-// their secrets and connection-fact parameters. The data component
-// builds it for linux/arm64 and invokes it through aws.lambda.Invocation.
+// Command tenantdb is the Lambda binary that provisions pool tenants. By
+// its function's TENANTDB_HANDLER it runs as:
+//   - (unset) the provisioner the deployment invokes through
+//     aws.lambda.Invocation for each stack-file pool tenant;
+//   - onboarding-api: the run-time onboarding API behind a function URL;
+//   - onboarding-worker: the queue's consumer that provisions the tenants
+//     the API records, with the same provisioner code.
+//
+// The data component builds it once for linux/arm64; all three functions
+// run the same code, so a run-time tenant is made as a stack-file one.
 package main
 
 import (
 	"context"
 	"log"
+	"log/slog"
+	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/saas-platform/saas-platform/internal/onboarding"
 	"github.com/saas-platform/saas-platform/internal/tenantdb"
 )
 
@@ -21,6 +32,31 @@ func main() {
 	if err != nil {
 		log.Fatalf("loading AWS configuration: %v", err)
 	}
-	h := &tenantdb.Handler{Secrets: secretsmanager.NewFromConfig(cfg), Parameters: ssm.NewFromConfig(cfg)}
-	lambda.Start(h.Handle)
+	provisioner := &tenantdb.Handler{Secrets: secretsmanager.NewFromConfig(cfg), Parameters: ssm.NewFromConfig(cfg)}
+	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	registry := &onboarding.Registry{DB: dynamodb.NewFromConfig(cfg)}
+
+	switch handler := os.Getenv(onboarding.EnvHandler); handler {
+	case "":
+		lambda.Start(provisioner.Handle)
+	case onboarding.HandlerAPI:
+		api := &onboarding.API{Registry: registry, Queue: sqs.NewFromConfig(cfg), Rules: onboarding.StackRules(), Log: logger}
+		if err := api.FromEnvironment(os.Getenv); err != nil {
+			log.Fatal(err)
+		}
+		lambda.Start(api.Handle)
+	case onboarding.HandlerWorker:
+		tenants := &onboarding.TenantDB{Provisioner: provisioner}
+		if err := tenants.FromEnvironment(os.Getenv); err != nil {
+			log.Fatal(err)
+		}
+		w := &onboarding.Worker{Registry: registry, Log: logger, Provisioner: tenants}
+		if err := w.FromEnvironment(os.Getenv); err != nil {
+			log.Fatal(err)
+		}
+		lambda.Start(w.Handle)
+	default:
+		log.Fatalf("%s=%q: the handlers are %s and %s (or unset for the provisioner)",
+			onboarding.EnvHandler, handler, onboarding.HandlerAPI, onboarding.HandlerWorker)
+	}
 }

@@ -110,6 +110,9 @@ type Compute struct {
 	Repositories pulumi.StringMapOutput `pulumi:"repositories"`
 	// Services lists the long-running services, in stack-file order.
 	Services []ServiceRefs
+	// TaskRoleArns maps every service, scheduled or not, to its task role:
+	// what the onboarding API's callers name as service:<name>.
+	TaskRoleArns map[string]pulumi.StringOutput
 	// Wake lists, when the stack sleeps, each service's scalable target and
 	// the bounds its wake-up actions restore, in stack-file order.
 	Wake []WakeTarget
@@ -243,6 +246,10 @@ func (c *Compute) workload(ctx *pulumi.Context, s config.Service, tg *lb.TargetG
 	if err != nil {
 		return pulumi.StringOutput{}, nil, err
 	}
+	if c.TaskRoleArns == nil {
+		c.TaskRoleArns = map[string]pulumi.StringOutput{}
+	}
+	c.TaskRoleArns[s.Name] = taskRole.Arn
 	var image pulumi.StringInput = pulumi.Sprintf("%s:%s", repo.RepositoryUrl, s.ImageTag)
 	if s.Image != "" {
 		image = pulumi.String(s.Image)

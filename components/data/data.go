@@ -7,9 +7,12 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/saas-platform/saas-platform/config"
+	"github.com/saas-platform/saas-platform/internal/awspolicy"
+	"github.com/saas-platform/saas-platform/internal/tenantdb"
 	"github.com/saas-platform/saas-platform/internal/tenantid"
 )
 
@@ -47,10 +50,10 @@ type DataArgs struct {
 	Database config.Database
 	Cache    config.Cache
 	Tenants  []config.Tenant
-	Buckets  []config.Bucket
 	// ServiceLogins names the services that use the shared PostgreSQL: each
 	// gets a login of its own, in a secret of its own.
 	ServiceLogins []string
+	Buckets       []config.Bucket
 	// LegacyFacts are the pool tenants whose secret and parameters the
 	// previous deployment made as stack resources: this deployment hands
 	// them to the provisioner (see TenantDatabaseArgs.LegacyFacts).
@@ -112,6 +115,72 @@ type Data struct {
 	CacheNodes []string
 	// Buckets maps a stack-file bucket name to the bucket.
 	Buckets map[string]BucketRef
+
+	// Pools are the instances that hold pool tenants, by pool name (the
+	// shared one is config.SharedPool).
+	Pools map[string]PoolRef
+
+	// provisioner is what every function that provisions pool tenants
+	// shares: network path, key and credentials.
+	provisioner provisionerArgs
+	pathPrefix  string
+	code        pulumi.Archive
+}
+
+// PoolRef is where an instance holding pool tenants is, and its master
+// credentials' secret.
+type PoolRef struct {
+	Address   pulumi.StringOutput
+	SecretArn pulumi.StringOutput
+}
+
+// TenantFunctionArgs configures a function that provisions pool tenants
+// outside the deployment (the onboarding worker).
+type TenantFunctionArgs struct {
+	// Name is the function's short name: its log group is
+	// <prefix>/lambda/<name>.
+	Name        string
+	Description string
+	// Statements are what the function may do beyond the provisioner's own
+	// permissions.
+	Statements []awspolicy.Statement
+	// KeyServices are the services (dynamodb, sqs, ...) through which the
+	// function may use the environment's key, beyond Secrets Manager.
+	KeyServices []string
+	Environment pulumi.StringMap
+	Timeout     int // seconds
+}
+
+// TenantFunction builds a function from the provisioner's code, in its
+// subnets and security group, with its permissions on the tenants'
+// credentials and the master secret, plus args.Statements: so that a pool
+// tenant made at run time is made exactly as a stack-file one.
+func (d *Data) TenantFunction(ctx *pulumi.Context, name string, args TenantFunctionArgs, parent pulumi.Resource) (*lambda.Function, error) {
+	code, err := d.ProvisionerCode()
+	if err != nil {
+		return nil, err
+	}
+	pa := d.provisioner
+	pa.logGroupName = d.pathPrefix + "/lambda/" + args.Name
+	pa.code = code
+	pa.description, pa.extra, pa.environment, pa.timeout = args.Description, args.Statements, args.Environment, args.Timeout
+	pa.keyServices = args.KeyServices
+	function, _, _, err := newProvisioner(ctx, name, pa, parent)
+	return function, err
+}
+
+// ProvisionerCode is the provisioner's deployment package (cmd/tenantdb),
+// found or built once for the environment: every function that runs it
+// (the provisioner, the onboarding API and its worker) deploys the same.
+func (d *Data) ProvisionerCode() (pulumi.Archive, error) {
+	if d.code == nil {
+		pkg, err := ProvisionerPackage()
+		if err != nil {
+			return nil, err
+		}
+		d.code = pulumi.NewFileArchive(pkg)
+	}
+	return d.code, nil
 }
 
 // SharedDatabaseName is the database the shared instance is created with.
@@ -212,31 +281,36 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 	d.DatabaseAddress = sharedDB.address
 	d.DatabaseSecretArn = sharedDB.masterSecretArn
 	masterSecrets := pulumi.StringArray{}
+	d.Pools = map[string]PoolRef{}
 	for _, pool := range append([]config.DatabasePool{{Name: config.SharedPool}}, db.Pools...) {
 		masterSecrets = append(masterSecrets, pools[pool.Name].masterSecretArn)
+		d.Pools[pool.Name] = PoolRef{Address: pools[pool.Name].address, SecretArn: pools[pool.Name].masterSecretArn}
 	}
 
+	d.provisioner = provisionerArgs{
+		region: args.Region, account: caller.AccountId,
+		logRetention:        args.LogRetentionDays,
+		keyArn:              args.KeyArn,
+		subnetIds:           args.Network.PrivateSubnetIds,
+		securityGroupId:     args.Network.ProvisionerSecurityGroupId,
+		masterSecretArns:    masterSecrets,
+		tenantSecretsArn:    d.TenantSecretsArn,
+		tenantParametersArn: fmt.Sprintf("arn:aws:ssm:%s:%s:parameter%s/tenants/*", args.Region, caller.AccountId, args.PathPrefix),
+	}
+	d.pathPrefix = args.PathPrefix
 	var provisionerName pulumi.StringInput
 	var provisionerDeps []pulumi.Resource
 	var provisionerRole *iam.Role
 	if len(args.Tenants) > 0 || len(args.ServiceLogins) > 0 {
-		pkg, err := ProvisionerPackage()
+		code, err := d.ProvisionerCode()
 		if err != nil {
 			return nil, fmt.Errorf("data %s: %w", name, err)
 		}
-		function, role, deps, err := newProvisioner(ctx, name+"-tenant-provisioner", provisionerArgs{
-			region: args.Region, account: caller.AccountId,
-			logGroupName:        args.PathPrefix + "/lambda/tenant-provisioner",
-			logRetention:        args.LogRetentionDays,
-			keyArn:              args.KeyArn,
-			subnetIds:           args.Network.PrivateSubnetIds,
-			securityGroupId:     args.Network.ProvisionerSecurityGroupId,
-			masterSecretArns:    masterSecrets,
-			tenantSecretsArn:    d.TenantSecretsArn,
-			tenantParametersArn: fmt.Sprintf("arn:aws:ssm:%s:%s:parameter%s/tenants/*", args.Region, caller.AccountId, args.PathPrefix),
-			serviceSecretsArn:   serviceSecretsArn(args.Region, caller.AccountId, secretPrefix),
-			code:                pulumi.NewFileArchive(pkg),
-		}, d)
+		pa := d.provisioner
+		pa.logGroupName = args.PathPrefix + "/lambda/tenant-provisioner"
+		pa.code = code
+		pa.serviceSecretsArn = serviceSecretsArn(args.Region, caller.AccountId, secretPrefix)
+		function, role, deps, err := newProvisioner(ctx, name+"-tenant-provisioner", pa, d)
 		if err != nil {
 			return nil, fmt.Errorf("data %s: tenant provisioner: %w", name, err)
 		}
@@ -281,8 +355,8 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 		td, err := NewTenantDatabase(ctx, name+"-tenant-"+t.ID, &TenantDatabaseArgs{
 			Tenant:            t,
 			Identifier:        identifier + "-" + t.ID,
-			SecretName:        secretPrefix + "/tenants/" + t.ID + "/database",
-			ParameterPath:     args.PathPrefix + "/tenants/" + t.ID,
+			SecretName:        tenantdb.Layout{PathPrefix: args.PathPrefix}.SecretName(t.ID),
+			ParameterPath:     tenantdb.Layout{PathPrefix: args.PathPrefix}.ParameterPath(t.ID),
 			KeyArn:            args.KeyArn,
 			Protect:           args.Protect,
 			Postgres:          shared,

@@ -334,17 +334,29 @@ type provisionerArgs struct {
 	tenantSecretsArn string                  // ARN pattern of the tenants' secrets
 	// tenantParametersArn is the ARN pattern of the tenants' parameters.
 	tenantParametersArn string
-	// serviceSecretsArn is the ARN pattern of the services' login secrets.
+	// serviceSecretsArn is the ARN pattern of the services' login
+	// secrets; empty for a function that makes no service login.
 	serviceSecretsArn string
 	code              pulumi.Archive
+
+	// A function that shares the provisioner's code, network path and
+	// permissions for another job (the onboarding worker) says what it
+	// is, what more it may do, and how its handler is configured.
+	description string
+	extra       []awspolicy.Statement
+	keyServices []string // services through which it may also use the key
+	environment pulumi.StringMap
+	timeout     int
 }
 
-// newProvisioner creates the function that provisions tenants' databases
-// and logins and services' logins, in the private subnets, with a role
-// that may read the pools' master secrets (siloMastersPolicy adds the silo
-// instances'), manage the tenants' secrets and parameters and the services'
-// login secrets (nothing else of the environment's), use the key through
-// those two services and write its own log group.
+// newProvisioner creates the function that provisions pool tenants, in the
+// private subnets, with a role that may read the instances' master
+// secrets, manage the tenants' secrets and parameters (nothing else of the
+// environment's), use the key through those two services and write its
+// own log group.
+//
+// It returns the function, its role (siloMastersPolicy adds to it), and
+// what an invocation must wait for.
 func newProvisioner(ctx *pulumi.Context, name string, args provisionerArgs, parent pulumi.Resource) (*lambda.Function, *iam.Role, []pulumi.Resource, error) {
 	opts := pulumi.Parent(parent)
 	logGroup, err := cloudwatch.NewLogGroup(ctx, name, &cloudwatch.LogGroupArgs{
@@ -384,9 +396,6 @@ func newProvisioner(ctx *pulumi.Context, name string, args provisionerArgs, pare
 						"secretsmanager:CreateSecret", "secretsmanager:TagResource", "secretsmanager:RestoreSecret", "secretsmanager:DeleteSecret",
 					},
 					Resource: []string{args.tenantSecretsArn}},
-				awspolicy.Statement{Sid: "ServiceLoginCredentials", Effect: "Allow",
-					Action:   []string{"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:DescribeSecret"},
-					Resource: []string{args.serviceSecretsArn}},
 				awspolicy.Statement{Sid: "TenantFacts", Effect: "Allow",
 					Action:   []string{"ssm:GetParameters", "ssm:PutParameter", "ssm:DeleteParameters", "ssm:AddTagsToResource"},
 					Resource: []string{args.tenantParametersArn}},
@@ -395,21 +404,33 @@ func newProvisioner(ctx *pulumi.Context, name string, args provisionerArgs, pare
 					Condition: awspolicy.Condition{"StringEquals": {"kms:ViaService": {
 						fmt.Sprintf("secretsmanager.%s.amazonaws.com", args.region), fmt.Sprintf("ssm.%s.amazonaws.com", args.region),
 					}}}},
-			)
+			).With(serviceLogins(args.serviceSecretsArn)...).With(args.extra...).With(keyUse(key, args.region, args.keyServices)...)
 		}, logGroup.Arn, args.masterSecretArns, args.keyArn),
 	}, opts)
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	description, timeout := args.description, args.timeout
+	if description == "" {
+		description = "Creates, updates and retires pool tenants' databases in the shared PostgreSQL"
+	}
+	if timeout == 0 {
+		timeout = 60
+	}
+	var environment *lambda.FunctionEnvironmentArgs
+	if len(args.environment) > 0 {
+		environment = &lambda.FunctionEnvironmentArgs{Variables: args.environment}
+	}
 	function, err := lambda.NewFunction(ctx, name, &lambda.FunctionArgs{
-		Description:   pulumi.String("Creates, updates and retires tenants' databases and logins, and services' logins"),
+		Description:   pulumi.String(description),
+		Environment:   environment,
 		Runtime:       pulumi.String("provided.al2023"),
 		Handler:       pulumi.String("bootstrap"),
 		Architectures: pulumi.StringArray{pulumi.String("arm64")},
 		Code:          args.code,
 		Role:          role.Arn,
 		MemorySize:    pulumi.Int(256),
-		Timeout:       pulumi.Int(60),
+		Timeout:       pulumi.Int(timeout),
 		KmsKeyArn:     args.keyArn,
 		VpcConfig: &lambda.FunctionVpcConfigArgs{
 			SubnetIds:        args.subnetIds,
@@ -426,6 +447,17 @@ func newProvisioner(ctx *pulumi.Context, name string, args provisionerArgs, pare
 	return function, role, []pulumi.Resource{function, policy}, nil
 }
 
+// serviceLogins lets the provisioner fill the services' login secrets,
+// which the stack makes empty; nothing when it makes none.
+func serviceLogins(pattern string) []awspolicy.Statement {
+	if pattern == "" {
+		return nil
+	}
+	return []awspolicy.Statement{{Sid: "ServiceLoginCredentials", Effect: "Allow",
+		Action:   []string{"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:DescribeSecret"},
+		Resource: []string{pattern}}}
+}
+
 // siloMastersPolicy lets the provisioner read the silo instances' master
 // secrets, which exist only once the instances do.
 func siloMastersPolicy(ctx *pulumi.Context, name string, role *iam.Role, masters pulumi.StringArray, parent pulumi.Resource) (*iam.RolePolicy, error) {
@@ -436,4 +468,24 @@ func siloMastersPolicy(ctx *pulumi.Context, name string, role *iam.Role, masters
 				Action: []string{"secretsmanager:GetSecretValue"}, Resource: v[0].([]string)})
 		}, masters.ToStringArrayOutput()),
 	}, pulumi.Parent(parent))
+}
+
+// viaServices are the kms:ViaService values of services in a region.
+func viaServices(region string, services ...string) []string {
+	var out []string
+	for _, s := range services {
+		out = append(out, fmt.Sprintf("%s.%s.amazonaws.com", s, region))
+	}
+	return out
+}
+
+// keyUse lets a function use the key through more services (DynamoDB,
+// SQS, SSM SecureStrings, which encrypt with kms:Encrypt).
+func keyUse(key, region string, services []string) []awspolicy.Statement {
+	if len(services) == 0 {
+		return nil
+	}
+	return []awspolicy.Statement{{Sid: "KeyUse", Effect: "Allow",
+		Action: []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, Resource: []string{key},
+		Condition: awspolicy.Condition{"StringEquals": {"kms:ViaService": viaServices(region, services...)}}}}
 }

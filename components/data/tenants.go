@@ -58,7 +58,7 @@ type TenantDatabase struct {
 }
 
 // DatabaseName is the tenant's database (and, for pool tenants, login role)
-// name: the id with hyphens as underscores, which RDS accepts as a DbName.
+// name; the provisioner and the onboarding API name it the same way.
 func DatabaseName(tenantID string) string {
 	return tenantid.Database(tenantID)
 }
@@ -200,7 +200,7 @@ func (t *TenantDatabase) pool(ctx *pulumi.Context, name string, args *TenantData
 			return err
 		}
 	}
-	owned := map[string]string{"TenantId": tenant.ID, "Plan": tenant.Plan.Name, "Pool": tenant.Pool}
+	owned := tenantdb.PoolTags(tenant.ID, tenant.Plan.Name, tenant.Pool)
 	input := pulumi.All(args.SharedHost, args.SharedSecretArn, args.KeyArn).ApplyT(func(v []any) (string, error) {
 		body, err := json.Marshal(map[string]any{
 			"database":        database,
@@ -212,7 +212,7 @@ func (t *TenantDatabase) pool(ctx *pulumi.Context, name string, args *TenantData
 			"secretName":      args.SecretName,
 			"parameterPath":   args.ParameterPath,
 			"kmsKeyId":        v[2],
-			"description":     fmt.Sprintf("Tenant %s (%s): PostgreSQL in pool %s", tenant.ID, tenant.Plan.Name, tenant.Pool),
+			"description":     tenantdb.PoolDescription(tenant.ID, tenant.Plan.Name, tenant.Pool),
 			"tags":            owned,
 			"protect":         args.Protect,
 		})

@@ -46,6 +46,15 @@ type ObservabilityArgs struct {
 	Services              []Service
 	Databases             []Database
 	CacheNodes            []string
+	// Onboarding is the run-time onboarding API's worker and dead-letter
+	// queue; nil without the API.
+	Onboarding *Onboarding
+}
+
+// Onboarding names what the onboarding alarms watch.
+type Onboarding struct {
+	WorkerFunctionName  pulumi.StringInput
+	DeadLetterQueueName pulumi.StringInput
 }
 
 // Observability is the environment's alerting and dashboard.
@@ -93,6 +102,12 @@ func NewObservability(ctx *pulumi.Context, name string, args *ObservabilityArgs,
 	for _, node := range args.CacheNodes {
 		if err := o.cacheAlarms(ctx, node); err != nil {
 			return nil, fmt.Errorf("observability %s: cache node %s: %w", name, node, err)
+		}
+	}
+
+	if args.Onboarding != nil {
+		if err := o.onboardingAlarms(ctx, *args.Onboarding); err != nil {
+			return nil, fmt.Errorf("observability %s: onboarding: %w", name, err)
 		}
 	}
 
@@ -335,6 +350,26 @@ func (o *Observability) cacheAlarms(ctx *pulumi.Context, node string) error {
 	} {
 		t.subject = config.CacheAlarmPrefix + subject
 		t.namespace, t.dimensions, t.comparison, t.missing = "AWS/ElastiCache", dims, "GreaterThanThreshold", "missing"
+		if _, _, err := o.alarm(ctx, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// onboardingAlarms tell when run-time provisioning fails: any failed
+// attempt of the worker (it retries, so one is a warning), and any request
+// in the dead-letter queue (it gave up: the tenant is marked failed).
+func (o *Observability) onboardingAlarms(ctx *pulumi.Context, on Onboarding) error {
+	for _, t := range []threshold{
+		{name: "failures", description: "The onboarding worker failed to provision a tenant (it retries; see its log for lastError)",
+			namespace: "AWS/Lambda", metric: "Errors", statistic: "Sum",
+			dimensions: pulumi.StringMap{"FunctionName": on.WorkerFunctionName}},
+		{name: "dead-letters", description: "Onboarding requests gave up and wait in the dead-letter queue: the tenants are marked failed",
+			namespace: "AWS/SQS", metric: "ApproximateNumberOfMessagesVisible", statistic: "Maximum",
+			dimensions: pulumi.StringMap{"QueueName": on.DeadLetterQueueName}},
+	} {
+		t.subject, t.comparison, t.value, t.missing = "onboarding", "GreaterThanThreshold", 0, "notBreaching"
 		if _, _, err := o.alarm(ctx, t); err != nil {
 			return err
 		}

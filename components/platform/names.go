@@ -15,7 +15,7 @@ import "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 // empty), it still is: delete-first changes the order, not the safeguards.
 //
 // Resources whose fixed name holds data that a replacement would lose (the
-// RDS instances, the secrets) are not here: the transition check
+// RDS instances, the secrets, the onboarding registry) are not here: the transition check
 // (config.CheckTransitions) refuses the stack-file changes that would
 // replace them. tests/names_test.go holds every fixed-name type of the plan
 // to one or the other.
@@ -39,6 +39,8 @@ var DeleteFirst = map[string]string{
 	"aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": "names only",
 	"aws:servicediscovery/service:Service":                         "names only",
 	"aws:ssm/parameter:Parameter":                                  "the program writes every value; PutParameter overwrites",
+	"aws:lambda/functionUrl:FunctionUrl":                           "one URL per function; a new one's address is published again (onboardingUrl, SSM)",
+	"aws:sqs/queue:Queue":                                          "onboarding's queues: the registry keeps every request, and the same request again queues it",
 }
 
 // deleteFirst makes every resource of a DeleteFirst type replace

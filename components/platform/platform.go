@@ -15,6 +15,7 @@ import (
 	"github.com/saas-platform/saas-platform/components/edge"
 	"github.com/saas-platform/saas-platform/components/network"
 	"github.com/saas-platform/saas-platform/components/observability"
+	"github.com/saas-platform/saas-platform/components/onboarding"
 	"github.com/saas-platform/saas-platform/config"
 )
 
@@ -90,6 +91,8 @@ type Platform struct {
 	Domain           *edge.Domain
 	// StaticAssets is nil without staticAssets.host.
 	StaticAssets *edge.StaticAssets
+	// Onboarding is the run-time onboarding API; nil without callers.
+	Onboarding *onboarding.Onboarding
 
 	stack *config.Stack
 }
@@ -260,6 +263,10 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 	if err := p.edge(ctx, name, cfg, children); err != nil {
 		return nil, err
 	}
+	// After compute: the API's callers may be services' task roles.
+	if err := p.onboarding(ctx, name, cfg, children); err != nil {
+		return nil, err
+	}
 
 	// Observability comes last: it watches what the others built.
 	p.Observer, err = observability.NewObservability(ctx, name, observabilityArgs(cfg, p), children...)
@@ -399,6 +406,11 @@ func observabilityArgs(cfg *config.Stack, p *Platform) *observability.Observabil
 			Identifier: db.Identifier, AllocatedStorage: db.AllocatedStorage, Tags: db.Tags,
 		})
 	}
+	if p.Onboarding != nil {
+		args.Onboarding = &observability.Onboarding{
+			WorkerFunctionName: p.Onboarding.WorkerFunctionName, DeadLetterQueueName: p.Onboarding.DeadLetterQueueName,
+		}
+	}
 	return args
 }
 
@@ -487,6 +499,12 @@ func (p *Platform) Outputs() map[string]pulumi.Input {
 	}
 	if p.stack.Domain.CreateZone {
 		outputs["nameServers"] = p.Domain.NameServers
+	}
+	if p.Onboarding != nil {
+		// Where callers send requests, and where the tenants command
+		// reads the run-time tenants.
+		outputs["onboardingUrl"] = p.Onboarding.URL
+		outputs["tenantRegistry"] = p.Onboarding.TableName
 	}
 	if p.stack.Schedule.On() {
 		outputs[OutputWakeUp] = wakeUpCommand(p.stack.Region, p.Data.Databases, p.Compute.Wake)

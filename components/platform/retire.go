@@ -12,7 +12,8 @@ import (
 // undeletable. The KMS keys decrypt the final snapshots and the recovery
 // points; the vaults hold the recovery points, their policies refuse their
 // deletion and their locks bound their retention; the buckets keep their
-// objects and settings; the secrets keep the tenants' credentials.
+// objects and settings; the secrets keep the tenants' credentials; the
+// onboarding registry keeps the run-time tenants' records.
 var RetainedOnRetire = map[string]bool{
 	"aws:kms/key:Key":                                                      true,
 	"aws:kms/alias:Alias":                                                  true,
@@ -27,6 +28,7 @@ var RetainedOnRetire = map[string]bool{
 	"aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2": true,
 	"aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": true,
 	"aws:secretsmanager/secret:Secret": true,
+	"aws:dynamodb/table:Table":         true,
 }
 
 // retire is the transformation a stack with dataProtection.retire applies to

@@ -33,6 +33,12 @@ func New(statements ...Statement) Document {
 	return Document{Version: "2012-10-17", Statement: statements}
 }
 
+// With returns the document with more statements.
+func (d Document) With(statements ...Statement) Document {
+	d.Statement = append(append([]Statement{}, d.Statement...), statements...)
+	return d
+}
+
 // String renders the document as JSON.
 func (d Document) String() string {
 	// Every field is a string or a slice or map of strings: Marshal cannot fail.

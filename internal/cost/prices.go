@@ -215,6 +215,8 @@ var Usage = map[string]string{
 	"aws:lambda/function:Function":                     "Lambda requests and GB-seconds of duration",
 	"aws:sns/topic:Topic":                              "SNS requests and deliveries (email, SMS, HTTPS)",
 	"aws:sqs/queue:Queue":                              "SQS requests",
+	"aws:dynamodb/table:Table":                         "DynamoDB on-demand reads and writes, storage per GB-month, point-in-time recovery per GB-month",
+	"aws:lambda/functionUrl:FunctionUrl":               "the function's Lambda requests and duration",
 	"aws:backup/vault:Vault":                           "AWS Backup storage per GB-month, restores, cross-region copies",
 	"aws:backup/restoreTestingPlan:RestoreTestingPlan": "restore jobs and the resources they create while tested",
 	"aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication": "replicated backup storage per GB-month and cross-region transfer",
@@ -294,6 +296,9 @@ var Free = map[string]bool{
 	"aws:sns/topicPolicy:TopicPolicy":             true,
 	"aws:sns/topicSubscription:TopicSubscription": true,
 	"aws:lambda/permission:Permission":            true,
+	// Its polling is free; the function it invokes is priced by use.
+	"aws:lambda/eventSourceMapping:EventSourceMapping": true,
+	"aws:dynamodb/tableItem:TableItem":                 true,
 
 	"aws:backup/plan:Plan":                                       true,
 	"aws:backup/regionSettings:RegionSettings":                   true,

@@ -88,6 +88,15 @@ func (m *Mocks) outputs(r Resource, id string, inputs resource.PropertyMap) reso
 	case "aws:lambda/function:Function":
 		set("arn", m.arn("lambda", "function:"+name))
 		set("invokeArn", fmt.Sprintf("arn:aws:apigateway:%s:lambda:path/2015-03-31/functions/%s/invocations", m.region, m.arn("lambda", "function:"+name)))
+	case "aws:dynamodb/table:Table":
+		set("arn", m.arn("dynamodb", "table/"+name))
+	case "aws:sqs/queue:Queue":
+		set("arn", m.arn("sqs", name))
+		set("url", fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", m.region, AccountID, name))
+	case "aws:lambda/functionUrl:FunctionUrl":
+		urlID := fmt.Sprintf("%x", sha256.Sum256([]byte(id)))[:32]
+		set("urlId", urlID)
+		set("functionUrl", fmt.Sprintf("https://%s.lambda-url.%s.on.aws/", urlID, m.region))
 	case "aws:ssm/parameter:Parameter":
 		set("arn", m.arn("ssm", "parameter"+name))
 	case "aws:lambda/invocation:Invocation":

@@ -18,7 +18,9 @@ const usage = `usage: tenants --stack STACK [flags] COMMAND
   set-plan ID PLAN          move a tenant to another plan
   remove ID [--drop-data]   remove a tenant; its data is kept unless --drop-data,
                             which takes two runs with a deployment between them
-  list                      list the tenants
+  list                      list the tenants (with --registry, the run-time ones too)
+  promote ID                move a run-time tenant into the stack file (--registry);
+                            run again after the deployment to hand its registry entry over
 
 flags (anywhere on the line):
 `
@@ -40,6 +42,7 @@ func Main(args []string, stdout, stderr io.Writer, cost CostFunc) int {
 	dryRun := flags.Bool("dry-run", false, "print what the change does, do not write the stack file")
 	planName := flags.String("plan", "", "plan of the tenant (add, set-plan)")
 	dropData := flags.Bool("drop-data", false, "remove: delete the tenant's data too, in two steps")
+	registry := flags.Bool("registry", false, "list, promote: read the run-time tenants from the stack's registry table, with AWS credentials from the environment")
 
 	words, err := parseInterleaved(flags, args)
 	if err != nil {
@@ -67,6 +70,9 @@ func Main(args []string, stdout, stderr io.Writer, cost CostFunc) int {
 		return fail("%v", err)
 	}
 	opts := Options{ProjectDir: *projectDir, File: file, Stack: *stack, DryRun: *dryRun, Cost: cost}
+	if *registry {
+		opts.Registry = OpenRegistry
+	}
 	if *previousFile != "" {
 		if opts.Previous, err = plan.ReadPrevious(*previousFile); err != nil {
 			return fail("%v", err)
@@ -101,8 +107,13 @@ func Main(args []string, stdout, stderr io.Writer, cost CostFunc) int {
 			return fail("list takes no arguments")
 		}
 		err = List(opts, stdout)
+	case "promote":
+		if len(rest) != 1 || *planName != "" || !*registry {
+			return fail("promote takes a run-time tenant's id and --registry, such as: promote hooli --registry")
+		}
+		err = Promote(opts, stdout, rest[0])
 	default:
-		return fail("unknown command %q: add, set-plan, remove or list", command)
+		return fail("unknown command %q: add, set-plan, remove, list or promote", command)
 	}
 	if err != nil {
 		var refusal *Refusal

@@ -6,6 +6,7 @@
 package tenants
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -37,6 +38,9 @@ type Options struct {
 	Previous map[string]any
 	DryRun   bool     // print, do not write
 	Cost     CostFunc // nil: no cost estimate
+	// Registry opens the stack's registry of run-time tenants; nil: list
+	// shows the stack file's tenants only.
+	Registry RegistryOpener
 }
 
 // Refusal is a change the program would refuse, or one that would lose data
@@ -456,7 +460,13 @@ func List(opts Options, out io.Writer) error {
 			fmt.Fprintf(w, "%s\t-\t%s\tremoved from the file, not yet from the stack\t%s\t%s\n", id, d.Isolation, orKeep(d.OnRemove), d.Plan)
 		}
 	}
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if opts.Registry == nil {
+		return nil
+	}
+	return s.listRuntime(context.Background(), out)
 }
 
 // instance names the PostgreSQL a pool tenant's database is in.
