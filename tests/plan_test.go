@@ -172,3 +172,29 @@ func TestWithoutGoThePlanFailsWithOneSentence(t *testing.T) {
 	assert.Equal(t, data.ErrNoGoToolchain.Error()+"\n", stderr.String())
 	assert.Contains(t, stderr.String(), "install Go 1.24 or newer")
 }
+
+// A pool tenant's invocation depends on every resource of the network, the
+// last one registered included: the list is the network's own record, not
+// the SDK's view of the component's children, which fills in
+// asynchronously (two plans of one file then differed now and then).
+func TestAPoolTenantsInvocationDependsOnEveryResourceOfTheNetwork(t *testing.T) {
+	result := planStack(t, "dev")
+	network := map[string]bool{}
+	for _, r := range result.Resources {
+		if r.Custom && strings.Contains(r.URN, "saas:network:Network$") {
+			network[r.URN] = true
+		}
+	}
+	require.NotEmpty(t, network)
+	invocations := plan.OfType(result.Resources, "aws:lambda/invocation:Invocation")
+	require.NotEmpty(t, invocations, "dev has pool tenants")
+	for _, inv := range invocations {
+		deps := map[string]bool{}
+		for _, d := range inv.Dependencies {
+			deps[d] = true
+		}
+		for urn := range network {
+			assert.True(t, deps[urn], "%s depends on %s", inv.Name, urn)
+		}
+	}
+}

@@ -43,9 +43,9 @@ type DataArgs struct {
 	Network    NetworkInputs
 
 	// NetworkReady is the network the provisioner needs to reach the
-	// database: invocations depend on it, so that on removal they run
-	// before its routes and security-group rules go.
-	NetworkReady pulumi.Resource
+	// database, every resource of it: invocations depend on them, so that
+	// on removal they run before its routes and security-group rules go.
+	NetworkReady []pulumi.Resource
 
 	Database config.Database
 	Cache    config.Cache
@@ -315,9 +315,7 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 			return nil, fmt.Errorf("data %s: tenant provisioner: %w", name, err)
 		}
 		provisionerName, provisionerDeps, provisionerRole = function.Name, deps, role
-		if args.NetworkReady != nil {
-			provisionerDeps = append(provisionerDeps, args.NetworkReady)
-		}
+		provisionerDeps = append(provisionerDeps, args.NetworkReady...)
 	}
 
 	d.ServiceLoginSecretArns = map[string]pulumi.StringOutput{}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"sync"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
@@ -87,6 +88,32 @@ type Network struct {
 
 	DatabaseSubnetGroupName pulumi.StringOutput `pulumi:"databaseSubnetGroupName"`
 	CacheSubnetGroupName    pulumi.StringOutput `pulumi:"cacheSubnetGroupName"`
+
+	// members are the resources registered under the network, recorded as
+	// each is registered (see Members).
+	members   []pulumi.Resource
+	membersMu sync.Mutex
+}
+
+// Members returns every resource registered under the network, complete
+// once NewNetwork has returned: what depends on the whole network depends
+// on these. Depending on the component instead would not do: the Go SDK
+// adds a child to its parent's children asynchronously, so a dependent
+// registered right after NewNetwork could miss the last ones (and two
+// plans of one stack file would differ).
+func (n *Network) Members() []pulumi.Resource {
+	n.membersMu.Lock()
+	defer n.membersMu.Unlock()
+	return append([]pulumi.Resource(nil), n.members...)
+}
+
+// record is a transformation on the network that notes each resource
+// registered under it; transformations run as a resource is registered.
+func (n *Network) record(args *pulumi.ResourceTransformationArgs) *pulumi.ResourceTransformationResult {
+	n.membersMu.Lock()
+	defer n.membersMu.Unlock()
+	n.members = append(n.members, args.Resource)
+	return nil
 }
 
 // NewNetwork builds the VPC, its endpoints, security groups, flow logs and
@@ -96,6 +123,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		return nil, fmt.Errorf("network %s: args are required", name)
 	}
 	n := &Network{}
+	opts = append(opts, pulumi.Transformations([]pulumi.ResourceTransformation{n.record}))
 	if err := ctx.RegisterComponentResource("saas:network:Network", name, n, opts...); err != nil {
 		return nil, err
 	}

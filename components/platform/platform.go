@@ -183,7 +183,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 			CacheSecurityGroupId:       p.Network.CacheSecurityGroupId,
 			ProvisionerSecurityGroupId: p.Network.ProvisionerSecurityGroupId,
 		},
-		NetworkReady: p.Network,
+		NetworkReady: p.Network.Members(),
 		Database:     cfg.Database,
 		Cache:        cfg.Cache,
 		Tenants:      cfg.Tenants,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -80,6 +81,9 @@ func orDash(s string) string {
 // removed, and the tenant's place in its pool is counted from the stack
 // file alone.
 func Promote(opts Options, out io.Writer, id string) error {
+	if err := checkArguments("promote", id, nil); err != nil {
+		return err
+	}
 	s, err := open(opts, out, "promote tenant "+id)
 	if err != nil {
 		return err
@@ -115,17 +119,23 @@ func Promote(opts Options, out io.Writer, id string) error {
 	if t.Status != onboarding.StatusActive || t.Pending != "" {
 		return refuse("cannot promote tenant %s: it is %s; only an active run-time tenant moves into the stack file", id, describeRuntime(t))
 	}
-	after, err := s.file.add(id, t.Plan, t.Pool)
+	// What the registry says is checked as an argument would be.
+	plan, pool := t.Plan, t.Pool
+	if err := checkArguments("promote", id, &plan); err != nil {
+		return err
+	}
+	after, err := s.file.add(id, plan, pool)
 	if err != nil {
 		return err
 	}
+	want := append(slices.Clone(s.file.entries), entry{ID: id, Plan: plan, Pool: pool})
 	where := ""
 	if t.Pool != config.SharedPool {
 		where = ", pool " + t.Pool
 	}
 	intro := fmt.Sprintf("Promoting run-time tenant %s into stack %s (plan %s%s): the deployment adopts its database, login, secret and parameters; no data moves.",
 		id, opts.Stack, t.Plan, where)
-	return s.apply("promote", id, after, intro, []string{
+	return s.apply("promote", id, after, want, intro, []string{
 		fmt.Sprintf("Next: deploy this (pulumi up -s %s), then run promote %s --registry again to hand its registry entry over.", opts.Stack, id),
 	})
 }
