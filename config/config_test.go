@@ -79,7 +79,7 @@ func TestInvalidConfigIsRejectedWithTheKeyTheValueAndWhatIsAllowed(t *testing.T)
 		{"seven availability zones", "dev", map[string]string{"saas-platform:network": `{"availabilityZones":7}`},
 			"saas-platform:network.availabilityZones", "7", "between 2 and 6"},
 		{"an unknown NAT layout", "dev", map[string]string{"saas-platform:network": `{"natGateways":"multi"}`},
-			"saas-platform:network.natGateways", "multi", "none, single, onePerAz"},
+			"saas-platform:network.natGateways", "multi", "none, single, onePerAz, instance"},
 		{"no NAT and no endpoints", "dev", map[string]string{"saas-platform:network": `{"natGateways":"none"}`},
 			"saas-platform:network.natGateways", "none", "interfaceEndpoints: true"},
 		{"backups turned off", "dev", map[string]string{"saas-platform:database": `{"backupRetentionDays":0}`},
@@ -468,7 +468,7 @@ func TestAStackWithOnlyASizingGetsThePreset(t *testing.T) {
 		retention                    int
 		capacity                     string
 	}{
-		{"dev", 2, config.NatSingle, false, false, false, "db.t4g.micro", false, 1, 1, 7, config.CapacitySpot},
+		{"dev", 2, config.NatInstance, false, false, false, "db.t4g.micro", false, 1, 1, 7, config.CapacitySpot},
 		{"prod", 3, config.NatOnePerAz, true, true, true, "db.r6g.large", true, 3, 1, 90, config.CapacityBalanced},
 	}
 	for _, tc := range cases {
@@ -503,7 +503,7 @@ func TestStackFileValuesOverrideOnlyTheKeysTheyName(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 3, s.Network.AvailabilityZones)
 	assert.Equal(t, "10.10.0.0/16", s.Network.CIDR, "the preset's cidr stays")
-	assert.Equal(t, config.NatSingle, s.Network.NatGateways)
+	assert.Equal(t, config.NatInstance, s.Network.NatGateways)
 	assert.True(t, s.Database.MultiAz)
 	assert.Equal(t, "db.t4g.micro", s.Database.InstanceClass, "the preset's class stays")
 }

@@ -20,7 +20,7 @@ var presets = map[string]Preset{
 		Network: Network{
 			CIDR:               "10.10.0.0/16",
 			AvailabilityZones:  2,
-			NatGateways:        NatSingle,
+			NatGateways:        NatInstance,
 			InterfaceEndpoints: false,
 			FlowLogs:           false,
 		},

@@ -55,6 +55,10 @@ const (
 	NatNone     = "none"
 	NatSingle   = "single"
 	NatOnePerAz = "onePerAz"
+	// NatInstance is one small EC2 instance doing NAT for every private
+	// subnet: a few dollars a month instead of a NAT gateway's forty-odd,
+	// for less bandwidth and a minute or two without egress if it fails.
+	NatInstance = "instance"
 )
 
 // Network is the `network` section: the VPC and what surrounds it.

@@ -131,8 +131,8 @@ func (v *validator) network() {
 		v.problem(key+".availabilityZones", strconv.Itoa(n.AvailabilityZones),
 			fmt.Sprintf("must be between %d and %d", minAvailabilityZones, maxAvailabilityZones))
 	}
-	if !slices.Contains([]string{NatNone, NatSingle, NatOnePerAz}, n.NatGateways) {
-		v.problem(key+".natGateways", n.NatGateways, "must be one of none, single, onePerAz")
+	if !slices.Contains([]string{NatNone, NatSingle, NatOnePerAz, NatInstance}, n.NatGateways) {
+		v.problem(key+".natGateways", n.NatGateways, "must be one of none, single, onePerAz, instance")
 	}
 	if n.NatGateways == NatNone && !n.InterfaceEndpoints {
 		v.problem(key+".natGateways", n.NatGateways,

@@ -120,8 +120,10 @@ func TestCostOfTheDevStackIsWhatTheTableSays(t *testing.T) {
 	assert.Equal(t, "ap-northeast-1", est.Region)
 	assert.Empty(t, est.Unpriced)
 
-	// One NAT gateway and its Elastic IP.
-	network := 730*0.062 + 730*0.005 // 45.26 + 3.65
+	// The NAT instance: t4g.nano, 730 x 0.0054 = 3.942 -> 3.94; its 8 GB
+	// gp3 root volume, 8 x 0.096 = 0.768 -> 0.77; its public IPv4 address,
+	// 3.65; the two alarms that recover and reboot it, 0.10 each.
+	network := 3.94 + 0.77 + 3.65 + 2*0.10
 	// The dev preset sleeps outside MON-FRI 08:00-20:00: awake 5 x 12 = 60
 	// of the week's 168 hours, 730 x 60/168 = 260.714 h a month.
 	awakeHours := 730.0 * 60 / 168
@@ -150,16 +152,19 @@ func TestCostOfTheDevStackIsWhatTheTableSays(t *testing.T) {
 	assert.InDelta(t, data, byComponent["data"], 0.005)
 	assert.InDelta(t, compute, byComponent["compute"], 0.005)
 	assert.InDelta(t, observability, byComponent["observability"], 0.005)
-	assert.InDelta(t, 155.51, est.Monthly, 0.005)
+	assert.InDelta(t, 115.16, est.Monthly, 0.005)
 	assert.InDelta(t, network+data+compute+observability, est.Monthly, 0.005)
 	// Always on, the two instances' 730 h (18.25 each) and the five
 	// services' (3.37 each) come back: the figure before the schedule.
 	assert.InDelta(t, est.Monthly+2*(18.25-6.52)+5*(3.37-1.20), est.AlwaysOn, 0.005)
-	assert.InDelta(t, 189.82, est.AlwaysOn, 0.005)
+	assert.InDelta(t, 149.47, est.AlwaysOn, 0.005)
 
-	nat := costLine(t, est, "awsx:ec2:Vpc", "saas-platform-dev", "NAT gateway-month")
+	nat := costLine(t, est, "aws:ec2/instance:Instance", "saas-platform-dev-nat", "instance-month")
 	assert.Equal(t, 1.0, nat.Quantity)
 	assert.Equal(t, "network", nat.Component)
+	for _, l := range est.Lines {
+		assert.NotEqual(t, "NAT gateway-month", l.Unit, "dev has no NAT gateway")
+	}
 	api := costLine(t, est, "aws:ecs/service:Service", "api", "Spot task-month")
 	assert.InDelta(t, 60.0/168, api.Quantity, 0.000001, "a task for 60 of 168 hours")
 	assert.InDelta(t, awakeHours*0.0046215, api.Monthly, 0.005)
@@ -397,7 +402,7 @@ func TestCostInTheJSONPlanIsOneMoreKeyAndTheRestIsUnchanged(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(costDoc, &doc))
 	assert.Equal(t, "USD", doc.Currency)
-	assert.InDelta(t, 155.51, doc.Monthly, 0.005)
+	assert.InDelta(t, 115.16, doc.Monthly, 0.005)
 	require.NotEmpty(t, doc.Lines)
 	for _, l := range doc.Lines {
 		for _, key := range []string{"component", "type", "name", "quantity", "unit", "unitPrice", "monthly"} {
@@ -414,12 +419,12 @@ func TestCostFollowsThePlanTableByComponentLineAndTenant(t *testing.T) {
 	code, stdout, stderr := runPlanWithCost("--stack", "dev", "--cost")
 	require.Equal(t, 0, code, stderr)
 	assert.True(t, strings.HasPrefix(stdout, "TYPE"), "the plan table comes first")
-	estimate := stdout[strings.Index(stdout, "Estimated monthly cost: $155.51"):]
-	assert.Contains(t, estimate, "Always on, without its sleep schedule, it would cost $189.82: sleeping saves $34.31.")
-	assert.Regexp(t, `(?m)^network\s+\$48\.91\s+\$48\.91$`, estimate)
+	estimate := stdout[strings.Index(stdout, "Estimated monthly cost: $115.16"):]
+	assert.Contains(t, estimate, "Always on, without its sleep schedule, it would cost $149.47: sleeping saves $34.31.")
+	assert.Regexp(t, `(?m)^network\s+\$8\.56\s+\$8\.56$`, estimate)
 	assert.Regexp(t, `(?m)^data\s+\$58\.20\s+\$81\.66$`, estimate)
-	assert.Regexp(t, `(?m)^total\s+\$155\.51\s+\$189\.82$`, estimate)
-	assert.Regexp(t, `(?m)^network\s+awsx:ec2:Vpc\s+saas-platform-dev\s+1\s+NAT gateway-month\s+\$45\.26\s+\$45\.26`, estimate)
+	assert.Regexp(t, `(?m)^total\s+\$115\.16\s+\$149\.47$`, estimate)
+	assert.Regexp(t, `(?m)^network\s+aws:ec2/instance:Instance\s+saas-platform-dev-nat\s+1\s+instance-month\s+\$3\.94\s+\$3\.94`, estimate)
 	assert.Regexp(t, `(?m)^acme\s+premium\s+silo\s+\$10\.38\s+-\s+\$10\.38\s+\$22\.11$`, estimate)
 	assert.Contains(t, estimate, "Priced by usage")
 
@@ -460,10 +465,10 @@ func TestCostDifferenceOfTwoPlansShowsTheTotalAndTheLinesThatChanged(t *testing.
 	// 6.52, + 20 GB 2.76 + its master secret 0.40 and its login's 0.40,
 	// and three alarms; it joins the schedule with a start and a stop of
 	// its own (usage, $0).
-	assert.InDelta(t, 155.51, diff.Before, 0.005)
+	assert.InDelta(t, 115.16, diff.Before, 0.005)
 	assert.InDelta(t, 6.52+2.76+2*0.40+3*0.10, diff.Delta, 0.005)
-	assert.InDelta(t, 189.82, diff.AlwaysOnBefore, 0.005)
-	assert.InDelta(t, 189.82+18.25+2.76+2*0.40+3*0.10, diff.AlwaysOnAfter, 0.005)
+	assert.InDelta(t, 149.47, diff.AlwaysOnBefore, 0.005)
+	assert.InDelta(t, 149.47+18.25+2.76+2*0.40+3*0.10, diff.AlwaysOnAfter, 0.005)
 	added := map[string]float64{}
 	for _, c := range diff.Changes {
 		assert.Nil(t, c.Before, "only additions")
@@ -480,21 +485,21 @@ func TestCostDifferenceOfTwoPlansShowsTheTotalAndTheLinesThatChanged(t *testing.
 	var out, errOut bytes.Buffer
 	require.Equal(t, 0, cost.DiffMain([]string{"--title", "dev", before, after}, &out, &errOut), errOut.String())
 	md := out.String()
-	assert.Contains(t, md, "#### dev: $155.51 → $165.89 a month (+$10.38, +6.7 %)")
-	assert.Contains(t, md, "Always on (no sleep schedule): $189.82 → $211.93 a month.")
+	assert.Contains(t, md, "#### dev: $115.16 → $125.54 a month (+$10.38, +9.0 %)")
+	assert.Contains(t, md, "Always on (no sleep schedule): $149.47 → $171.58 a month.")
 	assert.Contains(t, md, "| added | data | `aws:rds/instance:Instance` saas-platform-dev-tenant-hooli | instance-month |")
 	assert.Contains(t, md, "| hooli |")
 
 	out.Reset()
 	require.Equal(t, 0, cost.DiffMain([]string{"--title", "dev", after, after}, &out, &errOut), errOut.String())
-	assert.Equal(t, "#### dev: $165.89 a month, unchanged\n\nAlways on (no sleep schedule): $211.93 → $211.93 a month.\n", out.String())
+	assert.Equal(t, "#### dev: $125.54 a month, unchanged\n\nAlways on (no sleep schedule): $171.58 → $171.58 a month.\n", out.String())
 
 	// A base branch without the stack leaves an empty plan.
 	empty := filepath.Join(dir, "empty.json")
 	require.NoError(t, os.WriteFile(empty, nil, 0o600))
 	out.Reset()
 	require.Equal(t, 0, cost.DiffMain([]string{"--title", "dev", empty, after}, &out, &errOut), errOut.String())
-	assert.Contains(t, out.String(), "#### dev (no plan of the base branch): $0.00 → $165.89 a month (+$165.89)")
+	assert.Contains(t, out.String(), "#### dev (no plan of the base branch): $0.00 → $125.54 a month (+$125.54)")
 }
 
 func TestCostOfMovingATenantToAnotherPlanIsShown(t *testing.T) {

@@ -79,6 +79,16 @@ func TestEveryStackRunsTheOnboardingAPIBehindIAMForTheCallersItNamesOnly(t *test
 			require.NoError(t, json.Unmarshal([]byte(api.String("environment.variables."+runtime.EnvCallers)), &callers))
 			assert.Equal(t, []string{apiRole}, callers, "the function checks the caller against the same list")
 			assert.Nil(t, api.Input("vpcConfig"), "the API reaches only DynamoDB and SQS")
+			env := func(fn plan.Resource) func(string) string {
+				return func(k string) string { return fn.String("environment.variables." + k) }
+			}
+			handler := &runtime.API{Registry: &runtime.Registry{}}
+			require.NoError(t, handler.FromEnvironment(env(api)), "the API starts with the environment the plan gives it")
+			assert.Equal(t, runtime.RegistryTable("saas-platform", stack), handler.Registry.Table)
+			worker := named(t, result, functionType, prefix+"-onboarding-provisioner")
+			w := &runtime.Worker{Registry: &runtime.Registry{}}
+			require.NoError(t, w.FromEnvironment(env(worker)), "so does the worker")
+			assert.Equal(t, onboarding.MaxAttempts, w.MaxAttempts)
 
 			// Its role may touch the registry and the queue, nothing else.
 			table := named(t, result, tableType, prefix+"-registry")

@@ -3,6 +3,7 @@ package tests
 import (
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"os"
 	"regexp"
 	"slices"
@@ -48,7 +49,7 @@ var costExceptions = map[string]string{
 
 // controls lists every control the suite checks.
 var controls = []string{
-	"EC2.6", "EC2.18", "ECR.1", "ECR.2", "ECR.3", "ECS.2", "ECS.4", "ECS.5", "ECS.8", "ECS.9", "ECS.12",
+	"EC2.3", "EC2.6", "EC2.8", "EC2.9", "EC2.18", "ECR.1", "ECR.2", "ECR.3", "ECS.2", "ECS.4", "ECS.5", "ECS.8", "ECS.9", "ECS.12",
 	"ELB.1", "ELB.4", "ELB.5", "ELB.6", "ELB.16", "KMS.4",
 	"RDS.2", "RDS.3", "RDS.5", "RDS.6", "RDS.8", "RDS.9", "RDS.10", "RDS.11", "RDS.13", "RDS.17",
 	"ElastiCache.1", "ElastiCache.2", "ElastiCache.3", "ElastiCache.4", "ElastiCache.5", "ElastiCache.6", "ElastiCache.7",
@@ -117,6 +118,54 @@ func TestControl_EC2_6_VPCFlowLoggingIsEnabled(t *testing.T) {
 			assert.Equal(t, "ALL", f.String("trafficType"))
 		})
 		assert.Equal(t, 1, n)
+	})
+}
+
+// The EC2 controls apply to the instances a stack runs: dev's NAT instance
+// (prod has none, and passes by having nothing to break them).
+
+func TestControl_EC2_3_AttachedVolumesAreEncrypted(t *testing.T) {
+	control(t, "EC2.3", func(t *testing.T, r *plan.Result) {
+		each(r, "aws:ec2/instance:Instance", func(i plan.Resource) {
+			assert.True(t, i.Bool("rootBlockDevice.encrypted"), i.Name)
+			assert.Zero(t, i.Count("ebsBlockDevices"), "%s: no volume but its encrypted root", i.Name)
+		})
+		assert.Empty(t, plan.OfType(r.Resources, "aws:ebs/volume:Volume"), "no volume of its own")
+	})
+}
+
+func TestControl_EC2_8_InstancesRequireIMDSv2(t *testing.T) {
+	control(t, "EC2.8", func(t *testing.T, r *plan.Result) {
+		each(r, "aws:ec2/instance:Instance", func(i plan.Resource) {
+			assert.Equal(t, "required", i.String("metadataOptions.httpTokens"), i.Name)
+			assert.Equal(t, 1.0, i.Number("metadataOptions.httpPutResponseHopLimit"), "%s: no container or forwarded packet reaches the metadata service", i.Name)
+		})
+	})
+}
+
+// EC2.9 asks that no instance have a public IPv4 address. The NAT instance
+// is the one that must: it is what the private subnets reach the internet
+// through. Every other instance, and the NAT instance's group, are held to
+// the control's intent: nothing public accepts the internet.
+func TestControl_EC2_9_NoInstanceButTheNATHasAPublicAddress(t *testing.T) {
+	control(t, "EC2.9", func(t *testing.T, r *plan.Result) {
+		public := 0
+		vpc := netip.MustParsePrefix(plan.OfType(r.Resources, vpcType)[0].String("cidrBlock"))
+		each(r, "aws:ec2/instance:Instance", func(i plan.Resource) {
+			if !i.Bool("associatePublicIpAddress") {
+				return
+			}
+			public++
+			assert.False(t, i.Bool("sourceDestCheck"), "%s has a public address and is not a NAT instance", i.Name)
+			for _, rule := range plan.OfType(r.Resources, ingressType) {
+				if slices.Contains(i.Strings("vpcSecurityGroupIds"), rule.String("securityGroupId")) {
+					from, err := netip.ParsePrefix(rule.String("cidrIpv4"))
+					assert.True(t, err == nil && vpc.Contains(from.Addr()) && from.Bits() >= vpc.Bits(),
+						"%s: %s admits %s, outside the VPC", i.Name, rule.Name, rule.String("cidrIpv4"))
+				}
+			}
+		})
+		assert.LessOrEqual(t, public, 1, "one NAT instance at most")
 	})
 }
 

@@ -49,11 +49,13 @@ func TestTheNetworkFollowsThePreset(t *testing.T) {
 		stack              string
 		zones              int
 		nat                string
+		natInstances       int
 		interfaceEndpoints int
 		flowLogs           int
 	}{
-		{"dev", 2, "Single", 0, 0},
-		{"prod", 3, "OnePerAz", 5, 1},
+		// Dev's NAT is an instance of its own: awsx makes no gateway.
+		{"dev", 2, "None", 1, 0, 0},
+		{"prod", 3, "OnePerAz", 0, 5, 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.stack, func(t *testing.T) {
@@ -62,6 +64,7 @@ func TestTheNetworkFollowsThePreset(t *testing.T) {
 			require.Len(t, vpc, 1)
 			assert.Len(t, vpc[0].Strings("availabilityZoneNames"), tc.zones)
 			assert.Equal(t, tc.nat, vpc[0].String("natGateways.strategy"))
+			assert.Len(t, plan.OfType(result.Resources, "aws:ec2/instance:Instance"), tc.natInstances)
 
 			kinds := map[string]int{}
 			for _, e := range plan.OfType(result.Resources, endpointType) {

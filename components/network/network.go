@@ -42,6 +42,9 @@ type NetworkArgs struct {
 	AvailabilityZones int                 // how many of the region's zones to use
 	Subnets           config.SubnetLayout // prefix lengths for awsx's Auto strategy
 	NatGateways       awsx.NatGatewayStrategy
+	// NatInstance runs NAT on one small instance instead (NatGateways must
+	// then be None): the private route tables point at it.
+	NatInstance bool
 	// InterfaceEndpoints lists services (e.g. "ecr.api") that get an
 	// interface endpoint; empty means traffic to AWS APIs leaves through NAT.
 	InterfaceEndpoints []string
@@ -85,6 +88,9 @@ type Network struct {
 	// ProvisionerSecurityGroupId is for the function that creates pool
 	// tenants' databases: PostgreSQL and HTTPS out, nothing in.
 	ProvisionerSecurityGroupId pulumi.StringOutput `pulumi:"provisionerSecurityGroupId"`
+	// NatSecurityGroupId and NatInstanceId are set with a NAT instance.
+	NatSecurityGroupId pulumi.StringOutput `pulumi:"natSecurityGroupId"`
+	NatInstanceId      pulumi.StringOutput `pulumi:"natInstanceId"`
 
 	DatabaseSubnetGroupName pulumi.StringOutput `pulumi:"databaseSubnetGroupName"`
 	CacheSubnetGroupName    pulumi.StringOutput `pulumi:"cacheSubnetGroupName"`
@@ -164,6 +170,14 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	}
 	if err := n.endpoints(ctx, name, args); err != nil {
 		return nil, fmt.Errorf("network %s: %w", name, err)
+	}
+	if args.NatInstance {
+		if args.NatGateways != awsx.NatGatewayStrategyNone {
+			return nil, fmt.Errorf("network %s: a NAT instance replaces awsx's NAT gateways, whose strategy must be None, not %s", name, args.NatGateways)
+		}
+		if err := n.natInstance(ctx, name, args); err != nil {
+			return nil, fmt.Errorf("network %s: %w", name, err)
+		}
 	}
 	if args.FlowLogs {
 		if err := n.flowLogs(ctx, name, args); err != nil {

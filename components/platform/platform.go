@@ -58,6 +58,8 @@ var natStrategies = map[string]awsx.NatGatewayStrategy{
 	config.NatNone:     awsx.NatGatewayStrategyNone,
 	config.NatSingle:   awsx.NatGatewayStrategySingle,
 	config.NatOnePerAz: awsx.NatGatewayStrategyOnePerAz,
+	// The NAT instance is the network component's own: awsx makes none.
+	config.NatInstance: awsx.NatGatewayStrategyNone,
 }
 
 // PlatformArgs configures a Platform.
@@ -437,6 +439,7 @@ func networkArgs(cfg *config.Stack) *network.NetworkArgs {
 		AvailabilityZones: n.AvailabilityZones,
 		Subnets:           n.Subnets,
 		NatGateways:       natStrategies[n.NatGateways],
+		NatInstance:       n.NatGateways == config.NatInstance,
 		FlowLogs:          n.FlowLogs,
 		LogRetentionDays:  cfg.Logs.RetentionDays,
 		PathPrefix:        PathPrefix(cfg),

@@ -166,6 +166,7 @@ var pricers = map[string]pricer{
 	"aws:cloudwatch/eventTarget:EventTarget":                       scheduledTask,
 	"awsx:ec2:Vpc":                                                 awsxVpc,
 	"aws:ec2/natGateway:NatGateway":                                natGateway,
+	"aws:ec2/instance:Instance":                                    ec2Instance,
 	"aws:ec2/eip:Eip":                                              elasticIP,
 	"aws:lb/loadBalancer:LoadBalancer":                             loadBalancer,
 	"aws:ec2/vpcEndpoint:VpcEndpoint":                              vpcEndpoint,

@@ -172,6 +172,37 @@ func awsxVpc(_ *estimator, r plan.Resource, p Region) ([]Line, error) {
 	}, nil
 }
 
+// ec2Instance prices an instance's hours, its root volume and its public
+// IPv4 address. The volume's size is the plan's; an instance that names
+// none is refused rather than priced at a guess.
+func ec2Instance(_ *estimator, r plan.Resource, p Region) ([]Line, error) {
+	typ := r.String("instanceType")
+	price, ok := p.EC2InstanceHour[typ]
+	if !ok {
+		return nil, fmt.Errorf("unknown EC2 instance type %q: add its price to internal/cost/prices.go", typ)
+	}
+	volumeType := r.String("rootBlockDevice.volumeType")
+	if volumeType == "" {
+		volumeType = "gp2"
+	}
+	storage, ok := p.EBSGBMonth[volumeType]
+	if !ok {
+		return nil, fmt.Errorf("unknown EBS volume type %q: add its price to internal/cost/prices.go", volumeType)
+	}
+	size := r.Number("rootBlockDevice.volumeSize")
+	if size == 0 {
+		return nil, fmt.Errorf("the root volume's size is not set: the estimate cannot know the image's")
+	}
+	lines := []Line{
+		line(r, 1, "instance-month", perMonth(price), fmt.Sprintf("%s, Linux, %s", typ, hourly(price))),
+		line(r, size, "GB-month", storage, volumeType+" root volume"),
+	}
+	if r.Bool("associatePublicIpAddress") {
+		lines = append(lines, line(r, 1, "public IPv4-month", perMonth(p.PublicIPv4Hour), hourly(p.PublicIPv4Hour)))
+	}
+	return append(lines, usageLine(r, "data transfer out to the internet; CPU credits beyond the baseline in unlimited mode")), nil
+}
+
 func natGateway(_ *estimator, r plan.Resource, p Region) ([]Line, error) {
 	return []Line{line(r, 1, "NAT gateway-month", perMonth(p.NATGatewayHour),
 		fmt.Sprintf("%s; data processed per GB is usage", hourly(p.NATGatewayHour)))}, nil

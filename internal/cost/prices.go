@@ -7,6 +7,7 @@ package cost
 //
 // Source: AWS on-demand list prices in USD, from the public pricing pages
 // (aws.amazon.com/rds/postgresql/pricing, /elasticache/pricing,
+// /ec2/pricing/on-demand, /ebs/pricing,
 // /fargate/pricing, /vpc/pricing, /elasticloadbalancing/pricing,
 // /privatelink/pricing, /kms/pricing, /secrets-manager/pricing,
 // /cloudwatch/pricing, /waf/pricing, /route53/pricing,
@@ -62,6 +63,11 @@ type Region struct {
 	// the task definition's runtimePlatform names it.
 	FargateVCPUHour map[string]float64
 	FargateGBHour   map[string]float64
+
+	// EC2InstanceHour is Linux on-demand, by instance type; EBSGBMonth by
+	// volume type (gp3's baseline IOPS and throughput included).
+	EC2InstanceHour map[string]float64
+	EBSGBMonth      map[string]float64
 
 	NATGatewayHour float64
 	// PublicIPv4Hour is charged for every public IPv4 address, attached or
@@ -131,6 +137,12 @@ var usEast1 = Region{
 	FargateVCPUHour:       map[string]float64{archX86: 0.04048, archARM64: 0.03238},
 	FargateGBHour:         map[string]float64{archX86: 0.004445, archARM64: 0.00356},
 
+	EC2InstanceHour: map[string]float64{
+		"t4g.nano": 0.0042, "t4g.micro": 0.0084, "t4g.small": 0.0168, "t4g.medium": 0.0336,
+		"t3.nano": 0.0052, "t3.micro": 0.0104, "t3.small": 0.0208,
+	},
+	EBSGBMonth: map[string]float64{"gp3": 0.08, "gp2": 0.10},
+
 	NATGatewayHour:          0.045,
 	PublicIPv4Hour:          0.005,
 	ALBHour:                 0.0225,
@@ -181,6 +193,12 @@ var Prices = map[string]Region{
 		},
 		FargateVCPUHour: map[string]float64{archX86: 0.05056, archARM64: 0.04045},
 		FargateGBHour:   map[string]float64{archX86: 0.00553, archARM64: 0.00442},
+
+		EC2InstanceHour: map[string]float64{
+			"t4g.nano": 0.0054, "t4g.micro": 0.0108, "t4g.small": 0.0216, "t4g.medium": 0.0432,
+			"t3.nano": 0.0068, "t3.micro": 0.0136, "t3.small": 0.0272,
+		},
+		EBSGBMonth: map[string]float64{"gp3": 0.096, "gp2": 0.12},
 
 		NATGatewayHour:          0.062,
 		PublicIPv4Hour:          0.005,

@@ -2,8 +2,10 @@ package plan
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -17,6 +19,7 @@ var idPrefixes = map[string]string{
 	"aws:ec2/vpcEndpoint:VpcEndpoint":                           "vpce-",
 	"aws:ec2/flowLog:FlowLog":                                   "fl-",
 	"aws:ec2/routeTable:RouteTable":                             "rtb-",
+	"aws:ec2/instance:Instance":                                 "i-",
 	"aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr-",
 	"aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule":   "sgr-",
 	"awsx:ec2:Vpc":                                              "vpc-",
@@ -56,6 +59,10 @@ func (m *Mocks) outputs(r Resource, id string, inputs resource.PropertyMap) reso
 		set("publicSubnetIds", m.subnetIDs(r, "public", zones))
 		set("privateSubnetIds", m.subnetIDs(r, "private", zones))
 		set("isolatedSubnetIds", m.subnetIDs(r, "isolated", zones))
+		m.allocateSubnets(r, inputs, zones)
+	case "aws:ec2/instance:Instance":
+		set("arn", m.arn("ec2", "instance/"+id))
+		set("primaryNetworkInterfaceId", "eni-"+id[len(id)-17:])
 	case "aws:cloudwatch/logGroup:LogGroup":
 		set("arn", m.arn("logs", "log-group:"+name))
 	case "aws:kms/key:Key":
@@ -235,6 +242,46 @@ func (m *Mocks) subnetIDs(r Resource, tier string, zones int) []any {
 	return ids
 }
 
+// allocateSubnets records each subnet's CIDR as awsx's Auto strategy lays
+// them out: one block per zone of availabilityZoneCidrMask, and in it the
+// subnet specs in order, each aligned to its own size. getSubnet answers
+// with them.
+func (m *Mocks) allocateSubnets(r Resource, inputs resource.PropertyMap, zones int) {
+	cidr, err := netip.ParsePrefix(str(inputs, "cidrBlock", ""))
+	azMask, ok := inputs["availabilityZoneCidrMask"]
+	specs, ok2 := inputs["subnetSpecs"]
+	if err != nil || !ok || !azMask.IsNumber() || !ok2 || !specs.IsArray() {
+		return
+	}
+	base := binary.BigEndian.Uint32(cidr.Addr().AsSlice())
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.subnetCidrs == nil {
+		m.subnetCidrs = map[string]string{}
+	}
+	for zone := 0; zone < zones; zone++ {
+		block := base + uint32(zone)<<(32-int(azMask.NumberValue()))
+		var offset uint32
+		for _, spec := range specs.ArrayValue() {
+			if !spec.IsObject() {
+				continue
+			}
+			tier := strings.ToLower(str(spec.ObjectValue(), "type", ""))
+			mask, ok := spec.ObjectValue()["cidrMask"]
+			if !ok || !mask.IsNumber() {
+				continue
+			}
+			size := uint32(1) << (32 - int(mask.NumberValue()))
+			offset = (offset + size - 1) / size * size
+			var addr [4]byte
+			binary.BigEndian.PutUint32(addr[:], block+offset)
+			id := m.physicalID(Resource{Type: "aws:ec2/subnet:Subnet", URN: fmt.Sprintf("%s-%s-%d", r.URN, tier, zone+1)})
+			m.subnetCidrs[id] = netip.PrefixFrom(netip.AddrFrom4(addr), int(mask.NumberValue())).String()
+			offset += size
+		}
+	}
+}
+
 // typeParts splits "aws:ec2/securityGroup:SecurityGroup" into ("ec2", "security-group").
 func typeParts(token string) (string, string) {
 	parts := strings.Split(token, ":")
@@ -288,6 +335,24 @@ var functions = map[string]func(m *Mocks, args map[string]any) map[string]any{
 	"aws:elb/getServiceAccount:getServiceAccount": func(m *Mocks, _ map[string]any) map[string]any {
 		// The region's Elastic Load Balancing account (ap-northeast-1's, whatever the region).
 		return map[string]any{"id": "582318560864", "arn": "arn:aws:iam::582318560864:root"}
+	},
+	"aws:ec2/getSubnet:getSubnet": func(m *Mocks, args map[string]any) map[string]any {
+		id, _ := args["id"].(string)
+		m.mu.Lock()
+		cidr := m.subnetCidrs[id]
+		m.mu.Unlock()
+		return map[string]any{"id": id, "cidrBlock": cidr}
+	},
+	"aws:ec2/getRouteTable:getRouteTable": func(m *Mocks, args map[string]any) map[string]any {
+		// Each subnet of the awsx VPC has a route table of its own.
+		subnet, _ := args["subnetId"].(string)
+		id := m.physicalID(Resource{Type: "aws:ec2/routeTable:RouteTable", URN: "route-table-of-" + subnet})
+		return map[string]any{"id": id, "routeTableId": id, "subnetId": subnet}
+	},
+	"aws:ssm/getParameter:getParameter": func(m *Mocks, args map[string]any) map[string]any {
+		name, _ := args["name"].(string)
+		value := fmt.Sprintf("ami-%x", sha256.Sum256([]byte(m.region+name)))[:21]
+		return map[string]any{"id": name, "name": name, "type": "String", "value": value, "insecureValue": value}
 	},
 	"aws:ec2/getRouteTables:getRouteTables": func(m *Mocks, args map[string]any) map[string]any {
 		vpc, _ := args["vpcId"].(string)

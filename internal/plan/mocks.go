@@ -71,6 +71,8 @@ type Mocks struct {
 	regions map[string]string
 	// urns are the URNs registered so far.
 	urns map[string]bool
+	// subnetCidrs are the awsx VPC's subnets' CIDRs, by subnet id.
+	subnetCidrs map[string]string
 }
 
 // Invoke is one function call (data source) the program made.

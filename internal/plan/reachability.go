@@ -115,11 +115,14 @@ type member struct {
 }
 
 type analysis struct {
-	vpc     netip.Prefix
-	nat     bool
-	members map[string][]member // by security group id
-	ingress map[string][]permission
-	egress  map[string][]permission
+	vpc netip.Prefix
+	nat bool
+	// natPorts are what a NAT instance forwards; nil with a NAT gateway,
+	// which forwards everything.
+	natPorts []permission
+	members  map[string][]member // by security group id
+	ingress  map[string][]permission
+	egress   map[string][]permission
 }
 
 // AnalyzeReachability computes, from the resources a plan registers (the
@@ -158,7 +161,83 @@ func (a *analysis) network(resources []Resource) error {
 	a.vpc = cidr.Masked()
 	strategy := vpcs[0].String("natGateways.strategy")
 	a.nat = strategy != "" && strategy != "None"
+	if !a.nat {
+		return a.natInstance(resources)
+	}
 	return nil
+}
+
+// natInstance finds NAT done by an instance rather than a gateway: an
+// instance that forwards (source/destination check off) which route
+// tables send traffic leaving the VPC to. What it forwards is what its
+// groups let in and out again to outside the VPC.
+func (a *analysis) natInstance(resources []Resource) error {
+	routed := false
+	for _, r := range OfType(resources, "aws:ec2/route:Route") {
+		dst, err := netip.ParsePrefix(r.String("destinationCidrBlock"))
+		if err == nil && r.String("networkInterfaceId") != "" && !a.vpc.Contains(dst.Addr()) {
+			routed = true
+		}
+	}
+	if !routed {
+		return nil
+	}
+	for _, instance := range OfType(resources, "aws:ec2/instance:Instance") {
+		if _, set := instance.Inputs["sourceDestCheck"]; !set || instance.Bool("sourceDestCheck") {
+			continue
+		}
+		groups := instance.Strings("vpcSecurityGroupIds")
+		in := map[string]bool{}
+		for _, g := range groups {
+			in[g] = true
+		}
+		var ins, outs []permission
+		for _, typ := range []string{typeIngressRule, typeEgressRule} {
+			for _, r := range OfType(resources, typ) {
+				if !in[r.String("securityGroupId")] {
+					continue
+				}
+				p, err := a.permission(r)
+				if err != nil {
+					return err
+				}
+				if typ == typeIngressRule && p.cidr.IsValid() && a.vpc.Contains(p.cidr.Addr()) {
+					ins = append(ins, p)
+				}
+				if typ == typeEgressRule && p.cidr.IsValid() && !a.within(p.cidr) {
+					outs = append(outs, p)
+				}
+			}
+		}
+		for _, i := range ins {
+			for _, o := range outs {
+				if i.protocol == o.protocol || o.protocol == "all" {
+					a.nat = true
+					a.natPorts = append(a.natPorts, permission{
+						protocol: i.protocol, fromPort: max(i.fromPort, o.fromPort), toPort: min(i.toPort, o.toPort),
+					})
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// throughNAT reports whether NAT forwards a flow leaving the VPC: a
+// gateway forwards everything, an instance what its groups allow.
+func (a *analysis) throughNAT(p permission) bool {
+	if !a.nat {
+		return false
+	}
+	if a.natPorts == nil {
+		return true
+	}
+	for _, n := range a.natPorts {
+		if (n.protocol == p.protocol || n.protocol == "all") && n.fromPort <= p.fromPort && p.toPort <= n.toPort {
+			return true
+		}
+	}
+	return false
 }
 
 func (a *analysis) rules(resources []Resource) error {
@@ -390,7 +469,7 @@ func (a *analysis) flows() []Flow {
 			// Out of the VPC, through NAT (or a public address).
 			if out.peerGroup == "" && !a.within(out.cidr) {
 				for _, from := range a.members[src] {
-					if a.nat || from.public {
+					if a.throughNAT(out) || from.public {
 						add(from.name, NodeAWSAPIs, out, "")
 					}
 				}

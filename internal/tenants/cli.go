@@ -42,7 +42,7 @@ func Main(args []string, stdout, stderr io.Writer, cost CostFunc) int {
 	dryRun := flags.Bool("dry-run", false, "print what the change does, do not write the stack file")
 	planName := flags.String("plan", "", "plan of the tenant (add, set-plan)")
 	dropData := flags.Bool("drop-data", false, "remove: delete the tenant's data too, in two steps")
-	registry := flags.Bool("registry", false, "list, promote: read the run-time tenants from the stack's registry table, with AWS credentials from the environment")
+	registry := flags.Bool("registry", false, "list, promote, add: read the run-time tenants from the stack's registry table, with AWS credentials from the environment")
 
 	words, err := parseInterleaved(flags, args)
 	if err != nil {

@@ -37,6 +37,26 @@ func (s *session) registry(ctx context.Context) (*onboarding.Registry, error) {
 	return s.opts.Registry(ctx, s.current.Region, onboarding.RegistryTable(s.project, s.opts.Stack))
 }
 
+// notRunTime refuses, when the registry is read (--registry), an id the
+// onboarding API already gave a run-time tenant: ids are unique across the
+// stack file and the registry, and moving that tenant is promote's job.
+func (s *session) notRunTime(id string) error {
+	if s.opts.Registry == nil || !s.current.Onboarding.Enabled() {
+		return nil
+	}
+	ctx := context.Background()
+	reg, err := s.registry(ctx)
+	if err != nil {
+		return err
+	}
+	t, found, err := reg.Get(ctx, id)
+	if err != nil || !found {
+		return err
+	}
+	return refuse("cannot add tenant %s: it is a run-time tenant of the registry %s (plan %s, %s): tenant ids are unique across the stack file "+
+		"and the registry; run promote %s --registry to move it into the stack file", id, reg.Table, t.Plan, t.Status, id)
+}
+
 // listRuntime prints the registry's tenants after the stack file's.
 func (s *session) listRuntime(ctx context.Context, out io.Writer) error {
 	reg, err := s.registry(ctx)

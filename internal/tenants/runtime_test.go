@@ -140,3 +140,18 @@ func TestPromoteMovesARunTimeTenantIntoTheStackFileThenHandsItsEntryOver(t *test
 	require.NoError(t, err)
 	assert.Equal(t, onboarding.Usage{Connections: 20, Databases: 1}, usage["shared"], "only pied-piper is counted in the registry now")
 }
+
+func TestAddRefusesAnIdTheRegistryHoldsWhenItReadsTheRegistry(t *testing.T) {
+	reg := registryInMoto(t, "acme", "globex", "initech")
+	onboarded(t, reg, "hooli", "free", onboarding.StatusActive)
+	file, original := copyOf(t, "Pulumi.dev.yaml")
+
+	code, _, stderr, content := run(t, file, nil, "--stack", "dev", "add", "hooli", "--plan", "basic", "--registry")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "cannot add tenant hooli: it is a run-time tenant of the registry saas-platform-dev-tenants (plan free, active)")
+	assert.Contains(t, stderr, "promote hooli --registry")
+	assert.Equal(t, original, content)
+
+	code, _, stderr, _ = run(t, file, nil, "--stack", "dev", "add", "hooli-two", "--plan", "basic", "--registry", "--dry-run")
+	assert.Equal(t, 0, code, stderr)
+}

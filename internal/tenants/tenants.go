@@ -237,6 +237,9 @@ func Add(opts Options, out io.Writer, id, planName string) error {
 	if e, ok := s.file.find(id); ok {
 		return refuse("cannot add tenant %s: %s already lists it, on plan %s (use set-plan to change its plan)", id, s.file.name, e.Plan)
 	}
+	if err := s.notRunTime(id); err != nil {
+		return err
+	}
 	pool, where, err := s.place(id, planName)
 	if err != nil {
 		return err
