@@ -48,7 +48,9 @@ func DeployedFrom(tenants, cacheClusterMode any) (*Deployed, error) {
 			Facts            string `json:"facts"`
 		}
 		if err := json.Unmarshal(raw, &recorded); err != nil {
-			return nil, fmt.Errorf("the previous deployment's tenants output is not a tenant map: %w", err)
+			// encoding/json's message names Go types: say what is expected.
+			return nil, fmt.Errorf("the previous deployment's tenants output is not a tenant map: " +
+				"expected an object of tenant ids to {plan, isolation, allocatedStorage, onRemove, pool, facts}")
 		}
 		for id, t := range recorded {
 			pool := t.Pool
