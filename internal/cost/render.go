@@ -154,8 +154,8 @@ func (e *Estimate) WriteTable(w io.Writer) error {
 		if err := tw.Flush(); err != nil {
 			return err
 		}
-		fmt.Fprintln(w, "Own: resources tagged with the tenant. Share: the shared PostgreSQL instance split evenly across")
-		fmt.Fprintf(w, "the %d pool tenant(s). The rest of the platform is shared by all and attributed to none.\n", pool)
+		fmt.Fprintln(w, "Own: resources tagged with the tenant. Share: the instance a pool tenant is placed on (the shared")
+		fmt.Fprintf(w, "PostgreSQL or a pool) split evenly across its pool tenants (%d in all). The rest of the platform is\nshared by all and attributed to none.\n", pool)
 	}
 
 	if len(usage) > 0 {
