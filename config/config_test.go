@@ -107,7 +107,7 @@ func TestInvalidConfigIsRejectedWithTheKeyTheValueAndWhatIsAllowed(t *testing.T)
 			"saas-platform:dataProtection.monthlyRetentionDays", "40000", "36500"},
 		{"restore tests without backups", "dev", map[string]string{"saas-platform:dataProtection": `{"restoreTesting":true}`},
 			"saas-platform:dataProtection.restoreTesting", "true", "needs dataProtection.backupPlan: true"},
-		{"several shards without cluster mode", "dev", map[string]string{"saas-platform:cache": `{"shards":3}`},
+		{"several shards without cluster mode", "dev", map[string]string{"saas-platform:cache": `{"clusterMode":false,"shards":3}`},
 			"saas-platform:cache.shards", "3", "clusterMode"},
 		{"cluster mode without replicas", "dev", map[string]string{"saas-platform:cache": `{"clusterMode":true,"shards":2,"replicasPerShard":0}`},
 			"saas-platform:cache.replicasPerShard", "0", "at least 1"},
@@ -266,13 +266,13 @@ func TestInvalidConfigIsRejectedWithTheKeyTheValueAndWhatIsAllowed(t *testing.T)
 		{"a deregistration delay on an internal service", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"deregistrationDelay":60}]`},
 			"saas-platform:services[0] (service api).deregistrationDelay", `60`, "needs paths"},
 		{"a reference the platform does not know", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"environment":{"DB":"${database.password}"}}]`},
-			"saas-platform:services[0] (service api).environment.DB", `${database.password}`, "one of cache.endpoint, cache.port, database.host"},
+			"saas-platform:services[0] (service api).environment.DB", `${database.password}`, "one of cache.endpoint, cache.host, cache.port, database.host"},
 		{"a reference to a scheduled task's URL", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"environment":{"U":"${services.update.url}"}},{"name":"update","schedule":"rate(1 hour)"}]`},
 			"saas-platform:services[0] (service api).environment.U", `${services.update.url}`, "services.api.url"},
 		{"a variable the platform sets, with another value", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"environment":{"PORT":"8080"}}]`},
 			"saas-platform:services[0] (service api).environment.PORT", `8080`, "the platform sets itself"},
 		{"a platform variable with another reference", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"environment":{"REDIS_HOST":"${database.host}"}}]`},
-			"saas-platform:services[0] (service api).environment.REDIS_HOST", `${database.host}`, "the platform's own value, ${cache.endpoint}"},
+			"saas-platform:services[0] (service api).environment.REDIS_HOST", `${database.host}`, "the platform's own value, ${cache.host}"},
 		{"an environment name a shell cannot read", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"environment":{"LOG-LEVEL":"info"}}]`},
 			"saas-platform:services[0] (service api).environment.LOG-LEVEL", `LOG-LEVEL`, "environment variable name"},
 		{"a secret with no source", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"secrets":{"JWT_SECRET":{}}}]`},
@@ -287,8 +287,26 @@ func TestInvalidConfigIsRejectedWithTheKeyTheValueAndWhatIsAllowed(t *testing.T)
 			"saas-platform:services[0] (service api).secrets.KEY.key", `k`, "goes with secret"},
 		{"a secret that is also plain", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"environment":{"KEY":"x"},"secrets":{"KEY":{"generate":true}}}]`},
 			"saas-platform:services[0] (service api).secrets.KEY", `KEY`, "either plain or secret"},
-		{"a secret named like a platform variable", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"secrets":{"REDIS_AUTH_TOKEN":{"generate":true}}}]`},
-			"saas-platform:services[0] (service api).secrets.REDIS_AUTH_TOKEN", `REDIS_AUTH_TOKEN`, "the platform sets itself"},
+		{"a secret named like a platform variable", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"secrets":{"REDIS_HOST":{"generate":true}}}]`},
+			"saas-platform:services[0] (service api).secrets.REDIS_HOST", `REDIS_HOST`, "the platform sets itself"},
+		{"a secret reference as a plain variable", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"environment":{"DATABASE_URL":"${database.url}"}}]`},
+			"saas-platform:services[0] (service api).environment.DATABASE_URL", `${database.url}`, "is a secret: inject it through secrets"},
+		{"the cache's token inside a plain variable", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"environment":{"REDIS_URL":"rediss://:${cache.authToken}@${cache.endpoint}"}}]`},
+			"saas-platform:services[0] (service api).environment.REDIS_URL", `${cache.authToken}`, "is a secret"},
+		{"a secret reference the platform does not hold", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"secrets":{"DB":"${database.host}"}}]`},
+			"saas-platform:services[0] (service api).secrets.DB", `${database.host}`, "one of ${cache.authToken}, ${database.secret}, ${database.url}"},
+		{"a secret written as plain text", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"secrets":{"DB":"postgres://u:p@h/db"}}]`},
+			"saas-platform:services[0] (service api).secrets.DB", `postgres://u:p@h/db`, "reference to a secret the platform holds"},
+		{"a secret reference inside other text", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"secrets":{"DB":"x${database.url}"}}]`},
+			"saas-platform:services[0] (service api).secrets.DB", `x${database.url}`, "written alone"},
+		{"an RDS master secret injected by ARN", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"secrets":{"DB":{"secret":"arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:rds!db-1234-AbCdEf"}}}]`},
+			"saas-platform:services[0] (service api).secrets.DB.secret", `arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:rds!db-1234-AbCdEf`, "only the provisioner reads those"},
+		{"a policy statement that could read a master secret", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"policyStatements":[{"action":"secretsmanager:GetSecretValue","resource":"arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:r*"}]}]`},
+			"saas-platform:services[0] (service api).policyStatements[0].resource", `arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:r*`, "could match an RDS-managed master secret"},
+		{"tenants' credentials asked to be written", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"access":[{"tenants":"write"}]}]`},
+			"saas-platform:services[0] (service api).access[0].tenants", `write`, "must be read"},
+		{"a migration without a command", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"migrate":{"command":[]}}]`},
+			"saas-platform:services[0] (service api).migrate.command", ``, "is required"},
 		{"access to a bucket the stack does not own", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"access":[{"bucket":"events"}]}]`},
 			"saas-platform:services[0] (service api).access[0].bucket", `events`, "not in saas-platform:buckets"},
 		{"a bucket access mode S3 has no name for", "dev", map[string]string{"saas-platform:buckets": `[{"name":"events"}]`, "saas-platform:services": `[{"name":"api","port":3000,"access":[{"bucket":"events","mode":"all"}]}]`},
@@ -450,7 +468,7 @@ func TestAStackWithOnlyASizingGetsThePreset(t *testing.T) {
 		retention                    int
 		capacity                     string
 	}{
-		{"dev", 2, config.NatInstance, false, false, false, "db.t4g.micro", false, 1, 0, 7, config.CapacitySpot},
+		{"dev", 2, config.NatInstance, false, false, false, "db.t4g.micro", false, 1, 1, 7, config.CapacitySpot},
 		{"prod", 3, config.NatOnePerAz, true, true, true, "db.r6g.large", true, 3, 1, 90, config.CapacityBalanced},
 	}
 	for _, tc := range cases {
@@ -468,6 +486,7 @@ func TestAStackWithOnlyASizingGetsThePreset(t *testing.T) {
 			assert.Equal(t, tc.protect, s.DataProtection.Protect)
 			assert.Equal(t, tc.dbClass, s.Database.InstanceClass)
 			assert.Equal(t, tc.multiAz, s.Database.MultiAz)
+			assert.True(t, s.Cache.ClusterMode, "one Redis client configuration works in every preset")
 			assert.Equal(t, tc.cacheShards, s.Cache.Shards)
 			assert.Equal(t, tc.cacheReplicas, s.Cache.ReplicasPerShard)
 			assert.Equal(t, tc.retention, s.Logs.RetentionDays)
@@ -724,7 +743,7 @@ func TestServicesResolveTheirWorkloadKeys(t *testing.T) {
 		"saas-platform:buckets": `[{"name":"events","versioned":true,"expireAfterDays":365}]`,
 		"saas-platform:services": `[
 			{"name":"api","port":3000,"cpu":512,"memory":1024,"imageTag":"3f2a1bc","architecture":"arm64",
-			 "environment":{"LOG_LEVEL":"info","RETRIES":3,"REDIS_HOST":"${cache.endpoint}","EVENTS":"s3://${buckets.events}/in"},
+			 "environment":{"LOG_LEVEL":"info","RETRIES":3,"REDIS_HOST":"${cache.host}","EVENTS":"s3://${buckets.events}/in"},
 			 "secrets":{"JWT_SECRET":{"generate":true},"STRIPE_KEY":{"secret":"arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:stripe-AbCdEf","key":"apiKey"}},
 			 "access":[{"bucket":"events"},{"sendEmail":{"from":"noreply@example.com"}}],
 			 "metrics":"statsd","stopTimeout":120},
@@ -737,7 +756,7 @@ func TestServicesResolveTheirWorkloadKeys(t *testing.T) {
 	assert.Equal(t, "3f2a1bc", api.ImageTag, "a service's own tag wins")
 	assert.Equal(t, "dev-abc1234", update.ImageTag, "the stack's tag otherwise")
 	assert.Empty(t, dashboard.ImageTag, "an image names its own tag")
-	assert.Equal(t, config.Environment{"LOG_LEVEL": "info", "RETRIES": "3", "REDIS_HOST": "${cache.endpoint}", "EVENTS": "s3://${buckets.events}/in"},
+	assert.Equal(t, config.Environment{"LOG_LEVEL": "info", "RETRIES": "3", "REDIS_HOST": "${cache.host}", "EVENTS": "s3://${buckets.events}/in"},
 		api.Environment, "numbers are read as text; the platform's own reference is allowed")
 	assert.Equal(t, []string{"buckets.events"}, config.References(api.Environment["EVENTS"]))
 	assert.Equal(t, config.AccessRead, api.Access[0].Mode, "a bucket grant reads unless it says more")
@@ -769,6 +788,80 @@ func TestAStackFilesListsNeverChangeThePresetOfTheNextStack(t *testing.T) {
 	s, err := config.Parse(project, "dev", values(nil))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"0.0.0.0/0"}, s.LoadBalancer.AllowedCidrs)
+}
+
+func TestACacheReplacementIsAnExplicitStepAndNeverInAProtectedStack(t *testing.T) {
+	off, on := false, true
+	cases := []struct {
+		name     string
+		sizing   string
+		cache    string
+		deployed *bool
+		key      string
+		allowed  string
+	}{
+		{"dev moving to cluster mode without accepting the replacement", "dev", ``, &off,
+			"saas-platform:cache.clusterMode", "set saas-platform:cache.acceptReplacement: true for this deployment"},
+		{"dev moving to cluster mode, the replacement accepted", "dev", `{"acceptReplacement":true}`, &off, "", ""},
+		{"a first deployment that accepts a replacement", "dev", `{"acceptReplacement":true}`, nil, "", ""},
+		{"an acceptance left behind once the cache is replaced", "dev", `{"acceptReplacement":true}`, &on,
+			"saas-platform:cache.acceptReplacement", "has nothing to accept"},
+		{"prod switching cluster mode off", "prod", `{"clusterMode":false,"shards":1,"acceptReplacement":true}`, &on,
+			"saas-platform:cache.clusterMode", "of a protected stack"},
+		{"prod moving to cluster mode even when the replacement is accepted", "prod", `{"acceptReplacement":true}`, &off,
+			"saas-platform:cache.clusterMode", "of a protected stack"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			v := values(map[string]string{"saas-platform:sizing": tc.sizing, "saas-platform:cache": tc.cache})
+			if tc.sizing == "prod" {
+				v["saas-platform:domain"] = `{"certificateArn":"arn:aws:acm:ap-northeast-1:123456789012:certificate/abc"}`
+			}
+			s, err := config.Parse(project, tc.sizing, v)
+			require.NoError(t, err)
+			var deployed any
+			if tc.deployed != nil {
+				deployed = *tc.deployed
+			}
+			previous, err := config.DeployedFrom(nil, deployed)
+			require.NoError(t, err)
+			err = config.CheckTransitions(s, previous)
+			if tc.key == "" {
+				assert.NoError(t, err)
+				return
+			}
+			var problems *config.Error
+			require.ErrorAs(t, err, &problems)
+			require.Len(t, problems.Problems, 1)
+			assert.Equal(t, tc.key, problems.Problems[0].Key)
+			assert.Contains(t, problems.Problems[0].Allowed, tc.allowed)
+		})
+	}
+}
+
+func TestSecretsTakeAPlainReferenceNextToTheObjectForms(t *testing.T) {
+	s, err := config.Parse(project, "dev", values(map[string]string{"saas-platform:services": `[
+		{"name":"api","port":3000,"access":[{"tenants":"read"}],"migrate":{"command":["npm","run","migrate"]},
+		 "secrets":{"DATABASE_URL":"${database.url}","REDIS_PASSWORD":"${cache.authToken}","JWT":{"generate":true}}},
+		{"name":"worker","port":3001,"secrets":{"DB":"${database.secret}"}},
+		{"name":"cache-only","port":3002,"environment":{"REDIS":"${cache.endpoint}"}},
+		{"name":"static","port":80}]`}))
+	require.NoError(t, err)
+	api := s.Services[0]
+	assert.Equal(t, config.RefDatabaseURL, api.Secrets["DATABASE_URL"].Reference)
+	assert.Equal(t, config.RefCacheAuthToken, api.Secrets["REDIS_PASSWORD"].Reference)
+	assert.True(t, api.Secrets["JWT"].Generate)
+	assert.Equal(t, &config.Migrate{Command: []string{"npm", "run", "migrate"}}, api.Migrate)
+	uses := map[string][3]bool{}
+	for _, svc := range s.Services {
+		uses[svc.Name] = [3]bool{svc.UsesDatabase(), svc.UsesCache(), svc.ReadsTenants()}
+	}
+	assert.Equal(t, map[string][3]bool{
+		"api":        {true, true, true},
+		"worker":     {true, false, false},
+		"cache-only": {false, true, false},
+		"static":     {false, false, false},
+	}, uses, "database, cache, tenants' credentials: each only where a service names it")
 }
 
 func TestTheServiceGraphIsWhatReferencesCallsAndUsesDeclare(t *testing.T) {

@@ -100,9 +100,14 @@ func (s Service) references() []string {
 		refs = append(refs, References(s.Environment[name])...)
 	}
 	for _, name := range slices.Sorted(maps.Keys(s.Secrets)) {
-		b, err := json.Marshal(s.Secrets[name])
+		src := s.Secrets[name]
+		b, err := json.Marshal(src)
 		if err == nil {
 			refs = append(refs, References(string(b))...)
+		}
+		// The string form (DATABASE_URL: ${database.url}) is not a JSON key.
+		if src.Reference != "" {
+			refs = append(refs, src.Reference)
 		}
 	}
 	return refs

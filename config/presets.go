@@ -36,12 +36,18 @@ var presets = map[string]Preset{
 			LogExports:           false,
 			ConnectionOvercommit: 1,
 		},
+		// Cluster mode in every preset, so that one client configuration
+		// works everywhere. Cluster mode needs automatic failover, which
+		// needs a replica: one shard of two t4g.micro nodes is the cheapest
+		// topology the ElastiCache API and the pinned provider both accept
+		// that keeps Redis OSS and AUTH as in prod (docs/data-contract.md
+		// prices the serverless alternatives).
 		Cache: Cache{
 			NodeType:              "cache.t4g.micro",
 			EngineVersion:         "7.1",
-			ClusterMode:           false,
+			ClusterMode:           true,
 			Shards:                1,
-			ReplicasPerShard:      0,
+			ReplicasPerShard:      1,
 			SnapshotRetentionDays: 1,
 			ParameterGroup:        ParameterGroupCustom,
 		},

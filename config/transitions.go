@@ -114,11 +114,7 @@ func CheckTransitions(s *Stack, previous *Deployed) error {
 				t.ID, before.AllocatedStorage, t.Database.AllocatedStorage))
 		}
 	}
-	if previous.CacheClusterMode != nil && *previous.CacheClusterMode != s.Cache.ClusterMode {
-		p.problem(p.key(KeyCache)+".clusterMode", fmt.Sprint(s.Cache.ClusterMode), fmt.Sprintf(
-			"cannot change on the deployed replication group (deployed with clusterMode %t): ElastiCache would replace it and lose its data; "+
-				"create a new cache and migrate, or keep %t", *previous.CacheClusterMode, *previous.CacheClusterMode))
-	}
+	p.cacheTransition(s, previous)
 	sort.SliceStable(p.problems, func(i, j int) bool { return p.problems[i].Key < p.problems[j].Key })
 	return p.err()
 }
@@ -128,4 +124,29 @@ func describe(i Isolation) string {
 		return "silo: a dedicated RDS instance"
 	}
 	return "pool: a database in the shared PostgreSQL"
+}
+
+// cacheTransition refuses a cluster-mode change ElastiCache can only make by
+// replacing the replication group, unless the stack file accepts the
+// replacement for this deployment (cache.acceptReplacement: true) and the
+// stack is not protected. acceptReplacement with nothing to replace is
+// refused too, so that it never stays behind to let a later change through
+// unseen: set it, deploy, remove it.
+func (p *parser) cacheTransition(s *Stack, previous *Deployed) {
+	c := s.Cache
+	changes := previous.CacheClusterMode != nil && *previous.CacheClusterMode != c.ClusterMode
+	switch {
+	case changes && s.DataProtection.Protect:
+		p.problem(p.key(KeyCache)+".clusterMode", fmt.Sprint(c.ClusterMode), fmt.Sprintf(
+			"cannot change on the deployed replication group (deployed with clusterMode %t) of a protected stack: ElastiCache would replace it and lose its data; "+
+				"create a new cache and migrate, or keep %t", *previous.CacheClusterMode, *previous.CacheClusterMode))
+	case changes && !c.AcceptReplacement:
+		p.problem(p.key(KeyCache)+".clusterMode", fmt.Sprint(c.ClusterMode), fmt.Sprintf(
+			"cannot change on the deployed replication group (deployed with clusterMode %t): ElastiCache replaces the cache, which empties it. "+
+				"To replace it, set %s.acceptReplacement: true for this deployment and remove it after; or keep clusterMode %t",
+			*previous.CacheClusterMode, p.key(KeyCache), *previous.CacheClusterMode))
+	case !changes && c.AcceptReplacement && previous.CacheClusterMode != nil:
+		p.problem(p.key(KeyCache)+".acceptReplacement", "true",
+			"has nothing to accept: the deployed cache already runs with this clusterMode; remove the key, so that a later replacement is accepted on purpose")
+	}
 }

@@ -128,6 +128,12 @@ type Cache struct {
 	// "default", AWS's default group for the engine and cluster mode, for
 	// emulators that implement no parameter groups.
 	ParameterGroup string `json:"parameterGroup"`
+	// AcceptReplacement lets one deployment replace the deployed cache when
+	// a change (clusterMode) cannot be made in place. A cache holds nothing
+	// that cannot be rebuilt, but the replacement empties it, so it is a
+	// step someone takes on purpose: set it for that deployment, remove it
+	// after. A protected stack refuses the replacement even with it.
+	AcceptReplacement bool `json:"acceptReplacement"`
 }
 
 // Parameter groups a cache may use.
@@ -319,6 +325,10 @@ type Service struct {
 	ImageTag string
 	Build    Build    // where CI builds the image from; empty: services/<name>
 	Command  []string // overrides the image's command
+	// Migrate, when set, runs as a one-off task of the service for every
+	// tenant: when the tenant's database is created, and before a new
+	// image or command rolls out.
+	Migrate *Migrate
 	// DatabaseConnections is what each task of a service that uses
 	// PostgreSQL may open to the shared instance (its pool size).
 	DatabaseConnections int
@@ -328,6 +338,13 @@ type Service struct {
 	// the references imply.
 	Calls []string
 	Uses  []string
+}
+
+// Migrate is a service's `migrate` key: the command that brings one
+// tenant's schema up to date. It must be idempotent: it runs again for
+// every tenant whenever the service's task changes.
+type Migrate struct {
+	Command []string `json:"command"`
 }
 
 // MaxTasks is the most tasks the service runs at once.

@@ -16,7 +16,7 @@ import (
 )
 
 // SecretSource is where a service secret comes from; exactly one of
-// Generate, Parameter and Secret is set.
+// Generate, Parameter, Secret and Reference is set.
 type SecretSource struct {
 	// Generate: a random value the stack keeps in Secrets Manager. One
 	// value per environment and name: services that both generate
@@ -28,6 +28,36 @@ type SecretSource struct {
 	// key of a JSON secret.
 	Secret string `json:"secret"`
 	Key    string `json:"key"`
+	// Reference is a secret the platform holds, written as a plain string:
+	// `DATABASE_URL: ${database.url}`. It holds the reference's name
+	// (database.url), without ${}.
+	Reference string `json:"-"`
+	// Written keeps the string as the stack file gave it, for messages.
+	Written string `json:"-"`
+}
+
+// UnmarshalJSON reads either form of a secret: a string (a ${...}
+// reference to a secret the platform holds) or an object, whose keys are
+// checked as strictly as the rest of the stack file.
+func (s *SecretSource) UnmarshalJSON(b []byte) error {
+	var written string
+	if err := json.Unmarshal(b, &written); err == nil {
+		*s = SecretSource{Written: written}
+		if refs := References(written); len(refs) == 1 && written == "${"+refs[0]+"}" {
+			s.Reference = refs[0]
+		}
+		return nil
+	}
+	type object SecretSource // without this method
+	var o object
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&o); err != nil {
+		return fmt.Errorf("must be a ${...} reference (%s) or an object with one of generate, parameter, secret: %w",
+			strings.Join(SecretReferences, ", "), err)
+	}
+	*s = SecretSource(o)
+	return nil
 }
 
 // Access modes of a bucket grant.
@@ -42,6 +72,9 @@ type AccessGrant struct {
 	SendEmail *SendEmail `json:"sendEmail"`
 	Bucket    string     `json:"bucket"`
 	Mode      string     `json:"mode"` // for Bucket: read, write, readWrite; default read
+	// Tenants: read lets the service read every tenant's credentials
+	// secret (pool and silo), and nothing else.
+	Tenants string `json:"tenants"`
 }
 
 // SendEmail lets a service send mail through SES from one address.
@@ -140,14 +173,34 @@ const (
 // References a service's environment may use, besides services.<name>.url
 // and buckets.<name>.
 const (
-	RefCacheEndpoint = "cache.endpoint"
+	RefCacheEndpoint = "cache.endpoint" // host:port of the configuration endpoint
+	RefCacheHost     = "cache.host"     // the configuration endpoint's host name alone
 	RefCachePort     = "cache.port"
 	RefDatabaseHost  = "database.host"
 	RefDatabasePort  = "database.port"
 	RefDatabaseName  = "database.name"
 	RefRegion        = "region"
 	RefStack         = "stack"
+
+	// Secret references: injected only through secrets, never plain.
+	RefCacheAuthToken = "cache.authToken" // the Redis AUTH token
+	RefDatabaseURL    = "database.url"    // the service's own login, as a postgres:// URL
+	RefDatabaseSecret = "database.secret" // the same login as RDS-style JSON
 )
+
+// SecretReferences are the references that name a secret: a service
+// injects them through secrets, as a plain string.
+var SecretReferences = []string{RefCacheAuthToken, RefDatabaseSecret, RefDatabaseURL}
+
+// ReadsTenants reports whether the service asked for access: [{tenants: read}].
+func (s Service) ReadsTenants() bool {
+	for _, g := range s.Access {
+		if g.Tenants == AccessRead {
+			return true
+		}
+	}
+	return false
+}
 
 // PlatformEnvironment are the variables the platform sets in every
 // container, each with the reference that has the same value where one
@@ -157,14 +210,12 @@ var PlatformEnvironment = map[string]string{
 	"AWS_REGION":                  "${" + RefRegion + "}",
 	"DATABASE_HOST":               "${" + RefDatabaseHost + "}",
 	"DATABASE_PORT":               "${" + RefDatabasePort + "}",
-	"REDIS_HOST":                  "${" + RefCacheEndpoint + "}",
+	"REDIS_HOST":                  "${" + RefCacheHost + "}",
 	"REDIS_PORT":                  "${" + RefCachePort + "}",
 	"SERVICE_NAME":                "",
 	"PORT":                        "",
 	"PARAMETER_PREFIX":            "",
 	"TENANT_PARAMETER_PREFIX":     "",
-	"DATABASE_SECRET_ARN":         "",
-	"REDIS_AUTH_TOKEN":            "",
 	"OTEL_EXPORTER_OTLP_ENDPOINT": "",
 	"OTEL_SERVICE_NAME":           "",
 	"STATSD_HOST":                 "",
@@ -213,6 +264,7 @@ type workloadEntry struct {
 	ImageTag            string                  `json:"imageTag"`
 	Build               *Build                  `json:"build"`
 	Command             []string                `json:"command"`
+	Migrate             *Migrate                `json:"migrate"`
 	Calls               []string                `json:"calls"`
 	Uses                []string                `json:"uses"`
 }
@@ -248,6 +300,7 @@ func (v *validator) resolveWorkload(s *Service, e workloadEntry) {
 		s.Build = *e.Build
 	}
 	s.Command = e.Command
+	s.Migrate = e.Migrate
 	s.Calls = e.Calls
 	s.Uses = e.Uses
 	for i := range s.Access {
@@ -296,7 +349,55 @@ func (v *validator) workloadShape(key string, s Service, e workloadEntry) {
 	}
 	v.sidecarFit(key, s)
 	v.secrets(key, s)
+	v.migrate(key, s)
 	v.policyStatements(key, s.PolicyStatements)
+}
+
+// masterSecretPrefix starts the name of every secret RDS manages for an
+// instance's master user.
+const masterSecretPrefix = "rds!"
+
+// IsMasterSecret reports whether a Secrets Manager ARN (or name) is an
+// RDS-managed master secret.
+func IsMasterSecret(arn string) bool {
+	name := arn
+	if i := strings.Index(arn, ":secret:"); i >= 0 {
+		name = arn[i+len(":secret:"):]
+	}
+	return strings.HasPrefix(name, masterSecretPrefix)
+}
+
+// MayMatchMasterSecret reports whether an IAM resource pattern could match
+// an RDS-managed master secret: its secret name is one, or a wildcard
+// comes before the name has ruled the rds! prefix out.
+func MayMatchMasterSecret(resource string) bool {
+	i := strings.Index(resource, ":secret:")
+	if i < 0 {
+		// Not a secret ARN: it covers a secret only through wildcards in
+		// the ARN's other parts.
+		return strings.ContainsAny(resource, "*?") && strings.HasPrefix(resource, "arn:")
+	}
+	name := resource[i+len(":secret:"):]
+	literal, _, wild := strings.Cut(strings.NewReplacer("?", "*").Replace(name), "*")
+	if !wild {
+		return strings.HasPrefix(name, masterSecretPrefix)
+	}
+	return strings.HasPrefix(literal, masterSecretPrefix) || strings.HasPrefix(masterSecretPrefix, literal)
+}
+
+// migrate checks a service's migrate command.
+func (v *validator) migrate(key string, s Service) {
+	if s.Migrate == nil {
+		return
+	}
+	if len(s.Migrate.Command) == 0 {
+		v.problem(key+".migrate.command", "", "is required: the command (a list, such as [npm, run, migrate]) that brings one tenant's schema up to date")
+	}
+	for i, arg := range s.Migrate.Command {
+		if strings.TrimSpace(arg) == "" {
+			v.problem(fmt.Sprintf("%s.migrate.command[%d]", key, i), arg, "must not be empty")
+		}
+	}
 }
 
 // sidecarFit checks that the task leaves the app its minimum share once the
@@ -342,6 +443,13 @@ func (v *validator) secrets(key string, s Service) {
 		if _, plain := s.Environment[name]; plain {
 			v.problem(k, name, "is also in environment: a variable is either plain or secret")
 		}
+		if src.Written != "" || src.Reference != "" {
+			if !slices.Contains(SecretReferences, src.Reference) {
+				v.problem(k, src.Written, "must be a reference to a secret the platform holds, written alone: one of ${"+
+					strings.Join(SecretReferences, "}, ${")+"}; or an object with one of generate, parameter, secret")
+			}
+			continue
+		}
 		set := 0
 		for _, given := range []bool{src.Generate, src.Parameter != "", src.Secret != ""} {
 			if given {
@@ -350,7 +458,10 @@ func (v *validator) secrets(key string, s Service) {
 		}
 		switch {
 		case set != 1:
-			v.problem(k, "", "must have exactly one of generate: true, parameter: <SSM path>, secret: <Secrets Manager ARN>")
+			v.problem(k, "", "must have exactly one of generate: true, parameter: <SSM path>, secret: <Secrets Manager ARN>, or be a reference such as ${"+RefDatabaseURL+"}")
+		case src.Secret != "" && IsMasterSecret(src.Secret):
+			v.problem(k+".secret", src.Secret, "is an RDS-managed master secret: only the provisioner reads those; "+
+				"use ${"+RefDatabaseURL+"} or ${"+RefDatabaseSecret+"} (the service's own login), or access: [{tenants: read}] for tenants' credentials")
 		case src.Parameter != "" && (!parameterPath.MatchString(src.Parameter) || len(src.Parameter) > 2048):
 			v.problem(k+".parameter", src.Parameter, "must be an SSM parameter path such as /saas-platform/prod/weather-api-key")
 		case src.Secret != "" && !secretArn.MatchString(src.Secret):
@@ -383,7 +494,9 @@ func (v *validator) policyStatements(key string, statements []PolicyStatement) {
 			v.problem(k+".action", "", "is required: one or more service:Action names")
 		}
 		resourceless := len(st.Action) > 0
+		secrets := false
 		for _, a := range st.Action {
+			secrets = secrets || strings.HasPrefix(strings.ToLower(a), "secretsmanager:")
 			switch {
 			case a == "*" || strings.HasSuffix(a, ":*"):
 				v.problem(k+".action", a, "grants every action: name the actions the service needs, such as s3:GetObject")
@@ -397,6 +510,11 @@ func (v *validator) policyStatements(key string, statements []PolicyStatement) {
 		}
 		if slices.Contains(st.Resource, "*") && !resourceless {
 			v.problem(k+".resource", "*", "is only allowed for actions that take no resource ("+strings.Join(ResourcelessActions, ", ")+"): name the ARNs")
+		}
+		for _, r := range st.Resource {
+			if secrets && st.Effect != "Deny" && r != "*" && MayMatchMasterSecret(r) {
+				v.problem(k+".resource", r, "could match an RDS-managed master secret (rds!...): only the provisioner reads those; name the secrets the service needs")
+			}
 		}
 	}
 }
@@ -425,7 +543,7 @@ func (v *validator) buckets() {
 // workloadReferences checks what needs every service and bucket known:
 // references, access grants and platform names.
 func (v *validator) workloadReferences() {
-	known := []string{RefCacheEndpoint, RefCachePort, RefDatabaseHost, RefDatabaseName, RefDatabasePort, RefRegion, RefStack}
+	known := []string{RefCacheEndpoint, RefCacheHost, RefCachePort, RefDatabaseHost, RefDatabaseName, RefDatabasePort, RefRegion, RefStack}
 	buckets := map[string]bool{}
 	for _, b := range v.stack.Buckets {
 		buckets[b.Name] = true
@@ -460,6 +578,11 @@ func (v *validator) workloadReferences() {
 				continue
 			}
 			for _, ref := range References(value) {
+				if slices.Contains(SecretReferences, ref) {
+					v.problem(k, "${"+ref+"}", "is a secret: inject it through secrets, never as a plain variable ("+
+						key+".secrets."+name+": ${"+ref+"})")
+					continue
+				}
 				if !slices.Contains(known, ref) {
 					v.problem(k, "${"+ref+"}", v.unknownReference(ref, known))
 				}
@@ -468,9 +591,17 @@ func (v *validator) workloadReferences() {
 		v.dependencies(key, s)
 		for j, g := range s.Access {
 			k := fmt.Sprintf("%s.access[%d]", key, j)
+			kinds := 0
+			for _, given := range []bool{g.SendEmail != nil, g.Bucket != "", g.Tenants != ""} {
+				if given {
+					kinds++
+				}
+			}
 			switch {
-			case (g.SendEmail != nil) == (g.Bucket != ""):
-				v.problem(k, "", "must have exactly one of sendEmail: {from: <address>} or bucket: <name>")
+			case kinds != 1:
+				v.problem(k, "", "must have exactly one of sendEmail: {from: <address>}, bucket: <name>, tenants: read")
+			case g.Tenants != "" && g.Tenants != AccessRead:
+				v.problem(k+".tenants", g.Tenants, "must be read: services read tenants' credentials, only the provisioner writes them")
 			case g.SendEmail != nil && !ValidEmail(g.SendEmail.From):
 				v.problem(k+".sendEmail.from", g.SendEmail.From, "is the address the service sends from: "+EmailRule)
 			case g.Bucket != "" && !buckets[g.Bucket]:

@@ -59,12 +59,17 @@ check("ElastiCache CreateCacheParameterGroup is not implemented",
       "moto now creates cache parameter groups: Pulumi.local.yaml may drop cache.parameterGroup: default")
 
 cache.create_cache_subnet_group(CacheSubnetGroupName=PREFIX, CacheSubnetGroupDescription="check", SubnetIds=[subnet])
+# As the dev preset builds it: cluster mode, one shard of a primary and a
+# replica, automatic failover, TLS and AUTH.
 created = cache.create_replication_group(ReplicationGroupId=PREFIX, ReplicationGroupDescription="check",
                                          CacheNodeType="cache.t4g.micro", Engine="redis", NumNodeGroups=1,
-                                         ReplicasPerNodeGroup=0, CacheSubnetGroupName=PREFIX,
-                                         CacheParameterGroupName="default.redis7")
-check("ElastiCache creates a replication group, available at once",
-      created["ReplicationGroup"]["Status"] == "available", "the local stack's Redis would not come up")
+                                         ReplicasPerNodeGroup=1, AutomaticFailoverEnabled=True, MultiAZEnabled=True,
+                                         ClusterMode="enabled", TransitEncryptionEnabled=True, AuthToken="check" * 8,
+                                         CacheSubnetGroupName=PREFIX,
+                                         CacheParameterGroupName="default.redis7.cluster.on")
+check("ElastiCache creates a cluster-mode replication group, available at once",
+      created["ReplicationGroup"]["Status"] == "available" and created["ReplicationGroup"].get("ClusterEnabled") is True,
+      "the local stack's Redis would not come up")
 cache.delete_replication_group(ReplicationGroupId=PREFIX)
 time.sleep(1)
 status = cache.describe_replication_groups(ReplicationGroupId=PREFIX)["ReplicationGroups"][0]["Status"]

@@ -3,6 +3,7 @@ package tests
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -112,14 +113,36 @@ func TestServicesMayReadExactlyTheTenantSecretsTheDataLayerWrites(t *testing.T) 
 			switch {
 			case p.Name == "saas-platform-prod-tenant-provisioner" && s.Sid == "TenantCredentials":
 				provisioner = s.Resource
-			case p.Name == "api-task" && s.Sid == "DatabaseCredentials":
+			case p.Name == "api-task" && s.Sid == "TenantCredentials":
 				service = s.Resource
 			}
 		}
 	}
 	require.Len(t, provisioner, 1)
 	assert.Equal(t, "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:saas-platform/prod/tenants/*", provisioner[0])
-	assert.Contains(t, service, provisioner[0])
+	assert.Empty(t, service, "prod's api does not ask for tenants' credentials, so it cannot read them")
+
+	withAccess, err := planFile(t, writeStackFile(t, strings.Replace(readFile(t, "../Pulumi.prod.yaml"),
+		"      metrics: statsd\n", "      metrics: statsd\n      access: [{tenants: read}]\n", 1)), "prod")
+	require.NoError(t, err)
+	for _, p := range plan.OfType(withAccess.Resources, "aws:iam/rolePolicy:RolePolicy") {
+		if p.Name != "api-task" {
+			continue
+		}
+		var doc struct {
+			Statement []struct {
+				Sid      string
+				Resource []string
+			}
+		}
+		require.NoError(t, json.Unmarshal([]byte(p.String("policy")), &doc))
+		for _, s := range doc.Statement {
+			if s.Sid == "TenantCredentials" {
+				service = s.Resource
+			}
+		}
+	}
+	assert.Equal(t, provisioner, service, "a service that asks reads exactly the secrets the provisioner writes")
 }
 
 func TestDevServicesRunOnlyOnFargateSpot(t *testing.T) {

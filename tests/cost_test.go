@@ -131,9 +131,11 @@ func TestCostOfTheDevStackIsWhatTheTableSays(t *testing.T) {
 	// awake hours (260.714 x 0.025 = 6.518 -> 6.52; stopped, storage is
 	// still billed) + 20 GB gp3 + its managed secret; one cache.t4g.micro
 	// node, which cannot be stopped; the Redis AUTH and two pool tenants'
-	// secrets.
+	// secrets. Redis runs in cluster mode, one shard of two nodes; acme's
+	// login and the three services' logins (api, collaboration, analytics)
+	// have a secret each.
 	instance := 6.52 + 20*0.138 + 0.40
-	data := 1.00 + 2*instance + 17.52 + 3*0.40
+	data := 1.00 + 2*instance + 2*17.52 + 3*0.40 + 4*0.40
 	// ALB hours (17.739 -> 17.74), one LCU, two public IPs; five services
 	// on Spot, 0.25 vCPU + 0.5 GB at (0.25*0.05056 + 0.5*0.00553) * 0.3 =
 	// 0.0046215/h for 260.714 h -> 1.205 -> 1.20 a month each; the update
@@ -141,21 +143,21 @@ func TestCostOfTheDevStackIsWhatTheTableSays(t *testing.T) {
 	// min = 243.33 h -> 1.12; the Cloud Map zone; the generated JWT_SECRET
 	// that api and collaboration share.
 	compute := 17.74 + 5.84 + 2*3.65 + 5*1.20 + 1.12 + 0.50 + 0.40
-	// 27 one-metric alarms (2 of them onboarding's) and 5 two-metric
-	// ones, 5 composites, the dashboard.
-	observability := (27+5*2)*0.10 + 5*0.50 + 3.00
+	// 30 one-metric alarms (the second Redis node's three and onboarding's
+	// two among them) and 5 two-metric ones, 5 composites, the dashboard.
+	observability := (30+5*2)*0.10 + 5*0.50 + 3.00
 
 	byComponent := costByComponent(est)
 	assert.InDelta(t, network, byComponent["network"], 0.005)
 	assert.InDelta(t, data, byComponent["data"], 0.005)
 	assert.InDelta(t, compute, byComponent["compute"], 0.005)
 	assert.InDelta(t, observability, byComponent["observability"], 0.005)
-	assert.InDelta(t, 95.74, est.Monthly, 0.005)
+	assert.InDelta(t, 115.16, est.Monthly, 0.005)
 	assert.InDelta(t, network+data+compute+observability, est.Monthly, 0.005)
 	// Always on, the two instances' 730 h (18.25 each) and the five
 	// services' (3.37 each) come back: the figure before the schedule.
 	assert.InDelta(t, est.Monthly+2*(18.25-6.52)+5*(3.37-1.20), est.AlwaysOn, 0.005)
-	assert.InDelta(t, 130.05, est.AlwaysOn, 0.005)
+	assert.InDelta(t, 149.47, est.AlwaysOn, 0.005)
 
 	nat := costLine(t, est, "aws:ec2/instance:Instance", "saas-platform-dev-nat", "instance-month")
 	assert.Equal(t, 1.0, nat.Quantity)
@@ -191,7 +193,7 @@ func TestCostOfTheProdStackIsWhatTheTableSays(t *testing.T) {
 	shared := 394.20 + 100*0.276 + 0.40
 	acme := 394.20 + 500*0.276 + 0.40
 	umbrella := 73.00 + 100*0.138 + 0.40
-	data := 6*212.43 + 2*1.00 + shared + acme + umbrella + 3*0.40
+	data := 6*212.43 + 2*1.00 + shared + acme + umbrella + 3*0.40 + 2*0.40 + 3*0.40 // + silo tenants' and services' logins
 	// Services: api 0.5 vCPU + 1 GB (0.03081/h -> 22.4913 a month
 	// on-demand), collaboration 1 vCPU + 2 GB (0.06162/h -> 44.9826),
 	// dashboard and notification 0.25 + 0.5 (0.015405/h -> 11.24565).
@@ -219,7 +221,7 @@ func TestCostOfTheProdStackIsWhatTheTableSays(t *testing.T) {
 	// looked up, not created, and certificates and records cost nothing.
 	assert.InDelta(t, 5.00+2*1.00, byComponent["edge"], 0.005)
 	assert.InDelta(t, network+data+compute+observability+5.00+2*1.00, est.Monthly, 0.05)
-	assert.InDelta(t, 2915.65, est.Monthly, 0.005)
+	assert.InDelta(t, 2917.65, est.Monthly, 0.005)
 
 	collaboration := costLine(t, est, "aws:ecs/service:Service", "collaboration", "on-demand task-month")
 	assert.Equal(t, 3.0, collaboration.Quantity)
@@ -230,13 +232,13 @@ func TestCostOfTheProdStackIsWhatTheTableSays(t *testing.T) {
 
 func TestCostOfASiloTenantIsItsInstanceAndPoolTenantsShareTheSharedOne(t *testing.T) {
 	dev := estimateStack(t, "dev")
-	// acme: its instance, awake 60 of 168 hours (6.52 + 2.76 + 0.40), and
-	// three alarms; always on, 18.25 for the hours.
+	// acme: its instance, awake 60 of 168 hours (6.52 + 2.76 + 0.40), its
+	// login's secret and three alarms; always on, 18.25 for the hours.
 	acme := costTenant(t, dev, "acme")
 	assert.Equal(t, cost.Silo, acme.Isolation)
 	assert.Equal(t, "premium", acme.Plan)
-	assert.InDelta(t, 9.68+3*0.10, acme.Monthly, 0.005)
-	assert.InDelta(t, 21.41+3*0.10, acme.AlwaysOn, 0.005)
+	assert.InDelta(t, 9.68+0.40+3*0.10, acme.Monthly, 0.005)
+	assert.InDelta(t, 21.41+0.40+3*0.10, acme.AlwaysOn, 0.005)
 	// globex and initech: their secret, and half the shared instance.
 	for _, id := range []string{"globex", "initech"} {
 		tenant := costTenant(t, dev, id)
@@ -247,8 +249,8 @@ func TestCostOfASiloTenantIsItsInstanceAndPoolTenantsShareTheSharedOne(t *testin
 	}
 
 	prod := estimateStack(t, "prod")
-	assert.InDelta(t, 394.20+138.00+0.40+3*0.10, costTenant(t, prod, "acme").Monthly, 0.005)
-	assert.InDelta(t, 73.00+13.80+0.40+3*0.10, costTenant(t, prod, "umbrella").Monthly, 0.005)
+	assert.InDelta(t, 394.20+138.00+2*0.40+3*0.10, costTenant(t, prod, "acme").Monthly, 0.005)
+	assert.InDelta(t, 73.00+13.80+2*0.40+3*0.10, costTenant(t, prod, "umbrella").Monthly, 0.005)
 	assert.InDelta(t, (394.20+27.60+0.40)/2, costTenant(t, prod, "globex").Share, 0.005)
 }
 
@@ -276,7 +278,7 @@ func TestAPoolTenantSharesTheInstanceItIsPlacedOnAndPaysForTheSecretTheProvision
 		assert.InDelta(t, instance/2, tenant.Share, 0.006, "%s shares pool a", id)
 		assert.InDelta(t, 0.40+alwaysOn/2, tenant.AlwaysOn, 0.006, "%s always on", id)
 	}
-	assert.InDelta(t, instance, costTenant(t, est, "acme").Own, 0.005+3*0.10, "a silo tenant pays for its instance")
+	assert.InDelta(t, instance+0.40, costTenant(t, est, "acme").Own, 0.005+3*0.10, "a silo tenant pays for its instance and its login's secret")
 }
 
 func TestCostOfAnUnknownInstanceClassOrNodeTypeIsAnErrorNamingIt(t *testing.T) {
@@ -400,7 +402,7 @@ func TestCostInTheJSONPlanIsOneMoreKeyAndTheRestIsUnchanged(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(costDoc, &doc))
 	assert.Equal(t, "USD", doc.Currency)
-	assert.InDelta(t, 95.74, doc.Monthly, 0.005)
+	assert.InDelta(t, 115.16, doc.Monthly, 0.005)
 	require.NotEmpty(t, doc.Lines)
 	for _, l := range doc.Lines {
 		for _, key := range []string{"component", "type", "name", "quantity", "unit", "unitPrice", "monthly"} {
@@ -417,13 +419,13 @@ func TestCostFollowsThePlanTableByComponentLineAndTenant(t *testing.T) {
 	code, stdout, stderr := runPlanWithCost("--stack", "dev", "--cost")
 	require.Equal(t, 0, code, stderr)
 	assert.True(t, strings.HasPrefix(stdout, "TYPE"), "the plan table comes first")
-	estimate := stdout[strings.Index(stdout, "Estimated monthly cost: $95.74"):]
-	assert.Contains(t, estimate, "Always on, without its sleep schedule, it would cost $130.05: sleeping saves $34.31.")
+	estimate := stdout[strings.Index(stdout, "Estimated monthly cost: $115.16"):]
+	assert.Contains(t, estimate, "Always on, without its sleep schedule, it would cost $149.47: sleeping saves $34.31.")
 	assert.Regexp(t, `(?m)^network\s+\$8\.56\s+\$8\.56$`, estimate)
-	assert.Regexp(t, `(?m)^data\s+\$39\.08\s+\$62\.54$`, estimate)
-	assert.Regexp(t, `(?m)^total\s+\$95\.74\s+\$130\.05$`, estimate)
+	assert.Regexp(t, `(?m)^data\s+\$58\.20\s+\$81\.66$`, estimate)
+	assert.Regexp(t, `(?m)^total\s+\$115\.16\s+\$149\.47$`, estimate)
 	assert.Regexp(t, `(?m)^network\s+aws:ec2/instance:Instance\s+saas-platform-dev-nat\s+1\s+instance-month\s+\$3\.94\s+\$3\.94`, estimate)
-	assert.Regexp(t, `(?m)^acme\s+premium\s+silo\s+\$9\.98\s+-\s+\$9\.98\s+\$21\.71$`, estimate)
+	assert.Regexp(t, `(?m)^acme\s+premium\s+silo\s+\$10\.38\s+-\s+\$10\.38\s+\$22\.11$`, estimate)
 	assert.Contains(t, estimate, "Priced by usage")
 
 	code, _, stderr = runPlan("--stack", "dev", "--cost")
@@ -460,12 +462,13 @@ func TestCostDifferenceOfTwoPlansShowsTheTotalAndTheLinesThatChanged(t *testing.
 	require.NoError(t, err)
 	diff := cost.Compare(oldEst, newEst)
 	// hooli: db.t4g.micro (dev caps silo tenants) for its awake hours,
-	// 6.52, + 20 GB 2.76 + its secret 0.40, and three alarms; it joins
-	// the schedule with a start and a stop of its own (usage, $0).
-	assert.InDelta(t, 95.74, diff.Before, 0.005)
-	assert.InDelta(t, 6.52+2.76+0.40+3*0.10, diff.Delta, 0.005)
-	assert.InDelta(t, 130.05, diff.AlwaysOnBefore, 0.005)
-	assert.InDelta(t, 130.05+18.25+2.76+0.40+3*0.10, diff.AlwaysOnAfter, 0.005)
+	// 6.52, + 20 GB 2.76 + its master secret 0.40 and its login's 0.40,
+	// and three alarms; it joins the schedule with a start and a stop of
+	// its own (usage, $0).
+	assert.InDelta(t, 115.16, diff.Before, 0.005)
+	assert.InDelta(t, 6.52+2.76+2*0.40+3*0.10, diff.Delta, 0.005)
+	assert.InDelta(t, 149.47, diff.AlwaysOnBefore, 0.005)
+	assert.InDelta(t, 149.47+18.25+2.76+2*0.40+3*0.10, diff.AlwaysOnAfter, 0.005)
 	added := map[string]float64{}
 	for _, c := range diff.Changes {
 		assert.Nil(t, c.Before, "only additions")
@@ -482,21 +485,21 @@ func TestCostDifferenceOfTwoPlansShowsTheTotalAndTheLinesThatChanged(t *testing.
 	var out, errOut bytes.Buffer
 	require.Equal(t, 0, cost.DiffMain([]string{"--title", "dev", before, after}, &out, &errOut), errOut.String())
 	md := out.String()
-	assert.Contains(t, md, "#### dev: $95.74 → $105.72 a month (+$9.98, +10.4 %)")
-	assert.Contains(t, md, "Always on (no sleep schedule): $130.05 → $151.76 a month.")
+	assert.Contains(t, md, "#### dev: $115.16 → $125.54 a month (+$10.38, +9.0 %)")
+	assert.Contains(t, md, "Always on (no sleep schedule): $149.47 → $171.58 a month.")
 	assert.Contains(t, md, "| added | data | `aws:rds/instance:Instance` saas-platform-dev-tenant-hooli | instance-month |")
 	assert.Contains(t, md, "| hooli |")
 
 	out.Reset()
 	require.Equal(t, 0, cost.DiffMain([]string{"--title", "dev", after, after}, &out, &errOut), errOut.String())
-	assert.Equal(t, "#### dev: $105.72 a month, unchanged\n\nAlways on (no sleep schedule): $151.76 → $151.76 a month.\n", out.String())
+	assert.Equal(t, "#### dev: $125.54 a month, unchanged\n\nAlways on (no sleep schedule): $171.58 → $171.58 a month.\n", out.String())
 
 	// A base branch without the stack leaves an empty plan.
 	empty := filepath.Join(dir, "empty.json")
 	require.NoError(t, os.WriteFile(empty, nil, 0o600))
 	out.Reset()
 	require.Equal(t, 0, cost.DiffMain([]string{"--title", "dev", empty, after}, &out, &errOut), errOut.String())
-	assert.Contains(t, out.String(), "#### dev (no plan of the base branch): $0.00 → $105.72 a month (+$105.72)")
+	assert.Contains(t, out.String(), "#### dev (no plan of the base branch): $0.00 → $125.54 a month (+$125.54)")
 }
 
 func TestCostOfMovingATenantToAnotherPlanIsShown(t *testing.T) {
@@ -505,11 +508,40 @@ func TestCostOfMovingATenantToAnotherPlanIsShown(t *testing.T) {
 	require.Equal(t, 0, code, errOut.String())
 	// db.t4g.medium Single-AZ (73.00) + 100 GB at 0.138 becomes db.r6g.large
 	// Multi-AZ (394.20) + 500 GB at 0.276: +321.20 and +124.20.
-	assert.Contains(t, out.String(), "#### prod: umbrella to enterprise: $2915.65 → $3361.05 a month (+$445.40, +15.3 %)")
-	assert.Contains(t, out.String(), "| umbrella | $87.50 (premium, silo) | $532.90 (enterprise, silo) | +$445.40 |")
+	assert.Contains(t, out.String(), "#### prod: umbrella to enterprise: $2917.65 → $3363.05 a month (+$445.40, +15.3 %)")
+	assert.Contains(t, out.String(), "| umbrella | $87.90 (premium, silo) | $533.30 (enterprise, silo) | +$445.40 |")
 
 	errOut.Reset()
 	code = cost.DiffMain([]string{"--project", "..", "--stack", "prod", "--tenant", "nobody=enterprise"}, &out, &errOut)
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut.String(), `"nobody"`)
+}
+
+// TestTheDevCacheCandidatesArePricedByTheEstimate prices the topologies
+// docs/data-contract.md compares for dev's cluster-mode Redis, in us-east-1
+// (the region whose serverless prices the table holds): dev's choice, one
+// shard of two cache.t4g.micro nodes, against ElastiCache Serverless at its
+// metered minimum, for Redis OSS and for Valkey.
+func TestTheDevCacheCandidatesArePricedByTheEstimate(t *testing.T) {
+	provider := plan.Resource{URN: "urn:provider", Type: "pulumi:providers:aws", Name: "p", Inputs: map[string]any{"region": "us-east-1"}}
+	candidate := func(typ, name string, inputs map[string]any) plan.Resource {
+		return plan.Resource{URN: "urn:" + name, Type: typ, Name: name, Inputs: inputs, Options: plan.Options{Provider: provider.URN}, Provider: provider.URN, Custom: true}
+	}
+	group := "aws:elasticache/replicationGroup:ReplicationGroup"
+	serverless := "aws:elasticache/serverlessCache:ServerlessCache"
+	est, err := cost.Of(&plan.Result{Stack: "candidates", Resources: []plan.Resource{provider,
+		candidate(group, "redis-1x1", map[string]any{"engine": "redis", "nodeType": "cache.t4g.micro", "numNodeGroups": 1.0, "replicasPerNodeGroup": 1.0}),
+		candidate(group, "valkey-1x1", map[string]any{"engine": "valkey", "nodeType": "cache.t4g.micro", "numNodeGroups": 1.0, "replicasPerNodeGroup": 1.0}),
+		candidate(serverless, "redis-serverless", map[string]any{"engine": "redis"}),
+		candidate(serverless, "valkey-serverless", map[string]any{"engine": "valkey"}),
+	}})
+	require.NoError(t, err)
+	monthly := map[string]float64{}
+	for _, l := range est.Lines {
+		monthly[l.Name] += l.Monthly
+	}
+	assert.InDelta(t, 2*730*0.016, monthly["redis-1x1"], 0.01, "two Redis OSS nodes: $23.36")
+	assert.InDelta(t, 2*730*0.016*0.8, monthly["valkey-1x1"], 0.01, "two Valkey nodes: $18.69")
+	assert.InDelta(t, 1*730*0.125, monthly["redis-serverless"], 0.01, "Redis OSS serverless is metered for 1 GB at least: $91.25")
+	assert.InDelta(t, 0.1*730*0.084, monthly["valkey-serverless"], 0.01, "Valkey serverless for 100 MB at least: $6.13, before ECPUs")
 }

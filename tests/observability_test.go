@@ -49,7 +49,7 @@ func TestProdAlarmsCoverEveryServiceAndStoreAndAlwaysNotify(t *testing.T) {
 }
 
 func TestRedisAlarmsFollowTheNodesOfEachPreset(t *testing.T) {
-	cases := map[string]int{"dev": 1 * 3, "prod": 3 * 2 * 3} // nodes x (cpu, memory, evictions)
+	cases := map[string]int{"dev": 1 * 2 * 3, "prod": 3 * 2 * 3} // shards x nodes x (cpu, memory, evictions)
 	for stack, want := range cases {
 		t.Run(stack, func(t *testing.T) {
 			result := planStack(t, stack)

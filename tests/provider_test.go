@@ -228,10 +228,10 @@ func TestTheLocalStackSendsEveryCallToTheEmulatorAndAvoidsItsGaps(t *testing.T) 
 	// What moto 5.2 does not implement is not asked of it.
 	assert.Empty(t, plan.OfType(result.Resources, "aws:elasticache/parameterGroup:ParameterGroup"))
 	assert.Empty(t, plan.OfType(result.Resources, "aws:cloudwatch/compositeAlarm:CompositeAlarm"))
-	assert.Empty(t, plan.OfType(result.Resources, "aws:lambda/function:Function"), "pool tenants need moto to run Lambda in Docker")
+	assert.Empty(t, plan.OfType(result.Resources, "aws:lambda/function:Function"), "tenants' and services' logins need moto to run Lambda in Docker")
 	redis := plan.OfType(result.Resources, "aws:elasticache/replicationGroup:ReplicationGroup")
 	require.Len(t, redis, 1)
-	assert.Equal(t, "default.redis7", redis[0].String("parameterGroupName"))
+	assert.Equal(t, "default.redis7.cluster.on", redis[0].String("parameterGroupName"), "AWS's default group, in cluster mode as everywhere")
 	assert.NotEmpty(t, plan.OfType(result.Resources, "aws:cloudwatch/metricAlarm:MetricAlarm"), "the member alarms stay")
 }
 

@@ -27,6 +27,7 @@ var controlStacks = []struct{ name, file, sizing string }{
 	{"dev", "../Pulumi.dev.yaml", "dev"},
 	{"prod", "../Pulumi.prod.yaml", "prod"},
 	{"every-plan", "testdata/Pulumi.every-plan.yaml", "dev"},
+	{"data-contract", "testdata/Pulumi.data-contract.yaml", "dev"},
 }
 
 // costExceptions are the controls the dev preset does not meet on purpose,

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -70,7 +71,8 @@ func TestTheStackFilesRunTheSourceArchitecturesWorkloads(t *testing.T) {
 			cache := result.Outputs["cacheEndpoint"]
 			for _, name := range []string{"api", "collaboration"} {
 				endpoint, _ := valueOf(all[name][0], "REDIS_CLUSTER_ENDPOINT")
-				assert.Equal(t, cache, endpoint, name)
+				assert.Equal(t, fmt.Sprintf("%s:6379", cache), endpoint, "%s: ${cache.endpoint} is the configuration endpoint's host:port", name)
+				assert.True(t, strings.HasPrefix(endpoint, "clustercfg."), "%s: cluster mode in %s too", name, stack)
 			}
 
 			notification := grantsOf(t, result, "notification-task")

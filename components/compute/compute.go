@@ -33,13 +33,15 @@ type NetworkInputs struct {
 	ServiceSecurityGroupIds map[string]pulumi.StringInput
 }
 
-// DataInputs is what compute needs from the data layer: the secrets every
-// container gets, and the tenants' secrets services may read.
+// DataInputs is what compute needs from the data layer: the secrets a
+// service's references name, and the tenants' secrets a service may be
+// granted. No master secret is among them: those are the provisioner's.
 type DataInputs struct {
-	DatabaseSecretArn  pulumi.StringInput
 	CacheAuthSecretArn pulumi.StringInput
-	TenantSecretsArn   string // ARN pattern of the pool tenants' secrets
-	SiloSecretArns     pulumi.StringArrayInput
+	TenantSecretsArn   string // ARN pattern of every tenant's credentials secret
+	// ServiceLoginSecretArns maps each service that uses the database to
+	// its own login's secret.
+	ServiceLoginSecretArns map[string]pulumi.StringInput
 }
 
 // ComputeArgs configures Compute.
@@ -305,18 +307,16 @@ var platformParameters = []struct{ name, path string }{
 }
 
 // containerSecrets are the database and Redis facts every container gets,
-// injected by ECS from SSM and Secrets Manager at start. Database
-// credentials are not among them: RDS rotates them, and a value injected at
-// start goes stale; services read DATABASE_SECRET_ARN (and the tenants'
-// secret ARNs) at runtime instead.
+// injected by ECS from SSM at start: where the stores are, not how to log
+// in. Credentials reach only the services that name them in their secrets
+// (${database.url}, ${database.secret}, ${cache.authToken}).
 func (c *Compute) containerSecrets() []containerSecret {
 	var secrets []containerSecret
 	for _, p := range platformParameters {
 		arn := pulumi.String(c.parameterArn(p.path))
 		secrets = append(secrets, containerSecret{name: p.name, valueFrom: arn, readable: arn, parameter: true})
 	}
-	auth := c.args.Data.CacheAuthSecretArn
-	return append(secrets, containerSecret{name: "REDIS_AUTH_TOKEN", valueFrom: auth, readable: auth})
+	return secrets
 }
 
 // parameterArn is the ARN of a parameter under the environment's prefix.

@@ -89,17 +89,20 @@ func build(t *testing.T, s *config.Stack) []plan.Resource {
 				ServiceSecurityGroupIds:     serviceGroups(s),
 			},
 			Data: compute.DataInputs{
-				DatabaseSecretArn:  pulumi.String("arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:rds!db-shared"),
 				CacheAuthSecretArn: pulumi.String("arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:cache-auth"),
 				TenantSecretsArn:   "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:saas-platform/" + s.Name + "/tenants/*",
-				SiloSecretArns:     pulumi.ToStringArray([]string{"arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:rds!db-acme"}),
+				ServiceLoginSecretArns: map[string]pulumi.StringInput{
+					"api":           pulumi.String(loginArn(s.Name, "api")),
+					"collaboration": pulumi.String(loginArn(s.Name, "collaboration")),
+				},
 			},
 			Services: s.Services, DefaultCapacity: s.Compute.Capacity,
 			ContainerInsights: s.Compute.ContainerInsights, LoadBalancer: s.LoadBalancer,
 			Certificate: certificate(s), LogRetentionDays: s.Logs.RetentionDays,
 			Protect: s.DataProtection.Protect, WaitForSteadyState: s.Compute.WaitForSteadyState,
 			Facts: map[string]pulumi.StringInput{
-				config.RefCacheEndpoint: pulumi.String("master.redis.example"), config.RefCachePort: pulumi.String("6379"),
+				config.RefCacheEndpoint: pulumi.String("clustercfg.redis.example:6379"), config.RefCacheHost: pulumi.String("clustercfg.redis.example"),
+				config.RefCachePort:    pulumi.String("6379"),
 				config.RefDatabaseHost: pulumi.String("db.example"), config.RefDatabasePort: pulumi.String("5432"),
 				config.RefDatabaseName: pulumi.String("platform"), config.RefRegion: pulumi.String(s.Region),
 				config.RefStack: pulumi.String(s.Name), "buckets.events": pulumi.String("saas-platform-dev-events-abc1234"),
@@ -112,6 +115,11 @@ func build(t *testing.T, s *config.Stack) []plan.Resource {
 	}, pulumi.WithMocks(s.Project, s.Name, mocks))
 	require.NoError(t, err)
 	return mocks.Resources()
+}
+
+// loginArn is the secret of a service's own database login.
+func loginArn(stack, service string) string {
+	return "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:saas-platform/" + stack + "/services/" + service + "/database-AbCdEf"
 }
 
 // certificate is the stack's given certificate, or nil for HTTP.
@@ -344,13 +352,13 @@ func TestContainersGetSecretsInjectedAndLogToTheirOwnGroup(t *testing.T) {
 		for _, s := range c.Secrets {
 			secrets[s.Name] = s.ValueFrom
 		}
-		assert.NotContains(t, secrets, "DATABASE_PASSWORD", "%s: RDS rotates it, so it is read at runtime, not injected at start", name)
-		assert.Equal(t, "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:cache-auth", secrets["REDIS_AUTH_TOKEN"], name)
+		assert.NotContains(t, secrets, "DATABASE_PASSWORD", name)
+		assert.NotContains(t, secrets, "REDIS_AUTH_TOKEN", "%s: a credential reaches only a service that names it in its secrets", name)
 		env := map[string]string{}
 		for _, e := range c.Environment {
 			env[e.Name] = e.Value
 		}
-		assert.Equal(t, "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:rds!db-shared", env["DATABASE_SECRET_ARN"], name)
+		assert.NotContains(t, env, "DATABASE_SECRET_ARN", "%s: the master secret is the provisioner's", name)
 		assert.Equal(t, "arn:aws:ssm:ap-northeast-1:123456789012:parameter/saas-platform/prod/database/host", secrets["DATABASE_HOST"], name)
 		for _, e := range c.Environment {
 			assert.NotContains(t, strings.ToUpper(e.Name), "PASSWORD", name)
@@ -401,11 +409,10 @@ func TestTaskRolesReachOnlyTheirOwnEnvironment(t *testing.T) {
 			"arn:aws:ssm:ap-northeast-1:123456789012:parameter/saas-platform/prod",
 			"arn:aws:ssm:ap-northeast-1:123456789012:parameter/saas-platform/prod/*",
 		}, task["EnvironmentParameters"].Resource, s.Name)
-		assert.Equal(t, []string{
-			"arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:rds!db-shared",
-			"arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:saas-platform/prod/tenants/*",
-			"arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:rds!db-acme",
-		}, task["DatabaseCredentials"].Resource, s.Name)
+		assert.NotContains(t, task, "TenantCredentials", "%s: tenants' credentials only for a service that asks", s.Name)
+		for sid, st := range task {
+			assert.NotContains(t, st.Action, "secretsmanager:GetSecretValue", "%s %s: no secret is read at runtime unless asked", s.Name, sid)
+		}
 		assert.NotContains(t, task, "ExecuteCommandChannels", "%s: ECS Exec is off unless asked for", s.Name)
 		assert.False(t, s.Bool("enableExecuteCommand"), s.Name)
 		assert.ElementsMatch(t, []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"},
@@ -530,15 +537,17 @@ func workloadStack(t *testing.T, sizing string) *config.Stack {
 		"saas-platform:buckets": `[{"name":"events","versioned":true}]`,
 		"saas-platform:services": `[
 			{"name":"api","port":3000,"cpu":512,"memory":1024,"healthCheckPath":"/api/health","paths":["/api/*"],"priority":200,
-			 "environment":{"LOG_LEVEL":"info","REDIS_CLUSTER_ENDPOINT":"${cache.endpoint}","REDIS_HOST":"${cache.endpoint}",
+			 "environment":{"LOG_LEVEL":"info","REDIS_CLUSTER_ENDPOINT":"${cache.endpoint}","REDIS_HOST":"${cache.host}",
 			                "NOTIFY":"${services.notification.url}/send","SELF":"${services.api.url}","PUBLIC":"${services.api.publicUrl}","DB":"postgres://${database.host}:${database.port}/${database.name}"},
-			 "secrets":{"JWT_SECRET":{"generate":true},
+			 "access":[{"tenants":"read"}],
+			 "secrets":{"JWT_SECRET":{"generate":true},"DATABASE_URL":"${database.url}","REDIS_PASSWORD":"${cache.authToken}",
 			            "WEATHER_API_KEY":{"parameter":"/saas-platform/dev/weather-api-key"},
 			            "STRIPE_KEY":{"secret":"arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:stripe-AbCdEf","key":"apiKey"}},
 			 "tracing":true,"metrics":"statsd","imageTag":"3f2a1bc"},
 			{"name":"collaboration","port":3001,"healthCheckPath":"/health","paths":["/socket.io/*"],"priority":100,"websockets":true,
 			 "stopTimeout":120,"deregistrationDelay":120,"architecture":"arm64","capacity":"onDemand",
-			 "secrets":{"JWT_SECRET":{"generate":true},"PARTNER_TOKEN":{"secret":"arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:partner"}}},
+			 "secrets":{"JWT_SECRET":{"generate":true},"PARTNER_TOKEN":{"secret":"arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:partner"},
+			            "DATABASE":"${database.secret}"}},
 			{"name":"notification","port":3003,"access":[{"sendEmail":{"from":"noreply@example.com"}}],
 			 "policyStatements":[{"sid":"Jobs","action":"sqs:SendMessage","resource":"arn:aws:sqs:ap-northeast-1:123456789012:jobs"}]},
 			{"name":"analytics","port":3002,"environment":{"EVENTS":"${buckets.events}"},
@@ -550,7 +559,7 @@ func TestEnvironmentReferencesResolveToPlatformFactsAndServiceURLs(t *testing.T)
 	resources := build(t, workloadStack(t, "dev"))
 	api := environmentOf(taskContainers(t, resources, "api")[0])
 	assert.Equal(t, "info", api["LOG_LEVEL"])
-	assert.Equal(t, "master.redis.example", api["REDIS_CLUSTER_ENDPOINT"])
+	assert.Equal(t, "clustercfg.redis.example:6379", api["REDIS_CLUSTER_ENDPOINT"], "${cache.endpoint} is host:port, a cluster client's seed")
 	assert.Equal(t, "postgres://db.example:5432/platform", api["DB"], "several references in one value")
 	assert.Equal(t, "http://notification.dev.saas-platform.internal:3003/send", api["NOTIFY"], "an internal service by its Cloud Map name")
 	assert.Equal(t, "http://api.dev.saas-platform.internal:3000", api["SELF"],
@@ -569,7 +578,7 @@ func TestEnvironmentReferencesResolveToPlatformFactsAndServiceURLs(t *testing.T)
 	}
 	for name := range secretsOf(taskContainers(t, resources, "api")[0]) {
 		_, platform := config.PlatformEnvironment[name]
-		own := map[string]bool{"JWT_SECRET": true, "WEATHER_API_KEY": true, "STRIPE_KEY": true}[name]
+		own := map[string]bool{"JWT_SECRET": true, "WEATHER_API_KEY": true, "STRIPE_KEY": true, "DATABASE_URL": true, "REDIS_PASSWORD": true}[name]
 		assert.True(t, platform || own, "%s is injected by the platform but not listed in config.PlatformEnvironment", name)
 	}
 }
@@ -590,11 +599,15 @@ func TestServiceSecretsAreInjectedAndEachExecutionRoleReadsExactlyItsOwn(t *test
 	assert.Equal(t, jwtArn, api["JWT_SECRET"])
 	assert.Equal(t, "arn:aws:ssm:ap-northeast-1:123456789012:parameter/saas-platform/dev/weather-api-key", api["WEATHER_API_KEY"])
 	assert.Equal(t, "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:stripe-AbCdEf:apiKey::", api["STRIPE_KEY"])
+	assert.Equal(t, loginArn("dev", "api")+":url::", api["DATABASE_URL"], "${database.url} is the url key of the service's own login")
+	assert.Equal(t, "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:cache-auth", api["REDIS_PASSWORD"])
+	assert.Equal(t, loginArn("dev", "collaboration"), secretsOf(taskContainers(t, resources, "collaboration")[0])["DATABASE"],
+		"${database.secret} is the whole JSON secret of the service's own login")
 
 	exec := policy(t, resources, "api-execution")
 	assert.ElementsMatch(t, []string{
 		"arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:cache-auth", jwtArn,
-		"arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:stripe-AbCdEf",
+		"arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:stripe-AbCdEf", loginArn("dev", "api"),
 	}, exec["InjectedSecrets"].Resource)
 	assert.ElementsMatch(t, []string{
 		"arn:aws:ssm:ap-northeast-1:123456789012:parameter/saas-platform/dev/database/host",
@@ -607,11 +620,18 @@ func TestServiceSecretsAreInjectedAndEachExecutionRoleReadsExactlyItsOwn(t *test
 
 	collaboration := policy(t, resources, "collaboration-execution")
 	assert.ElementsMatch(t, []string{
-		"arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:cache-auth", jwtArn,
+		jwtArn, loginArn("dev", "collaboration"),
 		"arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:partner-??????",
 	}, collaboration["InjectedSecrets"].Resource, "a partial ARN is read with its suffix, and nothing else")
 	notification := policy(t, resources, "notification-execution")
-	assert.Equal(t, []string{"arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:cache-auth"}, notification["InjectedSecrets"].Resource)
+	assert.NotContains(t, notification, "InjectedSecrets", "a service that names no secret reads none")
+
+	assert.Equal(t, grant{Sid: "TenantCredentials", Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue"},
+		Resource: []string{"arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:saas-platform/dev/tenants/*"}},
+		policy(t, resources, "api-task")["TenantCredentials"], "access: [{tenants: read}] grants the tenants' secrets and nothing else")
+	for _, name := range []string{"collaboration", "notification", "analytics"} {
+		assert.NotContains(t, policy(t, resources, name+"-task"), "TenantCredentials", "%s did not ask", name)
+	}
 }
 
 func TestAccessGrantsAndPolicyStatementsBecomeOneStatementEach(t *testing.T) {

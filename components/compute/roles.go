@@ -25,8 +25,10 @@ var secretSuffix = regexp.MustCompile(`-[A-Za-z0-9]{6}$`)
 // secretSource returns how ECS fetches a service secret (valueFrom) and the
 // ARN the execution role must be allowed to read, and whether it is an SSM
 // parameter.
-func (c *Compute) secretSource(ctx *pulumi.Context, name string, src config.SecretSource) (pulumi.StringInput, pulumi.StringInput, error) {
+func (c *Compute) secretSource(ctx *pulumi.Context, service, name string, src config.SecretSource) (pulumi.StringInput, pulumi.StringInput, error) {
 	switch {
+	case src.Reference != "":
+		return c.referencedSecret(service, name, src.Reference)
 	case src.Generate:
 		secret, err := c.generatedSecret(ctx, name)
 		if err != nil {
@@ -49,6 +51,27 @@ func (c *Compute) secretSource(ctx *pulumi.Context, name string, src config.Secr
 		}
 		return pulumi.String(valueFrom), pulumi.String(readable), nil
 	}
+}
+
+// referencedSecret resolves a secret reference to the secret the data layer
+// holds: the Redis AUTH token, or the service's own database login (whole,
+// or its url key).
+func (c *Compute) referencedSecret(service, name, ref string) (pulumi.StringInput, pulumi.StringInput, error) {
+	switch ref {
+	case config.RefCacheAuthToken:
+		return c.args.Data.CacheAuthSecretArn, c.args.Data.CacheAuthSecretArn, nil
+	case config.RefDatabaseURL, config.RefDatabaseSecret:
+		login, ok := c.args.Data.ServiceLoginSecretArns[service]
+		if !ok {
+			return nil, nil, fmt.Errorf("secret %s: ${%s}: the data layer made no login for service %s", name, ref, service)
+		}
+		if ref == config.RefDatabaseURL {
+			// ECS injects one key of a JSON secret: <arn>:<key>::.
+			return pulumi.Sprintf("%s:url::", login), login, nil
+		}
+		return login, login, nil
+	}
+	return nil, nil, fmt.Errorf("secret %s: ${%s} is not a secret the platform holds", name, ref)
 }
 
 // generatedSecret makes (once per environment and name) a random value kept
@@ -115,18 +138,25 @@ func (c *Compute) roles(ctx *pulumi.Context, s config.Service, injected []contai
 		Role: exec.Name,
 		Policy: awspolicy.Output(func(v []any) awspolicy.Document {
 			repoArn, logs, key := v[0].(string), v[1].(string), v[2].(string)
-			return awspolicy.New(
-				awspolicy.Statement{Sid: "RegistryLogin", Effect: "Allow", Action: []string{"ecr:GetAuthorizationToken"}, Resource: []string{"*"}},
-				awspolicy.Statement{Sid: "PullOwnImage", Effect: "Allow",
+			statements := []awspolicy.Statement{
+				{Sid: "RegistryLogin", Effect: "Allow", Action: []string{"ecr:GetAuthorizationToken"}, Resource: []string{"*"}},
+				{Sid: "PullOwnImage", Effect: "Allow",
 					Action:   []string{"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"},
 					Resource: []string{repoArn}},
-				awspolicy.Statement{Sid: "OwnLogs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{logs + ":*"}},
-				awspolicy.Statement{Sid: "InjectedSecrets", Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue"},
-					Resource: v[3].([]string)},
+				{Sid: "OwnLogs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{logs + ":*"}},
+			}
+			// A service that names no secret gets no statement: IAM refuses
+			// one without resources.
+			if secrets := v[3].([]string); len(secrets) > 0 {
+				statements = append(statements, awspolicy.Statement{Sid: "InjectedSecrets", Effect: "Allow",
+					Action: []string{"secretsmanager:GetSecretValue"}, Resource: secrets})
+			}
+			statements = append(statements,
 				awspolicy.Statement{Sid: "InjectedParameters", Effect: "Allow", Action: []string{"ssm:GetParameters"},
 					Resource: v[4].([]string)},
 				awspolicy.Statement{Sid: "DecryptInjected", Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: []string{key}},
 			)
+			return awspolicy.New(statements...)
 		}, repo.Arn, logGroup.Arn, args.KeyArn, secretArns.ToStringArrayOutput(), parameterArns.ToStringArrayOutput()),
 	}, opts); err != nil {
 		return nil, nil, err
@@ -151,8 +181,8 @@ func (c *Compute) roles(ctx *pulumi.Context, s config.Service, injected []contai
 	if _, err := iam.NewRolePolicy(ctx, s.Name+"-task", &iam.RolePolicyArgs{
 		Role: task.Name,
 		Policy: awspolicy.Output(func(v []any) awspolicy.Document {
-			return awspolicy.New(c.taskStatements(s, v[0].(string), v[1].(string), v[2].(string), v[3].([]string), v[4].(string), v[5].(map[string]string))...)
-		}, logGroup.Arn, args.KeyArn, args.Data.DatabaseSecretArn, args.Data.SiloSecretArns, c.execLogGroup.Arn, bucketArns.ToStringMapOutput()),
+			return awspolicy.New(c.taskStatements(s, v[0].(string), v[1].(string), v[2].(string), v[3].(map[string]string))...)
+		}, logGroup.Arn, args.KeyArn, c.execLogGroup.Arn, bucketArns.ToStringMapOutput()),
 	}, opts); err != nil {
 		return nil, nil, err
 	}
@@ -160,23 +190,29 @@ func (c *Compute) roles(ctx *pulumi.Context, s config.Service, injected []contai
 }
 
 // taskStatements are the running app's permissions: its environment's
-// parameters and database secrets, its own logs, and what the stack file
-// grants it, nothing account-wide.
-func (c *Compute) taskStatements(s config.Service, logs, key, shared string, silos []string, execLogs string, buckets map[string]string) []awspolicy.Statement {
+// parameters, its own logs, and what the stack file grants it, nothing
+// account-wide. No master secret, ever: the service's own credentials are
+// injected (the execution role reads them), and tenants' credentials are
+// readable only by a service that asks with access: [{tenants: read}].
+func (c *Compute) taskStatements(s config.Service, logs, key, execLogs string, buckets map[string]string) []awspolicy.Statement {
 	args := c.args
 	prefix := c.parameterArn("")
-	secrets := append([]string{shared, args.Data.TenantSecretsArn}, silos...)
 	statements := []awspolicy.Statement{
 		{Sid: "EnvironmentParameters", Effect: "Allow",
 			Action:   []string{"ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"},
 			Resource: []string{prefix, prefix + "/*"}},
-		// Read at runtime, because RDS rotates them.
-		{Sid: "DatabaseCredentials", Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue"}, Resource: secrets},
+	}
+	if s.ReadsTenants() {
+		// Read at runtime: a tenant's login can change after the task starts.
+		statements = append(statements, awspolicy.Statement{Sid: "TenantCredentials", Effect: "Allow",
+			Action: []string{"secretsmanager:GetSecretValue"}, Resource: []string{args.Data.TenantSecretsArn}})
+	}
+	statements = append(statements, []awspolicy.Statement{
 		{Sid: "DecryptEnvironmentData", Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: []string{key},
 			Condition: awspolicy.Condition{"StringEquals": {"kms:ViaService": {
 				fmt.Sprintf("ssm.%s.amazonaws.com", args.Region), fmt.Sprintf("secretsmanager.%s.amazonaws.com", args.Region)}}}},
 		{Sid: "OwnLogs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{logs + ":*"}},
-	}
+	}...)
 	if s.Tracing {
 		// X-Ray takes no resource ARNs.
 		statements = append(statements, awspolicy.Statement{Sid: "Traces", Effect: "Allow",

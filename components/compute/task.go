@@ -56,8 +56,6 @@ func (c *Compute) platformEnvironment(s config.Service) pulumi.StringMap {
 		"AWS_REGION":              pulumi.String(args.Region),
 		"PARAMETER_PREFIX":        pulumi.String(args.PathPrefix),
 		"TENANT_PARAMETER_PREFIX": pulumi.String(args.PathPrefix + "/tenants"),
-		// An ARN is not a secret: the service reads the value at runtime.
-		"DATABASE_SECRET_ARN": args.Data.DatabaseSecretArn,
 	}
 	if s.Port > 0 {
 		env["PORT"] = pulumi.String(fmt.Sprint(s.Port))
@@ -123,7 +121,7 @@ func (c *Compute) injected(ctx *pulumi.Context, s config.Service) ([]containerSe
 	secrets := append([]containerSecret(nil), c.platformSecrets...)
 	for _, name := range slices.Sorted(maps.Keys(s.Secrets)) {
 		src := s.Secrets[name]
-		valueFrom, readable, err := c.secretSource(ctx, name, src)
+		valueFrom, readable, err := c.secretSource(ctx, s.Name, name, src)
 		if err != nil {
 			return nil, err
 		}

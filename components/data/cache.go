@@ -64,7 +64,10 @@ func newCache(ctx *pulumi.Context, name string, args cacheArgs, parent pulumi.Re
 			Parameters: elasticache.ParameterGroupParameterArray{
 				elasticache.ParameterGroupParameterArgs{Name: pulumi.String("cluster-enabled"), Value: pulumi.String(clusterEnabled)},
 			},
-		}, opts)
+			// ElastiCache refuses to change cluster-enabled on a group in
+			// use: a new group (its name is generated, so it can exist next
+			// to the old one) goes with the replaced replication group.
+		}, opts, pulumi.ReplaceOnChanges([]string{"parameters"}))
 		if err != nil {
 			return out, err
 		}
@@ -153,7 +156,10 @@ func newCache(ctx *pulumi.Context, name string, args cacheArgs, parent pulumi.Re
 		}
 		rg.FinalSnapshotIdentifier = pulumi.Sprintf("%s-final-%s", args.replicationGroupID, suffix.Hex)
 	}
-	group, err := elasticache.NewReplicationGroup(ctx, name, rg, opts, pulumi.Protect(args.protect))
+	// The group's id is fixed, so a replacement (cluster mode switched, which
+	// the transition guard lets through only when the stack file accepts it)
+	// can only delete first.
+	group, err := elasticache.NewReplicationGroup(ctx, name, rg, opts, pulumi.Protect(args.protect), pulumi.DeleteBeforeReplace(true))
 	if err != nil {
 		return out, fmt.Errorf("replication group: %w", err)
 	}

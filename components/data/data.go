@@ -2,9 +2,11 @@ package data
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -48,7 +50,10 @@ type DataArgs struct {
 	Database config.Database
 	Cache    config.Cache
 	Tenants  []config.Tenant
-	Buckets  []config.Bucket
+	// ServiceLogins names the services that use the shared PostgreSQL: each
+	// gets a login of its own, in a secret of its own.
+	ServiceLogins []string
+	Buckets       []config.Bucket
 	// LegacyFacts are the pool tenants whose secret and parameters the
 	// previous deployment made as stack resources: this deployment hands
 	// them to the provisioner (see TenantDatabaseArgs.LegacyFacts).
@@ -95,11 +100,15 @@ type Data struct {
 	// services need to reach a tenant, and what the next deployment (and the
 	// tenants command) checks changes against.
 	Tenants pulumi.MapOutput `pulumi:"tenants"`
-	// SiloSecretArns are the silo tenants' credential secrets (RDS-managed,
-	// so outside the tenants' secret path); services may read them.
-	SiloSecretArns pulumi.StringArrayOutput `pulumi:"siloSecretArns"`
-	// TenantSecretsArn matches every pool tenant's credentials secret.
+	// MasterSecretArns are the RDS-managed master secrets of every
+	// instance, the pools' first: the provisioner's alone.
+	MasterSecretArns pulumi.StringArrayOutput
+	// TenantSecretsArn matches every tenant's credentials secret, pool and
+	// silo, and nothing else: what access: [{tenants: read}] grants.
 	TenantSecretsArn string
+	// ServiceLoginSecretArns maps a service that uses the database to the
+	// secret of its own login (JSON with a url key).
+	ServiceLoginSecretArns map[string]pulumi.StringOutput
 	// Databases are the PostgreSQL instances (shared first), and CacheNodes
 	// the Redis nodes: what alarms and the dashboard watch.
 	Databases  []DatabaseRef
@@ -160,7 +169,7 @@ func (d *Data) TenantFunction(ctx *pulumi.Context, name string, args TenantFunct
 	pa.code = code
 	pa.description, pa.extra, pa.environment, pa.timeout = args.Description, args.Statements, args.Environment, args.Timeout
 	pa.keyServices = args.KeyServices
-	function, _, err := newProvisioner(ctx, name, pa, parent)
+	function, _, _, err := newProvisioner(ctx, name, pa, parent)
 	return function, err
 }
 
@@ -302,7 +311,8 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 	d.pathPrefix = args.PathPrefix
 	var provisionerName pulumi.StringInput
 	var provisionerDeps []pulumi.Resource
-	if silos < len(args.Tenants) {
+	var provisionerRole *iam.Role
+	if len(args.Tenants) > 0 || len(args.ServiceLogins) > 0 {
 		code, err := d.ProvisionerCode()
 		if err != nil {
 			return nil, fmt.Errorf("data %s: %w", name, err)
@@ -310,12 +320,31 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 		pa := d.provisioner
 		pa.logGroupName = args.PathPrefix + "/lambda/tenant-provisioner"
 		pa.code = code
-		function, deps, err := newProvisioner(ctx, name+"-tenant-provisioner", pa, d)
+		pa.serviceSecretsArn = serviceSecretsArn(args.Region, caller.AccountId, secretPrefix)
+		function, role, deps, err := newProvisioner(ctx, name+"-tenant-provisioner", pa, d)
 		if err != nil {
 			return nil, fmt.Errorf("data %s: tenant provisioner: %w", name, err)
 		}
-		provisionerName, provisionerDeps = function.Name, deps
+		provisionerName, provisionerDeps, provisionerRole = function.Name, deps, role
 		provisionerDeps = append(provisionerDeps, args.NetworkReady...)
+	}
+
+	d.ServiceLoginSecretArns = map[string]pulumi.StringOutput{}
+	for _, service := range args.ServiceLogins {
+		arn, err := newServiceLogin(ctx, name+"-login-"+service, serviceLoginArgs{
+			service:    service,
+			secretName: secretPrefix + "/services/" + service + "/database",
+			keyArn:     args.KeyArn,
+			protect:    args.Protect,
+			host:       sharedDB.address,
+			master:     sharedDB.masterSecretArn,
+			function:   provisionerName,
+			deps:       provisionerDeps,
+		}, d)
+		if err != nil {
+			return nil, fmt.Errorf("data %s: service %s's login: %w", name, service, err)
+		}
+		d.ServiceLoginSecretArns[service] = arn
 	}
 
 	tenants := pulumi.Map{}
@@ -323,7 +352,10 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 	for _, pool := range append([]config.DatabasePool{{Name: config.SharedPool}}, db.Pools...) {
 		databaseArns = append(databaseArns, pools[pool.Name].arn)
 	}
-	siloSecrets := pulumi.StringArray{}
+	siloMasters := pulumi.StringArray{}
+	var silosToLogin []*TenantDatabase
+	var siloNames []string
+	var siloTenants []config.Tenant
 	for _, t := range args.Tenants {
 		host, masterSecret := pulumi.StringInput(pulumi.String("")), pulumi.StringInput(pulumi.String(""))
 		if pool, ok := pools[t.Pool]; ok {
@@ -353,7 +385,10 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 				Tags: map[string]string{"TenantId": t.ID, "Plan": t.Plan.Name},
 			})
 			databaseArns = append(databaseArns, td.InstanceArn)
-			siloSecrets = append(siloSecrets, td.SecretArn)
+			siloMasters = append(siloMasters, td.MasterSecretArn)
+			silosToLogin = append(silosToLogin, td)
+			siloNames = append(siloNames, name+"-tenant-"+t.ID)
+			siloTenants = append(siloTenants, t)
 		}
 		tenants[t.ID] = pulumi.Map{
 			"plan":                pulumi.String(t.Plan.Name),
@@ -374,7 +409,22 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 		}
 	}
 	d.Tenants = tenants.ToMapOutput()
-	d.SiloSecretArns = siloSecrets.ToStringArrayOutput()
+	d.MasterSecretArns = append(slices.Clone(masterSecrets), siloMasters...).ToStringArrayOutput()
+	if len(silosToLogin) > 0 {
+		// The silo instances exist only now: the provisioner may read their
+		// master secrets through a policy of its own, which every silo
+		// login waits for.
+		policy, err := siloMastersPolicy(ctx, name+"-tenant-provisioner-silo-masters", provisionerRole, siloMasters, d)
+		if err != nil {
+			return nil, fmt.Errorf("data %s: %w", name, err)
+		}
+		deps := append(slices.Clone(provisionerDeps), policy)
+		for i, td := range silosToLogin {
+			if err := td.provisionSiloLogin(ctx, siloNames[i], siloTenants[i], provisionerName, deps); err != nil {
+				return nil, fmt.Errorf("data %s: tenant %s's login: %w", name, siloTenants[i].ID, err)
+			}
+		}
+	}
 
 	cache, err := newCache(ctx, name+"-redis", cacheArgs{
 		replicationGroupID: identifier,

@@ -86,7 +86,7 @@ func buildAfter(t *testing.T, s *config.Stack, legacy map[string]bool) built {
 				CacheSecurityGroupId:       pulumi.String("sg-cache"),
 				ProvisionerSecurityGroupId: pulumi.String("sg-provisioner"),
 			},
-			Database: s.Database, Cache: s.Cache, Tenants: s.Tenants, LegacyFacts: legacy,
+			Database: s.Database, Cache: s.Cache, Tenants: s.Tenants, LegacyFacts: legacy, ServiceLogins: serviceLogins(s),
 			LogRetentionDays: s.Logs.RetentionDays,
 			Protect:          s.DataProtection.Protect, BackupPlan: s.DataProtection.BackupPlan,
 			Backups: data.BackupSettings{MonthlyRetentionDays: s.DataProtection.MonthlyRetentionDays},
@@ -96,6 +96,11 @@ func buildAfter(t *testing.T, s *config.Stack, legacy map[string]bool) built {
 	require.NoError(t, err)
 	require.NotEmpty(t, keyArn)
 	return built{resources: mocks.Resources(), keyArn: keyArn}
+}
+
+// serviceLogins are the stack's services that use the database.
+func serviceLogins(s *config.Stack) []string {
+	return config.ServicesUsing(s.Services, config.StoreDatabase)
 }
 
 func instance(t *testing.T, b built, identifier string) plan.Resource {
@@ -230,8 +235,8 @@ func TestTenantsGetWhatTheirPlanBuys(t *testing.T) {
 				invoked[input.Database] = input.ConnectionLimit
 				assert.Equal(t, config.OnRemoveKeep, input.OnRemove)
 			}
-			assert.Equal(t, map[string]float64{"globex": 5, "initech": 20}, invoked,
-				"pool tenants get a provisioning call and silo tenants none")
+			assert.Equal(t, map[string]float64{"globex": 5, "initech": 20, "acme": -1, "umbrella_corp": -1}, invoked,
+				"pool tenants get a database and a login in their pool, silo tenants a login without a limit in their own instance")
 			for _, r := range plan.OfType(b.resources, instanceType) {
 				assert.NotContains(t, []string{"saas-platform-" + tc.sizing + "-globex", "saas-platform-" + tc.sizing + "-initech"},
 					r.String("identifier"), "pool tenants get no instance")
@@ -314,7 +319,9 @@ func TestPoolTenantSecretsAreMadeEncryptedByTheProvisionerAndNoPasswordPassesThr
 			b := build(t, stack(t, sizing, nil))
 			for _, s := range plan.OfType(b.resources, secretType) {
 				assert.Equal(t, b.keyArn, s.String("kmsKeyId"), s.Name)
-				assert.NotContains(t, s.String("name"), "/tenants/", "a pool tenant's secret is the provisioner's")
+				for _, id := range []string{"globex", "initech"} {
+					assert.NotContains(t, s.String("name"), "/tenants/"+id+"/", "a pool tenant's secret is the provisioner's")
+				}
 			}
 			for _, v := range plan.OfType(b.resources, "aws:secretsmanager/secretVersion:SecretVersion") {
 				assert.NotContains(t, v.Name, "tenant", "no tenant password passes through Pulumi")
@@ -373,7 +380,7 @@ func TestRedisFollowsThePresetAndIsAlwaysEncryptedAndAuthenticated(t *testing.T)
 		clusterParam string
 		snapshots    float64
 	}{
-		{"dev", "", 0, 0, 1, false, "no", 1},
+		{"dev", "enabled", 1, 1, 0, true, "yes", 1},
 		{"prod", "enabled", 3, 1, 0, true, "yes", 7},
 	}
 	for _, tc := range cases {
@@ -495,8 +502,90 @@ func TestTheProvisionerRunsPrivatelyWithLeastPrivilege(t *testing.T) {
 	}
 }
 
-func TestAStackWithoutPoolTenantsHasNoProvisioner(t *testing.T) {
-	b := build(t, stack(t, "dev", map[string]string{"saas-platform:tenants": `[{"id":"acme","plan":"premium"}]`}))
+func TestAStackWithoutTenantsOrDatabaseUsersHasNoProvisioner(t *testing.T) {
+	b := build(t, stack(t, "dev", map[string]string{"saas-platform:tenants": `[]`}))
 	assert.Empty(t, plan.OfType(b.resources, "aws:lambda/function:Function"))
 	assert.Empty(t, plan.OfType(b.resources, invocationType))
+}
+
+// statements reads a role policy's statements by Sid.
+func statements(t *testing.T, b built, name string) map[string][]string {
+	t.Helper()
+	p, ok := plan.Named(b.resources, "aws:iam/rolePolicy:RolePolicy", name)
+	require.True(t, ok, name)
+	var doc struct {
+		Statement []struct {
+			Sid      string
+			Resource []string
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(p.String("policy")), &doc))
+	out := map[string][]string{}
+	for _, st := range doc.Statement {
+		out[st.Sid] = st.Resource
+	}
+	return out
+}
+
+func TestASiloTenantsCredentialsAreALoginOfItsOwnNotTheMasterSecret(t *testing.T) {
+	b := build(t, stack(t, "prod", map[string]string{"saas-platform:tenants": `[{"id":"acme","plan":"premium"}]`}))
+	shared := statements(t, b, "env-tenant-provisioner")["MasterCredentials"]
+	require.Len(t, shared, 1)
+
+	secret, ok := plan.Named(b.resources, secretType, "env-tenant-acme")
+	require.True(t, ok, "the tenant's credentials live in a secret of its own")
+	assert.Equal(t, "saas-platform/prod/tenants/acme/database", secret.String("name"))
+
+	login, ok := plan.Named(b.resources, invocationType, "env-tenant-acme-login")
+	require.True(t, ok, "the provisioner creates the tenant's login in its instance")
+	var input struct {
+		Database, Host, MasterSecretArn, TenantSecretArn, OnRemove string
+		ConnectionLimit                                            float64
+	}
+	require.NoError(t, json.Unmarshal([]byte(login.String("input")), &input))
+	assert.Equal(t, "acme", input.Database)
+	assert.Contains(t, input.MasterSecretArn, ":secret:rds!db-", "as the instance's master user")
+	assert.NotEqual(t, shared[0], input.MasterSecretArn, "of its own instance, not the shared one")
+	assert.True(t, strings.HasPrefix(input.Host, "saas-platform-prod-acme."), input.Host)
+	master := input.MasterSecretArn
+	assert.Equal(t, config.OnRemoveKeep, input.OnRemove, "the data go with the instance and its final snapshot, never with the login")
+	assert.Contains(t, input.TenantSecretArn, "saas-platform/prod/tenants/acme/database")
+
+	assert.Equal(t, []string{master}, statements(t, b, "env-tenant-provisioner-silo-masters")["SiloMasterCredentials"],
+		"the provisioner, and only it, reads the silo instance's master secret")
+	assert.Contains(t, login.Dependencies, "urn:pulumi:prod::saas-platform::saas:data:Data$aws:iam/rolePolicy:RolePolicy::env-tenant-provisioner-silo-masters",
+		"the login waits for that permission")
+}
+
+func TestEachServiceThatUsesTheDatabaseGetsItsOwnLoginFromTheProvisioner(t *testing.T) {
+	b := build(t, stack(t, "dev", map[string]string{"saas-platform:imageTag": "v1", "saas-platform:services": `[
+		{"name":"api","port":3000,"secrets":{"DATABASE_URL":"${database.url}"}},
+		{"name":"collaboration","port":3001,"environment":{"DB_HOST":"${database.host}"}},
+		{"name":"dashboard","port":80}]`}))
+	shared := statements(t, b, "env-tenant-provisioner")["MasterCredentials"]
+	require.Len(t, shared, 1)
+	logins := map[string]string{}
+	for _, inv := range plan.OfType(b.resources, invocationType) {
+		var input struct{ Kind, Login, Database, MasterSecretArn, SecretArn string }
+		require.NoError(t, json.Unmarshal([]byte(inv.String("input")), &input))
+		if input.Kind != "serviceLogin" {
+			continue
+		}
+		logins[input.Login] = input.SecretArn
+		assert.Equal(t, data.SharedDatabaseName, input.Database)
+		assert.Equal(t, shared[0], input.MasterSecretArn, "the provisioner logs in as the shared instance's master user")
+	}
+	assert.Equal(t, map[string]string{
+		"svc-api":           "arn:aws:secretsmanager:ap-northeast-1:" + plan.AccountID + ":secret:saas-platform/dev/services/api/database-AbCdEf",
+		"svc-collaboration": "arn:aws:secretsmanager:ap-northeast-1:" + plan.AccountID + ":secret:saas-platform/dev/services/collaboration/database-AbCdEf",
+	}, logins, "one login per service that uses the database, each in its own secret; none for the dashboard")
+	for _, name := range []string{"api", "collaboration"} {
+		secret, ok := plan.Named(b.resources, secretType, "env-login-"+name)
+		require.True(t, ok)
+		assert.Equal(t, b.keyArn, secret.String("kmsKeyId"))
+		_, hasValue := plan.Named(b.resources, "aws:secretsmanager/secretVersion:SecretVersion", "env-login-"+name)
+		assert.False(t, hasValue, "the password is written by the provisioner, never by Pulumi")
+	}
+	assert.Equal(t, []string{"arn:aws:secretsmanager:ap-northeast-1:" + plan.AccountID + ":secret:saas-platform/dev/services/*"},
+		statements(t, b, "env-tenant-provisioner")["ServiceLoginCredentials"])
 }

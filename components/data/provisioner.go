@@ -334,7 +334,10 @@ type provisionerArgs struct {
 	tenantSecretsArn string                  // ARN pattern of the tenants' secrets
 	// tenantParametersArn is the ARN pattern of the tenants' parameters.
 	tenantParametersArn string
-	code                pulumi.Archive
+	// serviceSecretsArn is the ARN pattern of the services' login
+	// secrets; empty for a function that makes no service login.
+	serviceSecretsArn string
+	code              pulumi.Archive
 
 	// A function that shares the provisioner's code, network path and
 	// permissions for another job (the onboarding worker) says what it
@@ -351,7 +354,10 @@ type provisionerArgs struct {
 // secrets, manage the tenants' secrets and parameters (nothing else of the
 // environment's), use the key through those two services and write its
 // own log group.
-func newProvisioner(ctx *pulumi.Context, name string, args provisionerArgs, parent pulumi.Resource) (*lambda.Function, []pulumi.Resource, error) {
+//
+// It returns the function, its role (siloMastersPolicy adds to it), and
+// what an invocation must wait for.
+func newProvisioner(ctx *pulumi.Context, name string, args provisionerArgs, parent pulumi.Resource) (*lambda.Function, *iam.Role, []pulumi.Resource, error) {
 	opts := pulumi.Parent(parent)
 	logGroup, err := cloudwatch.NewLogGroup(ctx, name, &cloudwatch.LogGroupArgs{
 		Name:            pulumi.String(args.logGroupName),
@@ -359,21 +365,21 @@ func newProvisioner(ctx *pulumi.Context, name string, args provisionerArgs, pare
 		KmsKeyId:        args.keyArn,
 	}, opts)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
 		Description:      pulumi.String("Provisions pool tenants' databases for " + name),
 		AssumeRolePolicy: pulumi.String(awspolicy.ServiceTrust("lambda.amazonaws.com", args.account).String()),
 	}, opts)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	vpcAccess, err := iam.NewRolePolicyAttachment(ctx, name+"-vpc", &iam.RolePolicyAttachmentArgs{
 		Role:      role.Name,
 		PolicyArn: pulumi.String("arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"),
 	}, opts)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	policy, err := iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{
 		Role: role.Name,
@@ -398,11 +404,11 @@ func newProvisioner(ctx *pulumi.Context, name string, args provisionerArgs, pare
 					Condition: awspolicy.Condition{"StringEquals": {"kms:ViaService": {
 						fmt.Sprintf("secretsmanager.%s.amazonaws.com", args.region), fmt.Sprintf("ssm.%s.amazonaws.com", args.region),
 					}}}},
-			).With(args.extra...).With(keyUse(key, args.region, args.keyServices)...)
+			).With(serviceLogins(args.serviceSecretsArn)...).With(args.extra...).With(keyUse(key, args.region, args.keyServices)...)
 		}, logGroup.Arn, args.masterSecretArns, args.keyArn),
 	}, opts)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	description, timeout := args.description, args.timeout
 	if description == "" {
@@ -436,9 +442,32 @@ func newProvisioner(ctx *pulumi.Context, name string, args provisionerArgs, pare
 		},
 	}, opts, pulumi.DependsOn([]pulumi.Resource{policy, vpcAccess}))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return function, []pulumi.Resource{function, policy}, nil
+	return function, role, []pulumi.Resource{function, policy}, nil
+}
+
+// serviceLogins lets the provisioner fill the services' login secrets,
+// which the stack makes empty; nothing when it makes none.
+func serviceLogins(pattern string) []awspolicy.Statement {
+	if pattern == "" {
+		return nil
+	}
+	return []awspolicy.Statement{{Sid: "ServiceLoginCredentials", Effect: "Allow",
+		Action:   []string{"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:DescribeSecret"},
+		Resource: []string{pattern}}}
+}
+
+// siloMastersPolicy lets the provisioner read the silo instances' master
+// secrets, which exist only once the instances do.
+func siloMastersPolicy(ctx *pulumi.Context, name string, role *iam.Role, masters pulumi.StringArray, parent pulumi.Resource) (*iam.RolePolicy, error) {
+	return iam.NewRolePolicy(ctx, name, &iam.RolePolicyArgs{
+		Role: role.Name,
+		Policy: awspolicy.Output(func(v []any) awspolicy.Document {
+			return awspolicy.New(awspolicy.Statement{Sid: "SiloMasterCredentials", Effect: "Allow",
+				Action: []string{"secretsmanager:GetSecretValue"}, Resource: v[0].([]string)})
+		}, masters.ToStringArrayOutput()),
+	}, pulumi.Parent(parent))
 }
 
 // viaServices are the kms:ViaService values of services in a region.

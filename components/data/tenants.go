@@ -52,6 +52,9 @@ type TenantDatabase struct {
 	SecretArn pulumi.StringOutput `pulumi:"secretArn"`
 	// InstanceArn is the silo instance, for backups; empty for pool tenants.
 	InstanceArn pulumi.StringOutput `pulumi:"instanceArn"`
+	// MasterSecretArn is the RDS-managed master secret of a silo tenant's
+	// instance: the provisioner's, never a service's.
+	MasterSecretArn pulumi.StringOutput
 }
 
 // DatabaseName is the tenant's database (and, for pool tenants, login role)
@@ -125,10 +128,55 @@ func (t *TenantDatabase) silo(ctx *pulumi.Context, name string, args *TenantData
 	if err != nil {
 		return err
 	}
+	// The tenant's credentials: a login of its own, not the master user.
+	// The secret is a stack resource, made empty (a silo tenant is not
+	// held to the pool tenants' two resources); provisionSiloLogin has the
+	// provisioner fill it.
+	secret, err := secretsmanager.NewSecret(ctx, name, &secretsmanager.SecretArgs{
+		Name:                 pulumi.String(args.SecretName),
+		Description:          pulumi.String(fmt.Sprintf("Tenant %s: credentials for database %s in its own PostgreSQL %s", args.Tenant.ID, database, args.Identifier)),
+		KmsKeyId:             args.KeyArn,
+		RecoveryWindowInDays: pulumi.Int(RecoveryWindowDays(args.Protect)),
+		Tags:                 pulumi.ToStringMap(tags),
+	}, pulumi.Parent(t), pulumi.RetainOnDelete(keep))
+	if err != nil {
+		return err
+	}
 	t.Host = instance.Address
-	t.SecretArn = masterSecretArn(args.Identifier, instance)
+	t.SecretArn = secret.Arn
+	t.MasterSecretArn = masterSecretArn(args.Identifier, instance)
 	t.InstanceArn = instance.Arn
 	return nil
+}
+
+// provisionSiloLogin has the provisioner create the silo tenant's login in
+// its instance (the database RDS created, owned by the login from then on,
+// with no connection limit: the instance is the tenant's alone) and write
+// its password into the tenant's secret. The data go with the instance,
+// never with the invocation: its removal only stops the login, so that a
+// final snapshot still holds the database.
+func (t *TenantDatabase) provisionSiloLogin(ctx *pulumi.Context, name string, tenant config.Tenant,
+	function pulumi.StringInput, deps []pulumi.Resource) error {
+	database := DatabaseName(tenant.ID)
+	input := pulumi.All(t.Host, t.MasterSecretArn, t.SecretArn).ApplyT(func(v []any) (string, error) {
+		body, err := json.Marshal(map[string]any{
+			"database":        database,
+			"connectionLimit": tenantdb.NoConnectionLimit,
+			"host":            v[0],
+			"port":            PostgresPort,
+			"masterSecretArn": v[1],
+			"tenantSecretArn": v[2],
+			"onRemove":        config.OnRemoveKeep,
+		})
+		return string(body), err
+	}).(pulumi.StringOutput)
+	_, err := lambda.NewInvocation(ctx, name+"-login", &lambda.InvocationArgs{
+		FunctionName:   function,
+		Input:          input,
+		LifecycleScope: pulumi.String("CRUD"),
+		TerraformKey:   pulumi.String("tf"),
+	}, pulumi.Parent(t), pulumi.DependsOn(deps))
+	return err
 }
 
 // FactsByProvisioner is the tenants output's "facts" value of a pool tenant

@@ -185,12 +185,14 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 			CacheSecurityGroupId:       p.Network.CacheSecurityGroupId,
 			ProvisionerSecurityGroupId: p.Network.ProvisionerSecurityGroupId,
 		},
-		NetworkReady:     p.Network.Members(),
-		Database:         cfg.Database,
-		Cache:            cfg.Cache,
-		Tenants:          cfg.Tenants,
-		LegacyFacts:      legacyFacts(args.Previous),
-		Buckets:          cfg.Buckets,
+		NetworkReady: p.Network.Members(),
+		Database:     cfg.Database,
+		Cache:        cfg.Cache,
+		Tenants:      cfg.Tenants,
+		LegacyFacts:  legacyFacts(args.Previous),
+		Buckets:      cfg.Buckets,
+		// Each service that uses the shared PostgreSQL gets its own login.
+		ServiceLogins:    config.ServicesUsing(cfg.Services, config.StoreDatabase),
 		LogRetentionDays: cfg.Logs.RetentionDays,
 		Protect:          cfg.DataProtection.Protect,
 		BackupPlan:       cfg.DataProtection.BackupPlan,
@@ -238,10 +240,9 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 			ServiceSecurityGroupIds:     serviceGroups(p.Network),
 		},
 		Data: compute.DataInputs{
-			DatabaseSecretArn:  p.Data.DatabaseSecretArn,
-			CacheAuthSecretArn: p.Data.CacheAuthSecretArn,
-			TenantSecretsArn:   p.Data.TenantSecretsArn,
-			SiloSecretArns:     p.Data.SiloSecretArns,
+			CacheAuthSecretArn:     p.Data.CacheAuthSecretArn,
+			TenantSecretsArn:       p.Data.TenantSecretsArn,
+			ServiceLoginSecretArns: loginSecrets(p.Data),
 		},
 		Services:          cfg.Services,
 		DefaultCapacity:   cfg.Compute.Capacity,
@@ -300,7 +301,9 @@ func legacyFacts(previous *config.Deployed) map[string]bool {
 // but the services' own URLs, which compute knows.
 func facts(cfg *config.Stack, d *data.Data) map[string]pulumi.StringInput {
 	f := map[string]pulumi.StringInput{
-		config.RefCacheEndpoint: d.CacheEndpoint,
+		// A cluster client is given one seed, host:port, and finds the shards.
+		config.RefCacheEndpoint: pulumi.Sprintf("%s:%d", d.CacheEndpoint, data.RedisPort),
+		config.RefCacheHost:     d.CacheEndpoint,
 		config.RefCachePort:     pulumi.String(fmt.Sprint(data.RedisPort)),
 		config.RefDatabaseHost:  d.DatabaseAddress,
 		config.RefDatabasePort:  pulumi.String(fmt.Sprint(data.PostgresPort)),
@@ -312,6 +315,14 @@ func facts(cfg *config.Stack, d *data.Data) map[string]pulumi.StringInput {
 		f["buckets."+name] = b.Name
 	}
 	return f
+}
+
+func loginSecrets(d *data.Data) map[string]pulumi.StringInput {
+	out := map[string]pulumi.StringInput{}
+	for name, arn := range d.ServiceLoginSecretArns {
+		out[name] = arn
+	}
+	return out
 }
 
 func buckets(d *data.Data) map[string]compute.BucketInputs {

@@ -160,6 +160,7 @@ var pricers = map[string]pricer{
 	"aws:rds/instance:Instance":                                    rdsInstance,
 	"aws:elasticache/replicationGroup:ReplicationGroup":            cacheReplicationGroup,
 	"aws:elasticache/cluster:Cluster":                              cacheCluster,
+	"aws:elasticache/serverlessCache:ServerlessCache":              serverlessCache,
 	"aws:ecs/service:Service":                                      fargateService,
 	"aws:ecs/cluster:Cluster":                                      ecsCluster,
 	"aws:cloudwatch/eventTarget:EventTarget":                       scheduledTask,

@@ -98,6 +98,22 @@ func cacheLines(r plan.Resource, p Region, nodeType string, nodes float64) ([]Li
 	}, nil
 }
 
+// serverlessCache prices an ElastiCache Serverless cache at its metered
+// minimum of data storage; data above it and ECPUs are usage.
+func serverlessCache(_ *estimator, r plan.Resource, p Region) ([]Line, error) {
+	engine := r.String("engine")
+	price, ok := p.ServerlessCacheGBHour[engine]
+	if !ok {
+		return nil, fmt.Errorf("no ElastiCache Serverless price for engine %q in this region: add it to internal/cost/prices.go", engine)
+	}
+	minimum := ServerlessCacheMinimumGB[engine]
+	return []Line{
+		line(r, minimum, "GB-month", perMonth(price), fmt.Sprintf("ElastiCache Serverless (%s), the %g GB every cache is metered for at least, %s",
+			engine, minimum, hourly(price))),
+		usageLine(r, "ECPUs (requests), data stored above the minimum, snapshots"),
+	}, nil
+}
+
 func cacheReplicationGroup(_ *estimator, r plan.Resource, p Region) ([]Line, error) {
 	return cacheLines(r, p, r.String("nodeType"), cacheNodes(r))
 }

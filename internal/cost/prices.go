@@ -33,6 +33,11 @@ const FargateSpotDiscount = 0.70
 // instead of Redis OSS (AWS list prices, node-based clusters).
 const ValkeyDiscount = 0.20
 
+// ServerlessCacheMinimumGB is the data storage every ElastiCache Serverless
+// cache is billed for, however little it holds: 1 GB for Redis OSS, 100 MB
+// for Valkey (AWS's pricing page and billing documentation, CachedData).
+var ServerlessCacheMinimumGB = map[string]float64{"redis": 1, "valkey": 0.1}
+
 // ScheduledTaskMinutes is how long one run of a scheduled task is assumed to
 // last: nothing in the plan says, and Fargate bills per second (one-minute
 // minimum). A job that runs longer costs proportionally more.
@@ -50,6 +55,10 @@ type Region struct {
 	RDSStorageGBMonth map[string]float64
 	// CacheNodeHour is ElastiCache for Redis OSS, node-based, by node type.
 	CacheNodeHour map[string]float64
+	// ServerlessCacheGBHour is ElastiCache Serverless data storage, by
+	// engine (redis, valkey); every cache is metered for at least
+	// ServerlessCacheMinimumGB. Empty where no price was compiled.
+	ServerlessCacheGBHour map[string]float64
 	// Fargate per vCPU-hour and per GB-hour, Linux, by CPU architecture as
 	// the task definition's runtimePlatform names it.
 	FargateVCPUHour map[string]float64
@@ -123,8 +132,10 @@ var usEast1 = Region{
 		"cache.r6g.large": 0.206, "cache.r6g.xlarge": 0.411, "cache.r6g.2xlarge": 0.821,
 		"cache.r7g.large": 0.219, "cache.r7g.xlarge": 0.437, "cache.r7g.2xlarge": 0.873,
 	},
-	FargateVCPUHour: map[string]float64{archX86: 0.04048, archARM64: 0.03238},
-	FargateGBHour:   map[string]float64{archX86: 0.004445, archARM64: 0.00356},
+	// ECPUs ($0.0034 a million for Redis OSS, $0.0023 for Valkey) are usage.
+	ServerlessCacheGBHour: map[string]float64{"redis": 0.125, "valkey": 0.084},
+	FargateVCPUHour:       map[string]float64{archX86: 0.04048, archARM64: 0.03238},
+	FargateGBHour:         map[string]float64{archX86: 0.004445, archARM64: 0.00356},
 
 	EC2InstanceHour: map[string]float64{
 		"t4g.nano": 0.0042, "t4g.micro": 0.0084, "t4g.small": 0.0168, "t4g.medium": 0.0336,

@@ -21,6 +21,13 @@ import (
 // "tf" block (the CRUD lifecycle): create and update on `pulumi up`, delete
 // when the tenant leaves the stack file, with the last input it was given.
 type Event struct {
+	// Kind is the request: "" (a tenant's database and login, pool or
+	// silo) or KindServiceLogin (a service's login in the database).
+	Kind string `json:"kind,omitempty"`
+	// Login and SecretArn are a service login's role and its secret.
+	Login     string `json:"login,omitempty"`
+	SecretArn string `json:"secretArn,omitempty"`
+
 	Database        string `json:"database"`
 	ConnectionLimit int    `json:"connectionLimit"`
 	Host            string `json:"host"`
@@ -89,6 +96,9 @@ type Credentials struct {
 	DBName   string `json:"dbname"`
 }
 
+// KindServiceLogin asks for a service's login in the shared database.
+const KindServiceLogin = "serviceLogin"
+
 // Handle runs one lifecycle action.
 func (h *Handler) Handle(ctx context.Context, ev Event) (Result, error) {
 	action := "create"
@@ -98,10 +108,17 @@ func (h *Handler) Handle(ctx context.Context, ev Event) (Result, error) {
 	if ev.Database == "" || ev.Host == "" || ev.MasterSecretArn == "" {
 		return Result{}, errors.New("event needs database, host and masterSecretArn")
 	}
+	switch ev.Kind {
+	case "":
+	case KindServiceLogin:
+		return h.serviceLogin(ctx, ev, action)
+	default:
+		return Result{}, fmt.Errorf("unknown request kind %q", ev.Kind)
+	}
 	if ev.ParameterPath != "" && h.Parameters == nil {
 		return Result{}, errors.New("event has a parameterPath but the handler has no SSM client")
 	}
-	conn, err := h.connect(ctx, ev)
+	conn, err := h.connect(ctx, ev, "postgres")
 	if err != nil {
 		return Result{}, err
 	}
@@ -150,7 +167,98 @@ func (h *Handler) Handle(ctx context.Context, ev Event) (Result, error) {
 	return result, nil
 }
 
-func (h *Handler) connect(ctx context.Context, ev Event) (*pgx.Conn, error) {
+// serviceLogin creates, updates or retires a service's login in the shared
+// database: connected to that database, since the login's schema lives in it.
+func (h *Handler) serviceLogin(ctx context.Context, ev Event, action string) (Result, error) {
+	if ev.Login == "" || ev.SecretArn == "" {
+		return Result{}, errors.New("a service login event needs login and secretArn")
+	}
+	conn, err := h.connect(ctx, ev, ev.Database)
+	if err != nil {
+		return Result{}, err
+	}
+	defer conn.Close(context.Background())
+	switch action {
+	case "create", "update":
+		password, err := h.loginPassword(ctx, ev)
+		if err != nil {
+			return Result{}, err
+		}
+		if err := EnsureServiceLogin(ctx, conn, ServiceLogin{Role: ev.Login, Database: ev.Database}, password); err != nil {
+			return Result{}, err
+		}
+	case "delete":
+		if err := RetireServiceLogin(ctx, conn, ev.Login); err != nil {
+			return Result{}, err
+		}
+	default:
+		return Result{}, fmt.Errorf("unknown action %q", action)
+	}
+	return Result{Database: ev.Database, Action: action}, nil
+}
+
+// ServiceCredentials is the JSON in a service login's secret: RDS's shape
+// (${database.secret}) and the same login as a URL (${database.url}, the
+// secret's url key). sslmode=verify-full: the client checks the server's
+// certificate and name against the RDS CA bundle.
+type ServiceCredentials struct {
+	Credentials
+	URL string `json:"url"`
+}
+
+// LoginURL is the postgres:// URL of a login.
+func LoginURL(c Credentials) string {
+	u := url.URL{
+		Scheme:   "postgres",
+		User:     url.UserPassword(c.Username, c.Password),
+		Host:     net.JoinHostPort(c.Host, strconv.Itoa(c.Port)),
+		Path:     "/" + c.DBName,
+		RawQuery: "sslmode=verify-full",
+	}
+	return u.String()
+}
+
+// loginPassword returns the password in the service's secret, creating it
+// the first time, and rewrites the secret when the connection facts change:
+// like a tenant's, the password lives only in Secrets Manager and the
+// database.
+func (h *Handler) loginPassword(ctx context.Context, ev Event) (string, error) {
+	var current ServiceCredentials
+	out, err := h.Secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(ev.SecretArn)})
+	var notFound *smtypes.ResourceNotFoundException
+	switch {
+	case errors.As(err, &notFound):
+	case err != nil:
+		return "", fmt.Errorf("reading the service login's secret: %w", err)
+	default:
+		if err := json.Unmarshal([]byte(aws.ToString(out.SecretString)), &current); err != nil {
+			return "", fmt.Errorf("the service login's secret is not credentials JSON: %w", err)
+		}
+	}
+	want := ServiceCredentials{Credentials: Credentials{
+		Engine: "postgres", Host: ev.Host, Port: ev.Port,
+		Username: ev.Login, Password: current.Password, DBName: ev.Database,
+	}}
+	if want.Password == "" {
+		if want.Password, err = newPassword(32); err != nil {
+			return "", err
+		}
+	}
+	want.URL = LoginURL(want.Credentials)
+	if want != current {
+		body, _ := json.Marshal(want)
+		if _, err := h.Secrets.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
+			SecretId:     aws.String(ev.SecretArn),
+			SecretString: aws.String(string(body)),
+		}); err != nil {
+			return "", fmt.Errorf("writing the service login's secret: %w", err)
+		}
+	}
+	return want.Password, nil
+}
+
+// connect opens a connection to database as the instance's master user.
+func (h *Handler) connect(ctx context.Context, ev Event, database string) (*pgx.Conn, error) {
 	out, err := h.Secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(ev.MasterSecretArn)})
 	if err != nil {
 		return nil, fmt.Errorf("reading the master secret: %w", err)
@@ -167,7 +275,7 @@ func (h *Handler) connect(ctx context.Context, ev Event) (*pgx.Conn, error) {
 		Scheme:   "postgres",
 		User:     url.UserPassword(master.Username, master.Password),
 		Host:     net.JoinHostPort(ev.Host, strconv.Itoa(ev.Port)),
-		Path:     "/postgres",
+		Path:     "/" + database,
 		RawQuery: url.Values{"sslmode": {sslMode}, "connect_timeout": {"10"}}.Encode(),
 	}
 	conn, err := pgx.Connect(ctx, dsn.String())

@@ -14,11 +14,17 @@ import (
 	"github.com/saas-platform/saas-platform/internal/tenantid"
 )
 
-// Tenant is a pool tenant's database and login role (they share one name).
+// Tenant is a tenant's database and login role (they share one name): a
+// pool tenant's in the shared instance, a silo tenant's in its own.
 type Tenant struct {
-	Name            string
+	Name string
+	// ConnectionLimit caps a pool tenant's login; a silo tenant's login
+	// has NoConnectionLimit: the instance is the tenant's alone.
 	ConnectionLimit int
 }
+
+// NoConnectionLimit is PostgreSQL's "no limit" for a role.
+const NoConnectionLimit = -1
 
 func (t Tenant) validate() error {
 	// Defence in depth: the stack file's validator refuses such ids, but
@@ -27,8 +33,8 @@ func (t Tenant) validate() error {
 	if err := tenantid.CheckDatabase(t.Name); err != nil {
 		return fmt.Errorf("tenant database: %w", err)
 	}
-	if t.ConnectionLimit < 1 {
-		return fmt.Errorf("tenant %s: connection limit %d must be at least 1", t.Name, t.ConnectionLimit)
+	if t.ConnectionLimit < 1 && t.ConnectionLimit != NoConnectionLimit {
+		return fmt.Errorf("tenant %s: connection limit %d must be at least 1, or %d (none)", t.Name, t.ConnectionLimit, NoConnectionLimit)
 	}
 	return nil
 }
@@ -104,11 +110,17 @@ func Retire(ctx context.Context, conn *pgx.Conn, name string, drop bool) error {
 	if !roleExists {
 		return nil
 	}
-	if err := run(ctx, conn, name, fmt.Sprintf("ALTER ROLE %s WITH NOLOGIN", role)); err != nil {
+	return stopLogin(ctx, conn, name)
+}
+
+// stopLogin stops a role from logging in and closes its sessions; its data
+// stay.
+func stopLogin(ctx context.Context, conn *pgx.Conn, name string) error {
+	if err := run(ctx, conn, name, fmt.Sprintf("ALTER ROLE %s WITH NOLOGIN", quoteIdent(name))); err != nil {
 		return err
 	}
 	if _, err := conn.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", name); err != nil {
-		return fmt.Errorf("tenant %s: closing sessions: %w", name, err)
+		return fmt.Errorf("%s: closing sessions: %w", name, err)
 	}
 	return nil
 }

@@ -498,3 +498,175 @@ func TestTheHandlerOwnsTheTenantsSecretAndFactsAndCleansThemUpOnRemoval(t *testi
 	_, err = h.Handle(ctx, event("delete", base.Hostname(), 5, "keep", false))
 	assert.NoError(t, err, "retiring twice is harmless")
 }
+
+// uniqueLogin returns a service login name for this test run, and drops
+// the role afterwards.
+func uniqueLogin(t *testing.T, service string) string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	name := tenantdb.ServiceLoginName(service + "-t19-" + hex.EncodeToString(b))
+	t.Cleanup(func() {
+		super, err := pgx.Connect(context.Background(), os.Getenv("TENANTDB_TEST_DSN"))
+		if err != nil {
+			return
+		}
+		defer super.Close(context.Background())
+		_, _ = super.Exec(context.Background(), "DROP ROLE IF EXISTS "+pgx.Identifier{name}.Sanitize())
+	})
+	return name
+}
+
+// platformDatabase makes a database owned by the master role, as RDS makes
+// the shared instance's platform database. It is dropped before the roles
+// the test made (cleanups run last first), which own schemas inside it.
+func platformDatabase(t *testing.T) string {
+	t.Helper()
+	ctx := context.Background()
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	name := "platform_19_" + hex.EncodeToString(b)
+	super, err := pgx.Connect(ctx, requireEnv(t, "TENANTDB_TEST_DSN"))
+	require.NoError(t, err)
+	defer super.Close(ctx)
+	_, err = super.Exec(ctx, "CREATE DATABASE "+name+" OWNER "+masterRole)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		super, err := pgx.Connect(ctx, os.Getenv("TENANTDB_TEST_DSN"))
+		if err != nil {
+			return
+		}
+		defer super.Close(ctx)
+		_, _ = super.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+	})
+	return name
+}
+
+// masterOn connects as the master role to database db.
+func masterOn(t *testing.T, base *url.URL, db string) *pgx.Conn {
+	t.Helper()
+	conn, err := connectAs(t, base, masterRole, "master-password", db)
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+func TestEachServiceLoginOwnsOneSchemaOfThePlatformDatabaseAndNothingElse(t *testing.T) {
+	ctx := context.Background()
+	_, base := master(t)
+	api, collab := uniqueLogin(t, "api"), uniqueLogin(t, "collaboration")
+	tenant := unique(t, "tenant19")
+	db := platformDatabase(t)
+	conn := masterOn(t, base, db)
+
+	require.NoError(t, tenantdb.EnsureServiceLogin(ctx, conn, tenantdb.ServiceLogin{Role: api, Database: db}, "api-pw"))
+	require.NoError(t, tenantdb.EnsureServiceLogin(ctx, conn, tenantdb.ServiceLogin{Role: collab, Database: db}, "collab-pw"))
+	require.NoError(t, tenantdb.Ensure(ctx, conn, tenantdb.Tenant{Name: tenant, ConnectionLimit: 5}, "tenant-pw"))
+
+	apiConn, err := connectAs(t, base, api, "api-pw", db)
+	require.NoError(t, err, "a service logs in to the platform database")
+	defer apiConn.Close(ctx)
+	_, err = apiConn.Exec(ctx, "CREATE TABLE sessions (id text)")
+	require.NoError(t, err, "and creates tables")
+	var schema string
+	require.NoError(t, apiConn.QueryRow(ctx, "SELECT table_schema FROM information_schema.tables WHERE table_name = 'sessions'").Scan(&schema))
+	assert.Equal(t, api, schema, "in its own schema, its search_path")
+	_, err = apiConn.Exec(ctx, "CREATE SCHEMA elsewhere")
+	assert.Error(t, err, "it cannot create other schemas")
+	_, err = apiConn.Exec(ctx, "CREATE TABLE public.shared (id text)")
+	assert.Error(t, err, "nor tables in public")
+
+	collabConn, err := connectAs(t, base, collab, "collab-pw", db)
+	require.NoError(t, err)
+	defer collabConn.Close(ctx)
+	_, err = collabConn.Exec(ctx, "SELECT * FROM "+pgx.Identifier{api, "sessions"}.Sanitize())
+	assert.Error(t, err, "another service cannot read its tables")
+
+	_, err = connectAs(t, base, tenant, "tenant-pw", db)
+	assert.Error(t, err, "a tenant's login cannot connect to the platform database")
+
+	require.NoError(t, tenantdb.EnsureServiceLogin(ctx, conn, tenantdb.ServiceLogin{Role: api, Database: db}, "api-pw-2"),
+		"ensuring again is harmless and applies a new password")
+	again, err := connectAs(t, base, api, "api-pw-2", db)
+	require.NoError(t, err)
+	again.Close(ctx)
+
+	require.NoError(t, tenantdb.RetireServiceLogin(ctx, conn, api))
+	_, err = connectAs(t, base, api, "api-pw-2", db)
+	assert.Error(t, err, "a retired login cannot log in")
+	var tables int
+	require.NoError(t, conn.QueryRow(ctx, "SELECT count(*) FROM information_schema.tables WHERE table_schema = $1", api).Scan(&tables))
+	assert.Equal(t, 1, tables, "and its data stays")
+
+	assert.Error(t, tenantdb.EnsureServiceLogin(ctx, conn, tenantdb.ServiceLogin{Role: tenant, Database: db}, "pw"),
+		"a service login is never a tenant's role")
+}
+
+func TestTheHandlerGivesEachServiceItsOwnLoginAndURLInItsOwnSecret(t *testing.T) {
+	ctx := context.Background()
+	_, base := master(t)
+	sm := secretsClient(t)
+	api, collab := uniqueLogin(t, "api"), uniqueLogin(t, "collaboration")
+	db := platformDatabase(t)
+
+	masterSecret, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name:         aws.String("test/master/" + db),
+		SecretString: aws.String(`{"username":"` + masterRole + `","password":"master-password"}`),
+	})
+	require.NoError(t, err)
+	port := 5432
+	if p := base.Port(); p != "" {
+		port, err = strconv.Atoi(p)
+		require.NoError(t, err)
+	}
+	h := &tenantdb.Handler{Secrets: sm, SSLMode: "prefer"}
+	login := func(role, action string) (tenantdb.ServiceCredentials, tenantdb.Result) {
+		secret, err := sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("test/services/" + role)})
+		if err != nil {
+			created, cerr := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("test/services/" + role)})
+			require.NoError(t, cerr)
+			secret = &secretsmanager.DescribeSecretOutput{ARN: created.ARN}
+		}
+		ev := tenantdb.Event{Kind: tenantdb.KindServiceLogin, Login: role, SecretArn: aws.ToString(secret.ARN),
+			Database: db, Host: base.Hostname(), Port: port, MasterSecretArn: aws.ToString(masterSecret.ARN)}
+		ev.TF = &struct {
+			Action string `json:"action"`
+		}{Action: action}
+		result, err := h.Handle(ctx, ev)
+		require.NoError(t, err)
+		out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: secret.ARN})
+		require.NoError(t, err)
+		var c tenantdb.ServiceCredentials
+		require.NoError(t, json.Unmarshal([]byte(aws.ToString(out.SecretString)), &c))
+		return c, result
+	}
+
+	apiCreds, result := login(api, "create")
+	assert.Equal(t, tenantdb.Result{Database: db, Action: "create"}, result, "the result carries no credentials")
+	collabCreds, _ := login(collab, "create")
+	assert.NotEqual(t, apiCreds.Password, collabCreds.Password, "two services get different credentials")
+	assert.Equal(t, api, apiCreds.Username)
+	assert.Equal(t, db, apiCreds.DBName)
+
+	u, err := url.Parse(apiCreds.URL)
+	require.NoError(t, err)
+	assert.Equal(t, "postgres", u.Scheme)
+	assert.Equal(t, "verify-full", u.Query().Get("sslmode"))
+	assert.Equal(t, "/"+db, u.Path)
+	password, _ := u.User.Password()
+	assert.Equal(t, apiCreds.Password, password)
+	// The test server has no certificate a client could verify: the URL's
+	// credentials are tried with the test's sslmode.
+	q := u.Query()
+	q.Set("sslmode", "prefer")
+	u.RawQuery = q.Encode()
+	conn, err := pgx.Connect(ctx, u.String())
+	require.NoError(t, err, "the URL in the secret logs in")
+	conn.Close(ctx)
+
+	updated, _ := login(api, "update")
+	assert.Equal(t, apiCreds, updated, "an update keeps the password and the secret")
+
+	login(api, "delete")
+	_, err = connectAs(t, base, api, apiCreds.Password, db)
+	assert.Error(t, err, "a retired service login cannot log in")
+}
