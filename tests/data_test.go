@@ -443,6 +443,12 @@ func TestSixHundredPoolTenantsOverFivePoolsAndTwelveSiloTenantsPlanAnInstanceEac
 	assert.Equal(t, "p1", first["pool"])
 	assert.Contains(t, first["host"], "saas-platform-scale-pool-p1.", "a pool tenant's host is its pool's")
 	assert.Equal(t, "shared", tenants["pool-00000"].(map[string]any)["pool"])
+	where := result.Outputs["databasePools"].(map[string]any)
+	require.Len(t, where, 5, "the shared instance and four pools")
+	p1 := where["p1"].(map[string]any)
+	assert.Equal(t, "saas-platform-scale-pool-p1", p1["identifier"])
+	assert.Equal(t, first["host"], p1["host"], "the stack says where each pool is")
+	assert.Equal(t, result.Outputs["databaseAddress"], where["shared"].(map[string]any)["host"])
 }
 
 func TestEveryPoolTenantCostsTheStackTwoResourcesSoResourcesGrowLinearly(t *testing.T) {

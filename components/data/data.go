@@ -115,6 +115,10 @@ type Data struct {
 	CacheNodes []string
 	// Buckets maps a stack-file bucket name to the bucket.
 	Buckets map[string]BucketRef
+	// DatabasePools maps every instance that holds pool tenants
+	// (config.SharedPool and each of database.pools) to {identifier, host,
+	// secretArn}: where operators find each pool.
+	DatabasePools pulumi.MapOutput `pulumi:"databasePools"`
 
 	// Pools are the instances that hold pool tenants, by pool name (the
 	// shared one is config.SharedPool).
@@ -280,6 +284,13 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 	sharedDB := pools[config.SharedPool]
 	d.DatabaseAddress = sharedDB.address
 	d.DatabaseSecretArn = sharedDB.masterSecretArn
+	poolOutputs := pulumi.Map{}
+	for poolName, pool := range pools {
+		poolOutputs[poolName] = pulumi.Map{
+			"identifier": pulumi.String(pool.identifier), "host": pool.address, "secretArn": pool.masterSecretArn,
+		}
+	}
+	d.DatabasePools = poolOutputs.ToMapOutput()
 	masterSecrets := pulumi.StringArray{}
 	d.Pools = map[string]PoolRef{}
 	for _, pool := range append([]config.DatabasePool{{Name: config.SharedPool}}, db.Pools...) {
@@ -462,6 +473,7 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 		"cacheEndpoint":      d.CacheEndpoint,
 		"cacheAuthSecretArn": d.CacheAuthSecretArn,
 		"tenants":            d.Tenants,
+		"databasePools":      d.DatabasePools,
 	}); err != nil {
 		return nil, err
 	}

@@ -481,6 +481,7 @@ func (p *Platform) Outputs() map[string]pulumi.Input {
 		OutputCacheClusterMode:        pulumi.Bool(p.stack.Cache.ClusterMode),
 		"keyArn":                      p.Key.Arn,
 		"databaseAddress":             p.Data.DatabaseAddress,
+		"databasePools":               p.Data.DatabasePools,
 		"databaseSecretArn":           p.Data.DatabaseSecretArn,
 		"cacheEndpoint":               p.Data.CacheEndpoint,
 		"cacheAuthSecretArn":          p.Data.CacheAuthSecretArn,
