@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/saas-platform/saas-platform/components/platform"
+	"github.com/saas-platform/saas-platform/config"
 	"github.com/saas-platform/saas-platform/internal/plan"
 )
 
@@ -205,4 +207,18 @@ func TestEachServiceGetsItsOwnDatabaseLoginOnlyThroughSecrets(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestAServicesMigrationIsValidatedAndTheNoticeNamesEveryTenantItMustRunFor(t *testing.T) {
+	project, err := plan.ProjectName("..")
+	require.NoError(t, err)
+	sf, err := config.ReadStackFile("testdata/Pulumi.data-contract.yaml", project)
+	require.NoError(t, err)
+	s, err := config.Parse(project, "data-contract", sf.Values)
+	require.NoError(t, err)
+	assert.Equal(t, []string{
+		`service api: migrate "npm run migrate" is validated but not run by this version of the platform: ` +
+			"run it as a one-off task of the service for tenants acme, umbrella, globex, initech before its new image or command rolls out " +
+			"(docs/data-contract.md#tenant-migrations)",
+	}, platform.MigrationNotices(s), "one notice per service that migrates, naming every tenant, so a preview never implies it ran")
 }
