@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"sync"
 	"testing"
 
@@ -24,21 +23,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/saas-platform/saas-platform/internal/onboarding"
+	"github.com/saas-platform/saas-platform/internal/testenv"
 )
-
-// These tests need moto (ONBOARDING_TEST_AWS_ENDPOINT) for DynamoDB and
-// SQS; .ci/run starts it. In CI a missing one is a failure, not a skip.
-func requireEnv(t *testing.T, name string) string {
-	t.Helper()
-	v := os.Getenv(name)
-	if v == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not set: .ci/run must start the test services", name)
-		}
-		t.Skipf("%s is not set (see .ci/run for how to start moto)", name)
-	}
-	return v
-}
 
 const (
 	// signup is the role the stack names; session is a call made with it.
@@ -68,22 +54,13 @@ type fixture struct {
 func newFixture(t *testing.T, pools map[string]onboarding.Pool) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	endpoint := requireEnv(t, "ONBOARDING_TEST_AWS_ENDPOINT")
+	endpoint := testenv.Require(t, "ONBOARDING_TEST_AWS_ENDPOINT")
 	creds := credentials.NewStaticCredentialsProvider("test", "test", "")
 	db := dynamodb.New(dynamodb.Options{Region: "ap-northeast-1", BaseEndpoint: aws.String(endpoint), Credentials: creds})
 	q := sqs.New(sqs.Options{Region: "ap-northeast-1", BaseEndpoint: aws.String(endpoint), Credentials: creds})
 
 	table := "onboarding-test-" + suffix()
-	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String(table),
-		BillingMode:          ddbtypes.BillingModePayPerRequest,
-		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: ddbtypes.KeyTypeHash}},
-		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
-	})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		_, _ = db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
-	})
+	testenv.CreateRegistryTable(t, db, table)
 	queue, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("onboarding-test-" + suffix())})
 	require.NoError(t, err)
 	t.Cleanup(func() { _, _ = q.DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: queue.QueueUrl}) })

@@ -21,6 +21,7 @@ import (
 
 	"github.com/saas-platform/saas-platform/internal/onboarding"
 	"github.com/saas-platform/saas-platform/internal/tenantdb"
+	"github.com/saas-platform/saas-platform/internal/testenv"
 )
 
 // masterRole is shaped like the RDS master user: CREATEDB and CREATEROLE,
@@ -32,7 +33,7 @@ const masterRole = "onboarding_test_master"
 func postgres(t *testing.T) *url.URL {
 	t.Helper()
 	ctx := context.Background()
-	dsn := requireEnv(t, "TENANTDB_TEST_DSN")
+	dsn := testenv.Require(t, "TENANTDB_TEST_DSN")
 	super, err := pgx.Connect(ctx, dsn)
 	require.NoError(t, err)
 	defer super.Close(ctx)
@@ -47,26 +48,11 @@ func postgres(t *testing.T) *url.URL {
 	return u
 }
 
-// dropAfter removes what a test tenant left in PostgreSQL.
-func dropAfter(t *testing.T, database string) {
-	t.Cleanup(func() {
-		ctx := context.Background()
-		super, err := pgx.Connect(ctx, os.Getenv("TENANTDB_TEST_DSN"))
-		if err != nil {
-			return
-		}
-		defer super.Close(ctx)
-		ident := pgx.Identifier{database}.Sanitize()
-		_, _ = super.Exec(ctx, "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)")
-		_, _ = super.Exec(ctx, "DROP ROLE IF EXISTS "+ident)
-	})
-}
-
 func TestARunTimeTenantIsProvisionedAsAStackFileOneAndActiveInUnderTenSeconds(t *testing.T) {
 	ctx := context.Background()
 	server := postgres(t)
 	f := newFixture(t, roomyPools())
-	endpoint := requireEnv(t, "ONBOARDING_TEST_AWS_ENDPOINT")
+	endpoint := testenv.Require(t, "ONBOARDING_TEST_AWS_ENDPOINT")
 	creds := credentials.NewStaticCredentialsProvider("test", "test", "")
 	sm := secretsmanager.New(secretsmanager.Options{Region: "ap-northeast-1", BaseEndpoint: aws.String(endpoint), Credentials: creds})
 	params := ssm.New(ssm.Options{Region: "ap-northeast-1", BaseEndpoint: aws.String(endpoint), Credentials: creds})
@@ -95,7 +81,7 @@ func TestARunTimeTenantIsProvisionedAsAStackFileOneAndActiveInUnderTenSeconds(t 
 	})
 	id := "hooli-" + suffix()
 	database := onboarding.DatabaseName(id)
-	dropAfter(t, database)
+	testenv.DropDatabaseAfter(t, database)
 
 	// The request, the queue's delivery and the worker, timed end to end.
 	started := time.Now()

@@ -24,23 +24,12 @@ import (
 
 	"github.com/saas-platform/saas-platform/internal/tenantdb"
 	"github.com/saas-platform/saas-platform/internal/tenantid"
+	"github.com/saas-platform/saas-platform/internal/testenv"
 )
 
 // These tests need a real PostgreSQL (TENANTDB_TEST_DSN, a superuser URL)
-// and, for the handler, moto's Secrets Manager (TENANTDB_TEST_SECRETS_ENDPOINT).
-// .ci/run starts both; in CI a missing one is a failure, not a skip.
-func requireEnv(t *testing.T, name string) string {
-	t.Helper()
-	v := os.Getenv(name)
-	if v == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not set: .ci/run must start the test services", name)
-		}
-		t.Skipf("%s is not set (see .ci/run for how to start PostgreSQL and moto)", name)
-	}
-	return v
-}
-
+// and, for the handler, moto's Secrets Manager and SSM
+// (TENANTDB_TEST_SECRETS_ENDPOINT); .ci/run starts both.
 const masterRole = "tenantdb_test_master"
 
 // master connects as a role shaped like the RDS master user: CREATEDB and
@@ -48,7 +37,7 @@ const masterRole = "tenantdb_test_master"
 func master(t *testing.T) (*pgx.Conn, *url.URL) {
 	t.Helper()
 	ctx := context.Background()
-	super, err := pgx.Connect(ctx, requireEnv(t, "TENANTDB_TEST_DSN"))
+	super, err := pgx.Connect(ctx, testenv.Require(t, "TENANTDB_TEST_DSN"))
 	require.NoError(t, err)
 	defer super.Close(ctx)
 	var exists bool
@@ -73,17 +62,7 @@ func unique(t *testing.T, base string) string {
 	b := make([]byte, 3)
 	_, _ = rand.Read(b)
 	name := tenantid.Database(base + "-t17-" + hex.EncodeToString(b))
-	t.Cleanup(func() {
-		ctx := context.Background()
-		super, err := pgx.Connect(ctx, os.Getenv("TENANTDB_TEST_DSN"))
-		if err != nil {
-			return
-		}
-		defer super.Close(ctx)
-		ident := pgx.Identifier{name}.Sanitize()
-		_, _ = super.Exec(ctx, "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)")
-		_, _ = super.Exec(ctx, "DROP ROLE IF EXISTS "+ident)
-	})
+	testenv.DropDatabaseAfter(t, name)
 	return name
 }
 
@@ -255,7 +234,7 @@ func TestRetireKeepsTheDataUnlessToldToDrop(t *testing.T) {
 }
 
 func secretsClient(t *testing.T) *secretsmanager.Client {
-	endpoint := requireEnv(t, "TENANTDB_TEST_SECRETS_ENDPOINT")
+	endpoint := testenv.Require(t, "TENANTDB_TEST_SECRETS_ENDPOINT")
 	return secretsmanager.New(secretsmanager.Options{
 		Region:       "ap-northeast-1",
 		BaseEndpoint: aws.String(endpoint),
@@ -333,7 +312,7 @@ func TestTheHandlerProvisionsThroughSecretsManagerWithoutEverReturningThePasswor
 }
 
 func parametersClient(t *testing.T) *ssm.Client {
-	endpoint := requireEnv(t, "TENANTDB_TEST_SECRETS_ENDPOINT") // moto serves SSM on the same port
+	endpoint := testenv.Require(t, "TENANTDB_TEST_SECRETS_ENDPOINT") // moto serves SSM on the same port
 	return ssm.New(ssm.Options{
 		Region:       "ap-northeast-1",
 		BaseEndpoint: aws.String(endpoint),
@@ -525,7 +504,7 @@ func platformDatabase(t *testing.T) string {
 	b := make([]byte, 3)
 	_, _ = rand.Read(b)
 	name := "platform_19_" + hex.EncodeToString(b)
-	super, err := pgx.Connect(ctx, requireEnv(t, "TENANTDB_TEST_DSN"))
+	super, err := pgx.Connect(ctx, testenv.Require(t, "TENANTDB_TEST_DSN"))
 	require.NoError(t, err)
 	defer super.Close(ctx)
 	_, err = super.Exec(ctx, "CREATE DATABASE "+name+" OWNER "+masterRole)

@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/saas-platform/saas-platform/internal/testenv"
+
 	"github.com/saas-platform/saas-platform/internal/onboarding"
 )
 
@@ -21,13 +23,7 @@ import (
 // point it at AWS.
 func registryInMoto(t *testing.T, stackTenants ...string) *onboarding.Registry {
 	t.Helper()
-	endpoint := os.Getenv("ONBOARDING_TEST_AWS_ENDPOINT")
-	if endpoint == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("ONBOARDING_TEST_AWS_ENDPOINT is not set: .ci/run must start moto")
-		}
-		t.Skip("ONBOARDING_TEST_AWS_ENDPOINT is not set (see .ci/run for how to start moto)")
-	}
+	endpoint := testenv.Require(t, "ONBOARDING_TEST_AWS_ENDPOINT")
 	t.Setenv("AWS_ENDPOINT_URL", endpoint)
 	t.Setenv("AWS_ACCESS_KEY_ID", "test")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
@@ -41,16 +37,7 @@ func registryInMoto(t *testing.T, stackTenants ...string) *onboarding.Registry {
 		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
 	table := onboarding.RegistryTable("saas-platform", "dev")
 	_, _ = db.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(table)})
-	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String(table),
-		BillingMode:          ddbtypes.BillingModePayPerRequest,
-		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: ddbtypes.KeyTypeHash}},
-		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
-	})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		_, _ = db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
-	})
+	testenv.CreateRegistryTable(t, db, table)
 	reg := &onboarding.Registry{DB: db, Table: table}
 	publishFacts(t, reg, stackTenants...)
 	return reg
