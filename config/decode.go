@@ -3,10 +3,11 @@ package config
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -179,7 +180,7 @@ func (d *decoder) value(key string, v any, out reflect.Value) {
 		if out.IsNil() {
 			out.Set(reflect.MakeMapWithSize(t, len(m)))
 		}
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			elem := reflect.New(t.Elem()).Elem()
 			if existing := out.MapIndex(reflect.ValueOf(k).Convert(t.Key())); existing.IsValid() {
 				elem.Set(existing)
@@ -194,7 +195,7 @@ func (d *decoder) value(key string, v any, out reflect.Value) {
 			d.problem(key, v, "must be an object with the keys "+strings.Join(fields.names, ", ")+", not "+kindOf(v))
 			return
 		}
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			index, known := fields.index[k]
 			if !known {
 				d.p.problem(key+"."+PathKey(k), "", unknownKey(k, fields.names, key))
@@ -303,15 +304,6 @@ func PathKey(k string) string {
 		return k
 	}
 	return strconv.Quote(k)
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // kindOf names a value's kind as a stack file's author knows it.
