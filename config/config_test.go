@@ -432,11 +432,7 @@ func TestInvalidConfigIsRejectedWithTheKeyTheValueAndWhatIsAllowed(t *testing.T)
 	for _, tc := range cases {
 		t.Run("rejects "+tc.name, func(t *testing.T) {
 			_, err := config.Parse(project, tc.stack, values(tc.values))
-			require.Error(t, err)
-			var cfgErr *config.Error
-			require.True(t, errors.As(err, &cfgErr), "a *config.Error, got %T", err)
-			require.Len(t, cfgErr.Problems, 1, "exactly one problem expected, got: %v", err)
-			p := cfgErr.Problems[0]
+			p := oneProblem(t, err)
 			assert.Equal(t, tc.key, p.Key)
 			assert.Equal(t, tc.value, p.Value)
 			assert.Contains(t, p.Allowed, tc.allowed)

@@ -73,22 +73,10 @@ func (d *decoder) show(v any) string {
 	if d.secret {
 		return SecretPlaceholder
 	}
-	switch t := v.(type) {
-	case nil:
+	if v == nil {
 		return "null"
-	case string:
-		return abbreviate(t)
-	case json.Number:
-		return t.String()
-	case bool:
-		return strconv.FormatBool(t)
-	default:
-		b, err := json.Marshal(t)
-		if err != nil {
-			return "(unreadable)"
-		}
-		return abbreviate(string(b))
 	}
+	return abbreviate(engineString(v))
 }
 
 var unmarshalerType = reflect.TypeOf((*json.Unmarshaler)(nil)).Elem()

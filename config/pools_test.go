@@ -41,6 +41,16 @@ func problems(t *testing.T, err error) []config.Problem {
 	return cfgErr.Problems
 }
 
+// oneProblem is the only problem err reports; a refusal that reports more
+// (or another kind of error) fails the test.
+func oneProblem(t *testing.T, err error) config.Problem {
+	t.Helper()
+	require.Error(t, err)
+	ps := problems(t, err)
+	require.Len(t, ps, 1, "exactly one problem expected, got: %v", err)
+	return ps[0]
+}
+
 func TestInvalidPoolSettingsAreRejectedWithTheKeyTheValueAndWhatIsAllowed(t *testing.T) {
 	db := "saas-platform:database"
 	svc := `[{"name":"api","port":3000,"environment":{"DB":"${database.host}"},"databaseConnections":%d}]`
@@ -84,12 +94,10 @@ func TestInvalidPoolSettingsAreRejectedWithTheKeyTheValueAndWhatIsAllowed(t *tes
 	for _, tc := range cases {
 		t.Run("rejects "+tc.name, func(t *testing.T) {
 			_, err := config.Parse(project, "dev", values(tc.values))
-			require.Error(t, err)
-			ps := problems(t, err)
-			require.Len(t, ps, 1, "exactly one problem expected, got: %v", err)
-			assert.Equal(t, tc.key, ps[0].Key)
-			assert.Equal(t, tc.value, ps[0].Value)
-			assert.Contains(t, ps[0].Allowed, tc.allowed)
+			p := oneProblem(t, err)
+			assert.Equal(t, tc.key, p.Key)
+			assert.Equal(t, tc.value, p.Value)
+			assert.Contains(t, p.Allowed, tc.allowed)
 		})
 	}
 }

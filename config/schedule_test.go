@@ -1,7 +1,6 @@
 package config_test
 
 import (
-	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -107,11 +106,7 @@ func TestAScheduleThatCannotWorkIsRejectedWithItsKeyPath(t *testing.T) {
 				"aws:region": tc.region, "saas-platform:schedule": tc.schedule,
 				"saas-platform:additionalRegions": `["ap-southeast-9"]`,
 			}))
-			require.Error(t, err)
-			var cfgErr *config.Error
-			require.True(t, errors.As(err, &cfgErr), "a *config.Error, got %T", err)
-			require.Len(t, cfgErr.Problems, 1, "exactly one problem expected, got: %v", err)
-			p := cfgErr.Problems[0]
+			p := oneProblem(t, err)
 			assert.Equal(t, tc.key, p.Key)
 			assert.Equal(t, tc.value, p.Value)
 			assert.Contains(t, p.Allowed, tc.allowed)
