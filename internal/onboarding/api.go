@@ -30,8 +30,9 @@ type Rules struct {
 	// stack's own bound), saying what is allowed.
 	TenantID func(id string, maxLength int) error
 	// Place chooses the pool a new tenant goes to, from the published
-	// pools and what run-time tenants hold of them, and returns the room
-	// that pool had; a *NoRoomError when none can hold it.
+	// pools and what run-time tenants hold of them, and returns that pool's
+	// whole allowance for run-time tenants (the registry checks its counter
+	// against it); a *NoRoomError when none can hold it.
 	Place func(id string, needs Usage, pools map[string]Pool, used map[string]Usage) (string, Usage, error)
 }
 
@@ -195,7 +196,7 @@ func (a *API) create(ctx context.Context, req events.LambdaFunctionURLRequest, c
 		return a.failure(err)
 	}
 	needs := Usage{Connections: plan.ConnectionLimit, Databases: 1}
-	pool, room, err := a.Rules.Place(r.ID, needs, facts.Pools, used)
+	pool, allowance, err := a.Rules.Place(r.ID, needs, facts.Pools, used)
 	var full *NoRoomError
 	if errors.As(err, &full) {
 		return refusal(http.StatusConflict, "%v", full)
@@ -209,7 +210,7 @@ func (a *API) create(ctx context.Context, req events.LambdaFunctionURLRequest, c
 		ConnectionLimit: plan.ConnectionLimit, Database: DatabaseName(r.ID),
 		Version: 1, CreatedAt: now, UpdatedAt: now, RequestedBy: caller,
 	}
-	switch err := a.Registry.Create(ctx, t, room); {
+	switch err := a.Registry.Create(ctx, t, allowance); {
 	case errors.Is(err, ErrExists):
 		return refusal(http.StatusConflict, "id: %q was taken by a request that came first", r.ID)
 	case errors.Is(err, ErrNoRoom):

@@ -141,10 +141,11 @@ func (r *Registry) Usage(ctx context.Context, pools []string) (map[string]Usage,
 
 // Create records a new tenant and takes its share of its pool in one
 // transaction: the id must be free and the pool must still have room
-// (room is what the pool had left for run-time tenants when checked).
+// (allowance is the pool's whole allowance for run-time tenants; the
+// counter holds what they have taken).
 // A tenant whose id is in the registry, in any status, is never
 // overwritten: that is what makes ids unique.
-func (r *Registry) Create(ctx context.Context, t Tenant, room Usage) error {
+func (r *Registry) Create(ctx context.Context, t Tenant, allowance Usage) error {
 	item, err := attributevalue.MarshalMap(t)
 	if err != nil {
 		return err
@@ -159,12 +160,12 @@ func (r *Registry) Create(ctx context.Context, t Tenant, room Usage) error {
 				TableName:        aws.String(r.Table),
 				Key:              key(poolKeyPrefix + t.Pool),
 				UpdateExpression: aws.String("SET connections = if_not_exists(connections, :zero) + :c, databases = if_not_exists(databases, :zero) + :one"),
-				// Room is checked before the tenant's share is added:
-				// what the others took since must still leave enough.
+				// The counter before this tenant's share must leave it
+				// room within the allowance, whatever others took since.
 				ConditionExpression: aws.String("(attribute_not_exists(connections) OR connections <= :cmax) AND (attribute_not_exists(databases) OR databases <= :dmax)"),
 				ExpressionAttributeValues: map[string]types.AttributeValue{
 					":zero": num(0), ":one": num(1), ":c": num(int64(t.ConnectionLimit)),
-					":cmax": num(int64(room.Connections - t.ConnectionLimit)), ":dmax": num(int64(room.Databases - 1)),
+					":cmax": num(int64(allowance.Connections - t.ConnectionLimit)), ":dmax": num(int64(allowance.Databases - 1)),
 				},
 			}},
 		},

@@ -47,5 +47,8 @@ func place(id string, needs Usage, pools map[string]Pool, used map[string]Usage)
 	if err != nil {
 		return "", Usage{}, &NoRoomError{Reason: err.Error()}
 	}
-	return pool, pools[pool].Room(used[pool]), nil
+	// The pool's whole allowance for run-time tenants, not what is left of
+	// it now: the registry's conditional write checks the counter against
+	// it atomically, whatever others took since.
+	return pool, pools[pool].Room(Usage{}), nil
 }
