@@ -53,9 +53,7 @@ func (s *Stack) PoolLoads() ([]pgcapacity.Load, error) {
 		if name == SharedPool {
 			for _, svc := range s.Services {
 				if svc.UsesDatabase() {
-					inst.Services = append(inst.Services, pgcapacity.Service{
-						Name: svc.Name, ConnectionsPerTask: svc.DatabaseConnections, MaxTasks: svc.MaxTasks(),
-					})
+					inst.Services = append(inst.Services, svc.DatabaseLoad())
 				}
 			}
 		}
@@ -196,4 +194,22 @@ func (v *validator) poolCapacity() {
 			v.problem(key, l.Class, fmt.Sprintf("cannot hold the pool tenants placed on %s: %s", what, p))
 		}
 	}
+}
+
+// DatabaseLoad is what the service may open to the shared instance: the
+// capacity rule counts it, and its login's connection limit enforces it.
+func (s Service) DatabaseLoad() pgcapacity.Service {
+	return pgcapacity.Service{Name: s.Name, ConnectionsPerTask: s.DatabaseConnections, MaxTasks: s.MaxTasks()}
+}
+
+// DatabaseLogins are the services that use the shared PostgreSQL, each
+// with the connection limit of its own login.
+func DatabaseLogins(services []Service) []pgcapacity.Service {
+	var out []pgcapacity.Service
+	for _, s := range services {
+		if s.UsesDatabase() {
+			out = append(out, s.DatabaseLoad())
+		}
+	}
+	return out
 }

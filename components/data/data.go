@@ -12,6 +12,7 @@ import (
 
 	"github.com/saas-platform/saas-platform/config"
 	"github.com/saas-platform/saas-platform/internal/awspolicy"
+	"github.com/saas-platform/saas-platform/internal/pgcapacity"
 	"github.com/saas-platform/saas-platform/internal/tenantdb"
 	"github.com/saas-platform/saas-platform/internal/tenantid"
 )
@@ -50,9 +51,10 @@ type DataArgs struct {
 	Database config.Database
 	Cache    config.Cache
 	Tenants  []config.Tenant
-	// ServiceLogins names the services that use the shared PostgreSQL: each
-	// gets a login of its own, in a secret of its own.
-	ServiceLogins []string
+	// ServiceLogins are the services that use the shared PostgreSQL: each
+	// gets a login of its own, in a secret of its own, capped at the
+	// connections the capacity rule counts for it.
+	ServiceLogins []pgcapacity.Service
 	Buckets       []config.Bucket
 	// LegacyFacts are the pool tenants whose secret and parameters the
 	// previous deployment made as stack resources: this deployment hands
@@ -330,9 +332,11 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 	}
 
 	d.ServiceLoginSecretArns = map[string]pulumi.StringOutput{}
-	for _, service := range args.ServiceLogins {
+	for _, login := range args.ServiceLogins {
+		service := login.Name
 		arn, err := newServiceLogin(ctx, name+"-login-"+service, serviceLoginArgs{
 			service:    service,
+			limit:      login.Connections(),
 			secretName: secretPrefix + "/services/" + service + "/database",
 			keyArn:     args.KeyArn,
 			protect:    args.Protect,

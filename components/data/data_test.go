@@ -12,6 +12,7 @@ import (
 
 	"github.com/saas-platform/saas-platform/components/data"
 	"github.com/saas-platform/saas-platform/config"
+	"github.com/saas-platform/saas-platform/internal/pgcapacity"
 	"github.com/saas-platform/saas-platform/internal/plan"
 )
 
@@ -99,8 +100,8 @@ func buildAfter(t *testing.T, s *config.Stack, legacy map[string]bool) built {
 }
 
 // serviceLogins are the stack's services that use the database.
-func serviceLogins(s *config.Stack) []string {
-	return config.ServicesUsing(s.Services, config.StoreDatabase)
+func serviceLogins(s *config.Stack) []pgcapacity.Service {
+	return config.DatabaseLogins(s.Services)
 }
 
 func instance(t *testing.T, b built, identifier string) plan.Resource {
@@ -559,19 +560,23 @@ func TestASiloTenantsCredentialsAreALoginOfItsOwnNotTheMasterSecret(t *testing.T
 
 func TestEachServiceThatUsesTheDatabaseGetsItsOwnLoginFromTheProvisioner(t *testing.T) {
 	b := build(t, stack(t, "dev", map[string]string{"saas-platform:imageTag": "v1", "saas-platform:services": `[
-		{"name":"api","port":3000,"secrets":{"DATABASE_URL":"${database.url}"}},
+		{"name":"api","port":3000,"secrets":{"DATABASE_URL":"${database.url}"},"databaseConnections":7,"desiredCount":3},
 		{"name":"collaboration","port":3001,"environment":{"DB_HOST":"${database.host}"}},
 		{"name":"dashboard","port":80}]`}))
 	shared := statements(t, b, "env-tenant-provisioner")["MasterCredentials"]
 	require.Len(t, shared, 1)
-	logins := map[string]string{}
+	logins, limits := map[string]string{}, map[string]int{}
 	for _, inv := range plan.OfType(b.resources, invocationType) {
-		var input struct{ Kind, Login, Database, MasterSecretArn, SecretArn string }
+		var input struct {
+			Kind, Login, Database, MasterSecretArn, SecretArn string
+			ConnectionLimit                                   int
+		}
 		require.NoError(t, json.Unmarshal([]byte(inv.String("input")), &input))
 		if input.Kind != "serviceLogin" {
 			continue
 		}
 		logins[input.Login] = input.SecretArn
+		limits[input.Login] = input.ConnectionLimit
 		assert.Equal(t, data.SharedDatabaseName, input.Database)
 		assert.Equal(t, shared[0], input.MasterSecretArn, "the provisioner logs in as the shared instance's master user")
 	}
@@ -579,6 +584,8 @@ func TestEachServiceThatUsesTheDatabaseGetsItsOwnLoginFromTheProvisioner(t *test
 		"svc-api":           "arn:aws:secretsmanager:ap-northeast-1:" + plan.AccountID + ":secret:saas-platform/dev/services/api/database-AbCdEf",
 		"svc-collaboration": "arn:aws:secretsmanager:ap-northeast-1:" + plan.AccountID + ":secret:saas-platform/dev/services/collaboration/database-AbCdEf",
 	}, logins, "one login per service that uses the database, each in its own secret; none for the dashboard")
+	assert.Equal(t, map[string]int{"svc-api": 7 * 3, "svc-collaboration": 10 * 1}, limits,
+		"each login is capped at what the capacity rule counts: databaseConnections (default 10) x the most tasks")
 	for _, name := range []string{"api", "collaboration"} {
 		secret, ok := plan.Named(b.resources, secretType, "env-login-"+name)
 		require.True(t, ok)

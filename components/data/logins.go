@@ -18,6 +18,7 @@ func serviceSecretsArn(region, account, secretPrefix string) string {
 
 type serviceLoginArgs struct {
 	service    string
+	limit      int    // the login's connection limit
 	secretName string // <project>/<stack>/services/<service>/database
 	keyArn     pulumi.StringInput
 	protect    bool
@@ -49,6 +50,7 @@ func newServiceLogin(ctx *pulumi.Context, name string, args serviceLoginArgs, pa
 		body, err := json.Marshal(tenantdb.Event{
 			Kind: tenantdb.KindServiceLogin, Login: login, SecretArn: v[2].(string),
 			Database: SharedDatabaseName, Host: v[0].(string), Port: PostgresPort, MasterSecretArn: v[1].(string),
+			ConnectionLimit: args.limit,
 		})
 		return string(body), err
 	}).(pulumi.StringOutput)

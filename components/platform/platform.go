@@ -211,7 +211,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		LegacyFacts:  legacyFacts(args.Previous),
 		Buckets:      cfg.Buckets,
 		// Each service that uses the shared PostgreSQL gets its own login.
-		ServiceLogins:    config.ServicesUsing(cfg.Services, config.StoreDatabase),
+		ServiceLogins:    config.DatabaseLogins(cfg.Services),
 		LogRetentionDays: cfg.Logs.RetentionDays,
 		Protect:          cfg.DataProtection.Protect,
 		BackupPlan:       cfg.DataProtection.BackupPlan,

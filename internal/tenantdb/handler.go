@@ -184,7 +184,7 @@ func (h *Handler) serviceLogin(ctx context.Context, ev Event, action string) (Re
 		if err != nil {
 			return Result{}, err
 		}
-		if err := EnsureServiceLogin(ctx, conn, ServiceLogin{Role: ev.Login, Database: ev.Database}, password); err != nil {
+		if err := EnsureServiceLogin(ctx, conn, ServiceLogin{Role: ev.Login, Database: ev.Database, ConnectionLimit: ev.ConnectionLimit}, password); err != nil {
 			return Result{}, err
 		}
 	case "delete":

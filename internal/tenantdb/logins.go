@@ -21,6 +21,10 @@ func ServiceLoginName(service string) string { return ServiceLoginPrefix + servi
 type ServiceLogin struct {
 	Role     string // svc-<service>
 	Database string // the shared instance's platform database
+	// ConnectionLimit caps the login at what the capacity rule budgets for
+	// the service (databaseConnections x its maximum task count), so that
+	// it cannot take the connections its instance's pool tenants were given.
+	ConnectionLimit int
 }
 
 func (l ServiceLogin) validate() error {
@@ -52,6 +56,9 @@ func EnsureServiceLogin(ctx context.Context, conn *pgx.Conn, l ServiceLogin, pas
 	if err := l.validate(); err != nil {
 		return err
 	}
+	if l.ConnectionLimit < 1 {
+		return fmt.Errorf("service login %s: connection limit %d must be at least 1", l.Role, l.ConnectionLimit)
+	}
 	if password == "" || strings.ContainsRune(password, 0) {
 		return fmt.Errorf("service login %s: the password must be non-empty text", l.Role)
 	}
@@ -60,12 +67,12 @@ func EnsureServiceLogin(ctx context.Context, conn *pgx.Conn, l ServiceLogin, pas
 	if err != nil {
 		return err
 	}
-	verb := "CREATE ROLE %s WITH LOGIN NOCREATEDB NOCREATEROLE PASSWORD %s"
+	verb := "CREATE ROLE %s WITH LOGIN NOCREATEDB NOCREATEROLE PASSWORD %s CONNECTION LIMIT %d"
 	if roleExists {
-		verb = "ALTER ROLE %s WITH LOGIN NOCREATEDB NOCREATEROLE PASSWORD %s"
+		verb = "ALTER ROLE %s WITH LOGIN NOCREATEDB NOCREATEROLE PASSWORD %s CONNECTION LIMIT %d"
 	}
 	return run(ctx, conn, l.Role,
-		fmt.Sprintf(verb, role, quoteLiteral(password)),
+		fmt.Sprintf(verb, role, quoteLiteral(password), l.ConnectionLimit),
 		// CREATE SCHEMA ... AUTHORIZATION needs the creator to be able to
 		// act as the owner; a CREATEROLE user may grant that to itself.
 		fmt.Sprintf("GRANT %s TO CURRENT_USER", role),

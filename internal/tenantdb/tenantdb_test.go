@@ -537,8 +537,8 @@ func TestEachServiceLoginOwnsOneSchemaOfThePlatformDatabaseAndNothingElse(t *tes
 	db := platformDatabase(t)
 	conn := masterOn(t, base, db)
 
-	require.NoError(t, tenantdb.EnsureServiceLogin(ctx, conn, tenantdb.ServiceLogin{Role: api, Database: db}, "api-pw"))
-	require.NoError(t, tenantdb.EnsureServiceLogin(ctx, conn, tenantdb.ServiceLogin{Role: collab, Database: db}, "collab-pw"))
+	require.NoError(t, tenantdb.EnsureServiceLogin(ctx, conn, tenantdb.ServiceLogin{Role: api, Database: db, ConnectionLimit: 30}, "api-pw"))
+	require.NoError(t, tenantdb.EnsureServiceLogin(ctx, conn, tenantdb.ServiceLogin{Role: collab, Database: db, ConnectionLimit: 10}, "collab-pw"))
 	require.NoError(t, tenantdb.Ensure(ctx, conn, tenantdb.Tenant{Name: tenant, ConnectionLimit: 5}, "tenant-pw"))
 
 	apiConn, err := connectAs(t, base, api, "api-pw", db)
@@ -563,11 +563,16 @@ func TestEachServiceLoginOwnsOneSchemaOfThePlatformDatabaseAndNothingElse(t *tes
 	_, err = connectAs(t, base, tenant, "tenant-pw", db)
 	assert.Error(t, err, "a tenant's login cannot connect to the platform database")
 
-	require.NoError(t, tenantdb.EnsureServiceLogin(ctx, conn, tenantdb.ServiceLogin{Role: api, Database: db}, "api-pw-2"),
+	require.NoError(t, tenantdb.EnsureServiceLogin(ctx, conn, tenantdb.ServiceLogin{Role: api, Database: db, ConnectionLimit: 40}, "api-pw-2"),
 		"ensuring again is harmless and applies a new password")
 	again, err := connectAs(t, base, api, "api-pw-2", db)
 	require.NoError(t, err)
 	again.Close(ctx)
+	var limit int
+	require.NoError(t, conn.QueryRow(ctx, "SELECT rolconnlimit FROM pg_roles WHERE rolname = $1", api).Scan(&limit))
+	assert.Equal(t, 40, limit, "the login is capped at the connections the capacity rule counts, and a new cap applies")
+	assert.Error(t, tenantdb.EnsureServiceLogin(ctx, conn, tenantdb.ServiceLogin{Role: api, Database: db}, "pw"),
+		"a login without a cap is refused: it could take the pool tenants' connections")
 
 	require.NoError(t, tenantdb.RetireServiceLogin(ctx, conn, api))
 	_, err = connectAs(t, base, api, "api-pw-2", db)
@@ -576,7 +581,7 @@ func TestEachServiceLoginOwnsOneSchemaOfThePlatformDatabaseAndNothingElse(t *tes
 	require.NoError(t, conn.QueryRow(ctx, "SELECT count(*) FROM information_schema.tables WHERE table_schema = $1", api).Scan(&tables))
 	assert.Equal(t, 1, tables, "and its data stays")
 
-	assert.Error(t, tenantdb.EnsureServiceLogin(ctx, conn, tenantdb.ServiceLogin{Role: tenant, Database: db}, "pw"),
+	assert.Error(t, tenantdb.EnsureServiceLogin(ctx, conn, tenantdb.ServiceLogin{Role: tenant, Database: db, ConnectionLimit: 1}, "pw"),
 		"a service login is never a tenant's role")
 }
 
@@ -606,7 +611,7 @@ func TestTheHandlerGivesEachServiceItsOwnLoginAndURLInItsOwnSecret(t *testing.T)
 			secret = &secretsmanager.DescribeSecretOutput{ARN: created.ARN}
 		}
 		ev := tenantdb.Event{Kind: tenantdb.KindServiceLogin, Login: role, SecretArn: aws.ToString(secret.ARN),
-			Database: db, Host: base.Hostname(), Port: port, MasterSecretArn: aws.ToString(masterSecret.ARN)}
+			Database: db, Host: base.Hostname(), Port: port, MasterSecretArn: aws.ToString(masterSecret.ARN), ConnectionLimit: 10}
 		ev.TF = &struct {
 			Action string `json:"action"`
 		}{Action: action}
