@@ -36,13 +36,15 @@ var presets = map[string]Preset{
 			LogExports:           false,
 			ConnectionOvercommit: 1,
 		},
-		// Cluster mode in every preset, so that one client configuration
-		// works everywhere. Cluster mode needs automatic failover, which
-		// needs a replica: one shard of two t4g.micro nodes is the cheapest
-		// topology the ElastiCache API and the pinned provider both accept
-		// that keeps Redis OSS and AUTH as in prod (docs/data-contract.md
-		// prices the serverless alternatives).
+		// The cluster protocol, TLS and an AUTH password in every preset, so
+		// that one client configuration works everywhere. Dev runs Valkey
+		// Serverless: metered for 100 MB at least, it costs a fraction of the
+		// two nodes cluster mode needs (docs/data-contract.md), and its
+		// default user takes the same AUTH password. The node fields below
+		// are what dev gets with mode: nodes.
 		Cache: Cache{
+			Mode:                  CacheModeServerless,
+			Serverless:            ServerlessCache{EngineVersion: "8", MaxDataStorageGB: 1, MaxECPUPerSecond: 1000},
 			NodeType:              "cache.t4g.micro",
 			EngineVersion:         "7.1",
 			ClusterMode:           true,
@@ -86,7 +88,9 @@ var presets = map[string]Preset{
 			CPUPercent: 80, MemoryPercent: 80, Target5xxCount: 10, LatencyP95Seconds: 2,
 			DBCPUPercent: 80, DBFreeStoragePct: 10, DBConnections: 60,
 			CacheCPUPercent: 80, CacheMemoryPct: 85, CacheEvictions: 100,
-			Composite: true,
+			// Composites page a human once instead of once per alarm; dev
+			// pages nobody, and its metric alarms keep their own actions.
+			Composite: false,
 		},
 	},
 	"prod": {
@@ -109,7 +113,12 @@ var presets = map[string]Preset{
 			LogExports:           true,
 			ConnectionOvercommit: 1,
 		},
+		// Prod keeps node-based Redis OSS: its steady load costs less on
+		// nodes than in ECPUs. The serverless fields are what it gets with
+		// mode: serverless.
 		Cache: Cache{
+			Mode:                  CacheModeNodes,
+			Serverless:            ServerlessCache{EngineVersion: "8", MaxDataStorageGB: 10, MaxECPUPerSecond: 100000},
 			NodeType:              "cache.r7g.large",
 			EngineVersion:         "7.1",
 			ClusterMode:           true,

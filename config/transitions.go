@@ -11,6 +11,9 @@ import (
 type Deployed struct {
 	Tenants          map[string]DeployedTenant
 	CacheClusterMode *bool // nil: no cache deployed yet
+	// CacheMode is the deployed cache's mode (nodes or serverless); a
+	// deployment from before modes recorded none, and ran nodes.
+	CacheMode string
 }
 
 // DeployedTenant is a tenant as the previous deployment left it.
@@ -31,8 +34,9 @@ type DeployedTenant struct {
 }
 
 // DeployedFrom reads the previous deployment from its stack outputs: the
-// tenants map and the cache's cluster mode, either nil when not deployed.
-func DeployedFrom(tenants, cacheClusterMode any) (*Deployed, error) {
+// tenants map, the cache's cluster mode and its mode, each nil when not
+// deployed (or, for the mode, deployed before modes existed).
+func DeployedFrom(tenants, cacheClusterMode, cacheMode any) (*Deployed, error) {
 	deployed := &Deployed{Tenants: map[string]DeployedTenant{}}
 	if tenants != nil {
 		raw, err := json.Marshal(tenants)
@@ -66,6 +70,10 @@ func DeployedFrom(tenants, cacheClusterMode any) (*Deployed, error) {
 	}
 	if mode, ok := cacheClusterMode.(bool); ok {
 		deployed.CacheClusterMode = &mode
+		deployed.CacheMode = CacheModeNodes
+		if m, ok := cacheMode.(string); ok && m != "" {
+			deployed.CacheMode = m
+		}
 	}
 	return deployed, nil
 }
@@ -126,27 +134,41 @@ func describe(i Isolation) string {
 	return "pool: a database in the shared PostgreSQL"
 }
 
-// cacheTransition refuses a cluster-mode change ElastiCache can only make by
-// replacing the replication group, unless the stack file accepts the
-// replacement for this deployment (cache.acceptReplacement: true) and the
-// stack is not protected. acceptReplacement with nothing to replace is
+// cacheTransition refuses a change ElastiCache can only make by replacing
+// the cache (its mode, nodes or serverless: two different resources; or
+// the cluster mode of a replication group), unless the stack file accepts
+// the replacement for this deployment (cache.acceptReplacement: true) and
+// the stack is not protected. acceptReplacement with nothing to replace is
 // refused too, so that it never stays behind to let a later change through
 // unseen: set it, deploy, remove it.
 func (p *parser) cacheTransition(s *Stack, previous *Deployed) {
 	c := s.Cache
-	changes := previous.CacheClusterMode != nil && *previous.CacheClusterMode != c.ClusterMode
+	if previous.CacheClusterMode == nil {
+		return // no cache deployed yet: nothing to replace
+	}
+	before := previous.CacheMode
+	key, value, deployed, what, why := "", "", "", "", ""
 	switch {
-	case changes && s.DataProtection.Protect:
-		p.problem(p.key(KeyCache)+".clusterMode", fmt.Sprint(c.ClusterMode), fmt.Sprintf(
-			"cannot change on the deployed replication group (deployed with clusterMode %t) of a protected stack: ElastiCache would replace it and lose its data; "+
-				"create a new cache and migrate, or keep %t", *previous.CacheClusterMode, *previous.CacheClusterMode))
-	case changes && !c.AcceptReplacement:
-		p.problem(p.key(KeyCache)+".clusterMode", fmt.Sprint(c.ClusterMode), fmt.Sprintf(
-			"cannot change on the deployed replication group (deployed with clusterMode %t): ElastiCache replaces the cache, which empties it. "+
-				"To replace it, set %s.acceptReplacement: true for this deployment and remove it after; or keep clusterMode %t",
-			*previous.CacheClusterMode, p.key(KeyCache), *previous.CacheClusterMode))
-	case !changes && c.AcceptReplacement && previous.CacheClusterMode != nil:
+	case before != c.Mode:
+		key, value, deployed = p.key(KeyCache)+".mode", c.Mode, "mode "+before
+		what = "the deployed cache (deployed with mode " + before + ")"
+		why = "a replication group and a serverless cache are different resources, so the change replaces the cache"
+	case c.Mode == CacheModeNodes && *previous.CacheClusterMode != c.ClusterMode:
+		key, value, deployed = p.key(KeyCache)+".clusterMode", fmt.Sprint(c.ClusterMode), fmt.Sprintf("clusterMode %t", *previous.CacheClusterMode)
+		what = fmt.Sprintf("the deployed replication group (deployed with clusterMode %t)", *previous.CacheClusterMode)
+		why = "ElastiCache replaces the cache"
+	}
+	switch {
+	case key != "" && s.DataProtection.Protect:
+		p.problem(key, value, fmt.Sprintf(
+			"cannot change on %s of a protected stack: %s and the replacement would lose its data; create a new cache and migrate, or keep %s",
+			what, why, deployed))
+	case key != "" && !c.AcceptReplacement:
+		p.problem(key, value, fmt.Sprintf(
+			"cannot change on %s: %s, which empties it. To replace it, set %s.acceptReplacement: true for this deployment and remove it after; or keep %s",
+			what, why, p.key(KeyCache), deployed))
+	case key == "" && c.AcceptReplacement:
 		p.problem(p.key(KeyCache)+".acceptReplacement", "true",
-			"has nothing to accept: the deployed cache already runs with this clusterMode; remove the key, so that a later replacement is accepted on purpose")
+			"has nothing to accept: the deployed cache already runs with this mode and clusterMode; remove the key, so that a later replacement is accepted on purpose")
 	}
 }

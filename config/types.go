@@ -116,8 +116,18 @@ type DatabasePool struct {
 	MaxAllocatedStorage int    `json:"maxAllocatedStorage"` // GiB; storage autoscaling's limit
 }
 
-// Cache is the `cache` section: the Redis replication group.
+// Cache is the `cache` section: the Redis replication group (mode nodes)
+// or an ElastiCache Serverless Valkey cache (mode serverless). Both speak
+// the cluster protocol with TLS and take the same AUTH password, so one
+// client configuration works against either (docs/data-contract.md).
 type Cache struct {
+	// Mode is nodes (a Redis OSS replication group: nodeType, shards,
+	// replicasPerShard, parameterGroup, clusterMode, engineVersion) or
+	// serverless (the serverless section).
+	Mode string `json:"mode"`
+	// Serverless sizes the serverless cache; only with mode serverless.
+	Serverless ServerlessCache `json:"serverless"`
+
 	NodeType              string `json:"nodeType"`
 	EngineVersion         string `json:"engineVersion"`
 	ClusterMode           bool   `json:"clusterMode"`
@@ -129,11 +139,30 @@ type Cache struct {
 	// emulators that implement no parameter groups.
 	ParameterGroup string `json:"parameterGroup"`
 	// AcceptReplacement lets one deployment replace the deployed cache when
-	// a change (clusterMode) cannot be made in place. A cache holds nothing
+	// a change (mode, or clusterMode of nodes) cannot be made in place. A cache holds nothing
 	// that cannot be rebuilt, but the replacement empties it, so it is a
 	// step someone takes on purpose: set it for that deployment, remove it
 	// after. A protected stack refuses the replacement even with it.
 	AcceptReplacement bool `json:"acceptReplacement"`
+}
+
+// Cache modes.
+const (
+	CacheModeNodes      = "nodes"
+	CacheModeServerless = "serverless"
+)
+
+// IsServerless reports whether the cache is ElastiCache Serverless.
+func (c Cache) IsServerless() bool { return c.Mode == CacheModeServerless }
+
+// ServerlessCache is cache.serverless: the engine's major version and the
+// usage limits, which cap what a runaway client can make the cache grow to
+// and bill (data stored is billed per GB-hour, ECPUs per million).
+type ServerlessCache struct {
+	// EngineVersion is Valkey's major version.
+	EngineVersion    string `json:"engineVersion"`
+	MaxDataStorageGB int    `json:"maxDataStorageGb"`
+	MaxECPUPerSecond int    `json:"maxEcpuPerSecond"`
 }
 
 // Parameter groups a cache may use.

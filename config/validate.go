@@ -215,7 +215,72 @@ func (v *validator) storage(key string, gib int) {
 	}
 }
 
+// Keys of the cache section that shape only one mode. A stack file that
+// writes one under the other mode is refused: it would otherwise be
+// ignored, and its writer would believe it applied.
+var (
+	nodeOnlyCacheKeys       = []string{"nodeType", "engineVersion", "clusterMode", "shards", "replicasPerShard", "parameterGroup"}
+	serverlessOnlyCacheKeys = []string{"serverless"}
+)
+
+// Valkey major versions ElastiCache Serverless runs (7 and 8, as
+// DescribeCacheEngineVersions lists them for engine valkey).
+var valkeyMajorVersions = []string{"7", "8"}
+
 func (v *validator) cache() {
+	c := v.stack.Cache
+	key := v.key(KeyCache)
+	switch c.Mode {
+	case CacheModeNodes:
+		v.writtenElsewhere(key, serverlessOnlyCacheKeys, "applies only with cache.mode: serverless; remove it, or set mode: serverless")
+		v.nodes()
+	case CacheModeServerless:
+		v.writtenElsewhere(key, nodeOnlyCacheKeys,
+			"applies only with cache.mode: nodes (a serverless cache has no nodes, shards or parameter group, always speaks the cluster protocol, and runs Valkey at cache.serverless.engineVersion); remove it, or set mode: nodes")
+		v.serverless()
+	default:
+		v.problem(key+".mode", c.Mode, "must be nodes (a Redis OSS replication group) or serverless (ElastiCache Serverless, Valkey)")
+	}
+	if c.SnapshotRetentionDays < 0 || c.SnapshotRetentionDays > 35 {
+		v.problem(key+".snapshotRetentionDays", strconv.Itoa(c.SnapshotRetentionDays), "must be between 0 and 35")
+	}
+}
+
+// writtenElsewhere refuses the keys of the cache section the stack file
+// wrote that the current mode does not use.
+func (v *validator) writtenElsewhere(key string, keys []string, allowed string) {
+	raw, ok := v.values[key]
+	if !ok {
+		return
+	}
+	written, err := parseJSON(raw)
+	if err != nil {
+		return // not an object: the decoder already said so
+	}
+	section, _ := written.(map[string]any)
+	for _, k := range keys {
+		if value, set := section[k]; set && value != nil {
+			v.problem(key+"."+k, abbreviate(engineString(value)), allowed)
+		}
+	}
+}
+
+func (v *validator) serverless() {
+	c := v.stack.Cache.Serverless
+	key := v.key(KeyCache) + ".serverless"
+	if !slices.Contains(valkeyMajorVersions, c.EngineVersion) {
+		v.problem(key+".engineVersion", c.EngineVersion, `must be a Valkey major version ElastiCache Serverless runs: "7" or "8"`)
+	}
+	// ElastiCache's bounds for the usage limits (CreateServerlessCache).
+	if c.MaxDataStorageGB < 1 || c.MaxDataStorageGB > 5000 {
+		v.problem(key+".maxDataStorageGb", strconv.Itoa(c.MaxDataStorageGB), "must be between 1 and 5000 (GB)")
+	}
+	if c.MaxECPUPerSecond < 1000 || c.MaxECPUPerSecond > 15000000 {
+		v.problem(key+".maxEcpuPerSecond", strconv.Itoa(c.MaxECPUPerSecond), "must be between 1000 and 15000000")
+	}
+}
+
+func (v *validator) nodes() {
 	c := v.stack.Cache
 	key := v.key(KeyCache)
 	if !cacheClass.MatchString(c.NodeType) {
@@ -237,9 +302,6 @@ func (v *validator) cache() {
 	}
 	if c.ParameterGroup != ParameterGroupCustom && c.ParameterGroup != ParameterGroupDefault {
 		v.problem(key+".parameterGroup", c.ParameterGroup, "must be custom (the program's own group) or default (AWS's default group)")
-	}
-	if c.SnapshotRetentionDays < 0 || c.SnapshotRetentionDays > 35 {
-		v.problem(key+".snapshotRetentionDays", strconv.Itoa(c.SnapshotRetentionDays), "must be between 0 and 35")
 	}
 }
 

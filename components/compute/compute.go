@@ -76,8 +76,12 @@ type ComputeArgs struct {
 	// Buckets are the stack's buckets, by stack-file name.
 	Buckets map[string]BucketInputs
 	// Schedule, when on, scales every long-running service to zero outside
-	// its awake windows (scheduled tasks keep their own schedule).
+	// its awake windows, and disables every scheduled task's rule (the
+	// task keeps its own schedule while awake).
 	Schedule config.Schedule
+	// ScheduleGroup is the stack's EventBridge Scheduler group; set with
+	// Schedule.
+	ScheduleGroup pulumi.StringInput
 }
 
 // BucketInputs is a bucket services may be granted.

@@ -255,11 +255,23 @@ func (c *Compute) schedule(ctx *pulumi.Context, s config.Service, task *ecs.Task
 	}, opts); err != nil {
 		return err
 	}
+	ruleOpts := []pulumi.ResourceOption{opts}
+	if c.args.Schedule.On() {
+		// The stack's schedule disables and enables the rule: its state
+		// is the schedule's to set, never a difference to undo.
+		ruleOpts = append(ruleOpts, pulumi.IgnoreChanges([]string{"state", "isEnabled"}))
+	}
 	rule, err := cloudwatch.NewEventRule(ctx, s.Name, &cloudwatch.EventRuleArgs{
 		Description:        pulumi.String("Runs " + s.Name + " in " + c.args.Environment),
 		ScheduleExpression: pulumi.String(s.Schedule),
-	}, opts)
+		// Said, so that a stack that stops sleeping enables a rule its
+		// schedule left disabled.
+		State: pulumi.String("ENABLED"),
+	}, ruleOpts...)
 	if err != nil {
+		return err
+	}
+	if err := c.taskSleep(ctx, s, rule); err != nil {
 		return err
 	}
 	var strategy cloudwatch.EventTargetEcsTargetCapacityProviderStrategyArray

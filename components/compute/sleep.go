@@ -1,10 +1,18 @@
 package compute
 
 import (
+	"encoding/json"
+	"fmt"
+
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/appautoscaling"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/scheduler"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/saas-platform/saas-platform/components/data"
 	"github.com/saas-platform/saas-platform/config"
+	"github.com/saas-platform/saas-platform/internal/awspolicy"
 )
 
 // WakeTarget is what waking one service up sets: its scalable target's
@@ -44,6 +52,77 @@ func (c *Compute) sleep(ctx *pulumi.Context, s config.Service, target *appautosc
 			},
 		}, pulumi.Parent(c), pulumi.DependsOn([]pulumi.Resource{target})); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// Universal targets of EventBridge Scheduler that disable and enable an
+// EventBridge rule: EventBridge's own API, called by AWS with the role of
+// taskSleep, no function of ours in between.
+const (
+	DisableRuleTarget = "arn:aws:scheduler:::aws-sdk:eventbridge:disableRule"
+	EnableRuleTarget  = "arn:aws:scheduler:::aws-sdk:eventbridge:enableRule"
+)
+
+// taskSleep puts a scheduled task's rule on the stack's schedule: disabled
+// at each sleep, enabled at each wake-up. Asleep, the database the task
+// would use is stopped, so its runs would only fail (and bill Fargate).
+// The role may disable and enable that rule and nothing else.
+func (c *Compute) taskSleep(ctx *pulumi.Context, s config.Service, rule *cloudwatch.EventRule) error {
+	sched := c.args.Schedule
+	if !sched.On() {
+		return nil
+	}
+	opts := pulumi.Parent(c)
+	role, err := iam.NewRole(ctx, s.Name+"-sleep", &iam.RoleArgs{
+		Description:      pulumi.String("Lets EventBridge Scheduler disable and enable the rule that runs " + s.Name),
+		AssumeRolePolicy: pulumi.String(awspolicy.ServiceTrust("scheduler.amazonaws.com", c.account).String()),
+	}, opts)
+	if err != nil {
+		return err
+	}
+	policy, err := iam.NewRolePolicy(ctx, s.Name+"-sleep", &iam.RolePolicyArgs{
+		Role: role.Name,
+		Policy: awspolicy.Output(func(v []any) awspolicy.Document {
+			return awspolicy.New(awspolicy.Statement{
+				Sid: "DisableAndEnableThisRule", Effect: "Allow",
+				Action:   []string{"events:DisableRule", "events:EnableRule"},
+				Resource: []string{v[0].(string)},
+			})
+		}, rule.Arn),
+	}, opts)
+	if err != nil {
+		return err
+	}
+	input := rule.Name.ApplyT(func(name string) (string, error) {
+		b, err := json.Marshal(map[string]string{"Name": name})
+		return string(b), err
+	}).(pulumi.StringOutput)
+	for _, t := range sched.Transitions() {
+		target := DisableRuleTarget
+		if t.Awake {
+			target = EnableRuleTarget
+		}
+		name := data.ScheduleName(s.Name+"-task", t.Name)
+		if _, err := scheduler.NewSchedule(ctx, name, &scheduler.ScheduleArgs{
+			Name:                       pulumi.String(name),
+			GroupName:                  c.args.ScheduleGroup,
+			Description:                pulumi.String(fmt.Sprintf("The scheduled task %s: %s", s.Name, t.Name)),
+			ScheduleExpression:         pulumi.String(t.Cron),
+			ScheduleExpressionTimezone: pulumi.String(sched.Timezone),
+			FlexibleTimeWindow:         &scheduler.ScheduleFlexibleTimeWindowArgs{Mode: pulumi.String("OFF")},
+			Target: &scheduler.ScheduleTargetArgs{
+				Arn:     pulumi.String(target),
+				RoleArn: role.Arn,
+				Input:   input,
+				RetryPolicy: &scheduler.ScheduleTargetRetryPolicyArgs{
+					MaximumRetryAttempts:     pulumi.Int(5),
+					MaximumEventAgeInSeconds: pulumi.Int(3600),
+				},
+			},
+		}, opts, pulumi.DependsOn([]pulumi.Resource{policy, rule})); err != nil {
+			return fmt.Errorf("%s schedule %s: %w", s.Name, t.Name, err)
 		}
 	}
 	return nil

@@ -21,17 +21,20 @@ const (
 )
 
 type cacheArgs struct {
-	replicationGroupID string
+	replicationGroupID string // the cache's id, serverless or not
 	settings           config.Cache
 	subnetGroup        pulumi.StringInput
-	securityGroup      pulumi.StringInput
-	keyArn             pulumi.StringInput
-	logGroupName       string
-	logRetention       int
-	secretName         string
-	parameterPath      string
-	protect            bool
-	notificationTopic  pulumi.StringInput // nil: no event notifications
+	// subnets are the subnet group's subnets, which a serverless cache
+	// takes directly.
+	subnets           pulumi.StringArrayInput
+	securityGroup     pulumi.StringInput
+	keyArn            pulumi.StringInput
+	logGroupName      string
+	logRetention      int
+	secretName        string
+	parameterPath     string
+	protect           bool
+	notificationTopic pulumi.StringInput // nil: no event notifications
 }
 
 type cacheOutputs struct {
@@ -39,40 +42,13 @@ type cacheOutputs struct {
 	authSecretArn pulumi.StringOutput
 }
 
-// newCache creates the Redis replication group: encrypted at rest with the
-// key and in transit, AUTH required (the token is a Pulumi secret, handed to
-// services through Secrets Manager), slow log to CloudWatch Logs.
+// newCache creates the stack's cache, a Redis replication group or a
+// serverless Valkey cache: encrypted at rest with the key and in transit,
+// AUTH required (the token is a Pulumi secret, handed to services through
+// Secrets Manager), and publishes where it is.
 func newCache(ctx *pulumi.Context, name string, args cacheArgs, parent pulumi.Resource) (cacheOutputs, error) {
 	opts := pulumi.Parent(parent)
-	c := args.settings
 	var out cacheOutputs
-
-	clusterEnabled := "no"
-	if c.ClusterMode {
-		clusterEnabled = "yes"
-	}
-	family := "redis" + strings.Split(c.EngineVersion, ".")[0]
-	// AWS's default groups carry the same cluster-enabled setting.
-	var parameterGroup pulumi.StringInput = pulumi.String("default." + family)
-	if c.ClusterMode {
-		parameterGroup = pulumi.String("default." + family + ".cluster.on")
-	}
-	if c.ParameterGroup == config.ParameterGroupCustom {
-		params, err := elasticache.NewParameterGroup(ctx, name, &elasticache.ParameterGroupArgs{
-			Family:      pulumi.String(family),
-			Description: pulumi.String("Redis for " + args.replicationGroupID + ": cluster mode " + clusterEnabled),
-			Parameters: elasticache.ParameterGroupParameterArray{
-				elasticache.ParameterGroupParameterArgs{Name: pulumi.String("cluster-enabled"), Value: pulumi.String(clusterEnabled)},
-			},
-			// ElastiCache refuses to change cluster-enabled on a group in
-			// use: a new group (its name is generated, so it can exist next
-			// to the old one) goes with the replaced replication group.
-		}, opts, pulumi.ReplaceOnChanges([]string{"parameters"}))
-		if err != nil {
-			return out, err
-		}
-		parameterGroup = params.Name
-	}
 
 	token, err := random.NewRandomPassword(ctx, name+"-auth", &random.RandomPasswordArgs{
 		Length:  pulumi.Int(64),
@@ -97,13 +73,68 @@ func newCache(ctx *pulumi.Context, name string, args cacheArgs, parent pulumi.Re
 		return out, err
 	}
 
+	if args.settings.IsServerless() {
+		out.endpoint, err = newServerlessCache(ctx, name, args, token.Result, parent)
+	} else {
+		out.endpoint, err = newReplicationGroup(ctx, name, args, token.Result, parent)
+	}
+	if err != nil {
+		return out, err
+	}
+	out.authSecretArn = secret.Arn
+	if err := publishParameters(ctx, parent, name, args.parameterPath, "Redis of "+args.replicationGroupID, args.keyArn,
+		map[string]pulumi.StringInput{
+			"endpoint":        out.endpoint,
+			"port":            pulumi.String(fmt.Sprint(RedisPort)),
+			"auth-secret-arn": secret.Arn,
+		}, nil); err != nil {
+		return out, err
+	}
+	return out, nil
+}
+
+// newReplicationGroup creates the Redis OSS replication group, with the
+// AUTH token, and its slow log in CloudWatch Logs. It returns the address
+// clients connect to.
+func newReplicationGroup(ctx *pulumi.Context, name string, args cacheArgs, token pulumi.StringInput, parent pulumi.Resource) (pulumi.StringOutput, error) {
+	opts := pulumi.Parent(parent)
+	c := args.settings
+	var none pulumi.StringOutput
+
+	clusterEnabled := "no"
+	if c.ClusterMode {
+		clusterEnabled = "yes"
+	}
+	family := "redis" + strings.Split(c.EngineVersion, ".")[0]
+	// AWS's default groups carry the same cluster-enabled setting.
+	var parameterGroup pulumi.StringInput = pulumi.String("default." + family)
+	if c.ClusterMode {
+		parameterGroup = pulumi.String("default." + family + ".cluster.on")
+	}
+	if c.ParameterGroup == config.ParameterGroupCustom {
+		params, err := elasticache.NewParameterGroup(ctx, name, &elasticache.ParameterGroupArgs{
+			Family:      pulumi.String(family),
+			Description: pulumi.String("Redis for " + args.replicationGroupID + ": cluster mode " + clusterEnabled),
+			Parameters: elasticache.ParameterGroupParameterArray{
+				elasticache.ParameterGroupParameterArgs{Name: pulumi.String("cluster-enabled"), Value: pulumi.String(clusterEnabled)},
+			},
+			// ElastiCache refuses to change cluster-enabled on a group in
+			// use: a new group (its name is generated, so it can exist next
+			// to the old one) goes with the replaced replication group.
+		}, opts, pulumi.ReplaceOnChanges([]string{"parameters"}))
+		if err != nil {
+			return none, err
+		}
+		parameterGroup = params.Name
+	}
+
 	slowLog, err := cloudwatch.NewLogGroup(ctx, name+"-slow-log", &cloudwatch.LogGroupArgs{
 		Name:            pulumi.String(args.logGroupName),
 		RetentionInDays: pulumi.Int(args.logRetention),
 		KmsKeyId:        args.keyArn,
 	}, opts)
 	if err != nil {
-		return out, err
+		return none, err
 	}
 
 	failover := c.ReplicasPerShard > 0
@@ -120,7 +151,7 @@ func newCache(ctx *pulumi.Context, name string, args cacheArgs, parent pulumi.Re
 		AtRestEncryptionEnabled:  pulumi.Bool(true),
 		KmsKeyId:                 args.keyArn,
 		TransitEncryptionEnabled: pulumi.Bool(true),
-		AuthToken:                token.Result,
+		AuthToken:                token,
 		AutomaticFailoverEnabled: pulumi.Bool(failover),
 		MultiAzEnabled:           pulumi.Bool(failover),
 		MaintenanceWindow:        pulumi.String(redisMaintenanceWindow),
@@ -152,7 +183,7 @@ func newCache(ctx *pulumi.Context, name string, args cacheArgs, parent pulumi.Re
 	if args.protect {
 		suffix, err := random.NewRandomId(ctx, name+"-final-snapshot", &random.RandomIdArgs{ByteLength: pulumi.Int(4)}, opts)
 		if err != nil {
-			return out, err
+			return none, err
 		}
 		rg.FinalSnapshotIdentifier = pulumi.Sprintf("%s-final-%s", args.replicationGroupID, suffix.Hex)
 	}
@@ -161,23 +192,13 @@ func newCache(ctx *pulumi.Context, name string, args cacheArgs, parent pulumi.Re
 	// can only delete first.
 	group, err := elasticache.NewReplicationGroup(ctx, name, rg, opts, pulumi.Protect(args.protect), pulumi.DeleteBeforeReplace(true))
 	if err != nil {
-		return out, fmt.Errorf("replication group: %w", err)
+		return none, fmt.Errorf("replication group: %w", err)
 	}
 
 	// Cluster mode is reached through the configuration endpoint, a single
 	// primary through its primary endpoint.
-	out.endpoint = group.PrimaryEndpointAddress
 	if c.ClusterMode {
-		out.endpoint = group.ConfigurationEndpointAddress
+		return group.ConfigurationEndpointAddress, nil
 	}
-	out.authSecretArn = secret.Arn
-	if err := publishParameters(ctx, parent, name, args.parameterPath, "Redis of "+args.replicationGroupID, args.keyArn,
-		map[string]pulumi.StringInput{
-			"endpoint":        out.endpoint,
-			"port":            pulumi.String(fmt.Sprint(RedisPort)),
-			"auth-secret-arn": secret.Arn,
-		}, nil); err != nil {
-		return out, err
-	}
-	return out, nil
+	return group.PrimaryEndpointAddress, nil
 }

@@ -23,7 +23,10 @@ const DBInstanceQuota = 40
 
 // NetworkInputs is what the data stores need from the network.
 type NetworkInputs struct {
-	PrivateSubnetIds           pulumi.StringArrayInput
+	PrivateSubnetIds pulumi.StringArrayInput
+	// CacheSubnetIds are the cache subnet group's subnets (the isolated
+	// ones), which a serverless cache names directly.
+	CacheSubnetIds             pulumi.StringArrayInput
 	DatabaseSubnetGroupName    pulumi.StringInput
 	CacheSubnetGroupName       pulumi.StringInput
 	DatabaseSecurityGroupId    pulumi.StringInput
@@ -115,6 +118,8 @@ type Data struct {
 	// the Redis nodes: what alarms and the dashboard watch.
 	Databases  []DatabaseRef
 	CacheNodes []string
+	// ServerlessCache is the serverless cache's name; empty with nodes.
+	ServerlessCache string
 	// Buckets maps a stack-file bucket name to the bucket.
 	Buckets map[string]BucketRef
 	// DatabasePools maps every instance that holds pool tenants
@@ -434,6 +439,7 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 		replicationGroupID: identifier,
 		settings:           args.Cache,
 		subnetGroup:        args.Network.CacheSubnetGroupName,
+		subnets:            args.Network.CacheSubnetIds,
 		securityGroup:      args.Network.CacheSecurityGroupId,
 		keyArn:             args.KeyArn,
 		logGroupName:       args.PathPrefix + "/redis/slow-log",
@@ -447,7 +453,11 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 		return nil, fmt.Errorf("data %s: redis: %w", name, err)
 	}
 	d.CacheEndpoint, d.CacheAuthSecretArn = cache.endpoint, cache.authSecretArn
-	d.CacheNodes = CacheNodeIDs(identifier, args.Cache)
+	if args.Cache.IsServerless() {
+		d.ServerlessCache = identifier
+	} else {
+		d.CacheNodes = CacheNodeIDs(identifier, args.Cache)
+	}
 
 	d.Buckets = map[string]BucketRef{}
 	for _, b := range args.Buckets {

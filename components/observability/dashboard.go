@@ -87,5 +87,12 @@ func (o *Observability) widgets(cluster, alb string, targetGroups map[string]str
 			{"AWS/ElastiCache", "Evictions", "CacheClusterId", node, map[string]any{"stat": "Sum", "yAxis": "right"}},
 		}, "Average")
 	}
+	if c := o.args.ServerlessCache; c != nil {
+		add("Valkey "+c.Name, [][]any{
+			{"AWS/ElastiCache", "ElastiCacheProcessingUnits", ServerlessCacheDimension, c.Name, map[string]any{"stat": "Sum"}},
+			{"AWS/ElastiCache", "BytesUsedForCache", ServerlessCacheDimension, c.Name, map[string]any{"stat": "Maximum", "yAxis": "right"}},
+			{"AWS/ElastiCache", "ThrottledCmds", ServerlessCacheDimension, c.Name, map[string]any{"stat": "Sum"}},
+		}, "Average")
+	}
 	return out
 }

@@ -46,9 +46,19 @@ type ObservabilityArgs struct {
 	Services              []Service
 	Databases             []Database
 	CacheNodes            []string
+	// ServerlessCache is the stack's serverless cache; nil with nodes.
+	ServerlessCache *ServerlessCache
 	// Onboarding is the run-time onboarding API's worker and dead-letter
 	// queue; nil without the API.
 	Onboarding *Onboarding
+}
+
+// ServerlessCache names a serverless cache and the usage limits its alarms
+// measure against.
+type ServerlessCache struct {
+	Name             string
+	MaxDataStorageGB int
+	MaxECPUPerSecond int
 }
 
 // Onboarding names what the onboarding alarms watch.
@@ -102,6 +112,12 @@ func NewObservability(ctx *pulumi.Context, name string, args *ObservabilityArgs,
 	for _, node := range args.CacheNodes {
 		if err := o.cacheAlarms(ctx, node); err != nil {
 			return nil, fmt.Errorf("observability %s: cache node %s: %w", name, node, err)
+		}
+	}
+
+	if args.ServerlessCache != nil {
+		if err := o.serverlessCacheAlarms(ctx, *args.ServerlessCache); err != nil {
+			return nil, fmt.Errorf("observability %s: serverless cache %s: %w", name, args.ServerlessCache.Name, err)
 		}
 	}
 
@@ -350,6 +366,40 @@ func (o *Observability) cacheAlarms(ctx *pulumi.Context, node string) error {
 	} {
 		t.subject = config.CacheAlarmPrefix + subject
 		t.namespace, t.dimensions, t.comparison, t.missing = "AWS/ElastiCache", dims, "GreaterThanThreshold", "missing"
+		if _, _, err := o.alarm(ctx, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ServerlessCacheDimension is the dimension ElastiCache Serverless
+// publishes its metrics under: the cache's name.
+const ServerlessCacheDimension = "clusterId"
+
+// serverlessCacheAlarms watch a serverless cache, which has no nodes, no
+// engine CPU and no memory percentage: what it has are its usage limits.
+// The cache alarms' thresholds apply to those: ECPUs at cacheCpuPercent of
+// the ECPU/s limit, data at cacheMemoryPercent of the storage limit (past
+// either limit ElastiCache throttles or evicts instead of growing), and
+// evictions as for nodes; any throttled command says a limit was reached.
+func (o *Observability) serverlessCacheAlarms(ctx *pulumi.Context, c ServerlessCache) error {
+	a := o.args.Alarms
+	dims := pulumi.StringMap{ServerlessCacheDimension: pulumi.String(c.Name)}
+	ecpus := a.CacheCPUPercent / 100 * float64(c.MaxECPUPerSecond) * float64(a.PeriodSeconds)
+	bytes := a.CacheMemoryPct / 100 * float64(c.MaxDataStorageGB) * 1e9
+	for _, t := range []threshold{
+		{name: "ecpu", description: fmt.Sprintf("Valkey %s uses more than %g %% of its %d ECPU/s limit", c.Name, a.CacheCPUPercent, c.MaxECPUPerSecond),
+			metric: "ElastiCacheProcessingUnits", statistic: "Sum", value: ecpus, missing: "notBreaching"},
+		{name: "storage", description: fmt.Sprintf("Valkey %s holds more than %g %% of its %d GB limit", c.Name, a.CacheMemoryPct, c.MaxDataStorageGB),
+			metric: "BytesUsedForCache", statistic: "Maximum", value: bytes, missing: "missing"},
+		{name: "evictions", description: fmt.Sprintf("Valkey %s evicts more than %g keys per period", c.Name, a.CacheEvictions),
+			metric: "Evictions", statistic: "Sum", value: a.CacheEvictions, missing: "notBreaching"},
+		{name: "throttled", description: fmt.Sprintf("Valkey %s throttles commands: a usage limit is reached", c.Name),
+			metric: "ThrottledCmds", statistic: "Sum", value: 0, missing: "notBreaching"},
+	} {
+		t.subject = config.CacheAlarmPrefix + "serverless"
+		t.namespace, t.dimensions, t.comparison = "AWS/ElastiCache", dims, "GreaterThanThreshold"
 		if _, _, err := o.alarm(ctx, t); err != nil {
 			return err
 		}

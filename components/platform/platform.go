@@ -200,6 +200,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 			PrivateSubnetIds:           p.Network.PrivateSubnetIds,
 			DatabaseSubnetGroupName:    p.Network.DatabaseSubnetGroupName,
 			CacheSubnetGroupName:       p.Network.CacheSubnetGroupName,
+			CacheSubnetIds:             p.Network.IsolatedSubnetIds,
 			DatabaseSecurityGroupId:    p.Network.DatabaseSecurityGroupId,
 			CacheSecurityGroupId:       p.Network.CacheSecurityGroupId,
 			ProvisionerSecurityGroupId: p.Network.ProvisionerSecurityGroupId,
@@ -276,6 +277,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		Facts:              facts(cfg, p.Data),
 		Buckets:            buckets(p.Data),
 		Schedule:           cfg.Schedule,
+		ScheduleGroup:      sleepGroup,
 	}, children...)
 	if err != nil {
 		return nil, err
@@ -416,6 +418,7 @@ func observabilityArgs(cfg *config.Stack, p *Platform) *observability.Observabil
 		ClusterName:           p.Compute.ClusterName,
 		LoadBalancerArnSuffix: p.Compute.LoadBalancerArnSuffix,
 		CacheNodes:            p.Data.CacheNodes,
+		ServerlessCache:       serverlessWatch(cfg.Cache, p.Data.ServerlessCache),
 	}
 	for _, s := range p.Compute.Services {
 		args.Services = append(args.Services, observability.Service{
@@ -486,6 +489,7 @@ func networkArgs(cfg *config.Stack) *network.NetworkArgs {
 const (
 	OutputTenants          = "tenants"
 	OutputCacheClusterMode = "cacheClusterMode"
+	OutputCacheMode        = "cacheMode"
 )
 
 // Outputs are the stack outputs: what operators and other stacks read.
@@ -493,7 +497,8 @@ func (p *Platform) Outputs() map[string]pulumi.Input {
 	outputs := map[string]pulumi.Input{
 		"url":                         p.Compute.URL,
 		OutputTenants:                 p.Data.Tenants,
-		OutputCacheClusterMode:        pulumi.Bool(p.stack.Cache.ClusterMode),
+		OutputCacheClusterMode:        pulumi.Bool(p.stack.Cache.ClusterMode || p.stack.Cache.IsServerless()),
+		OutputCacheMode:               pulumi.String(p.stack.Cache.Mode),
 		"keyArn":                      p.Key.Arn,
 		"databaseAddress":             p.Data.DatabaseAddress,
 		"databasePools":               p.Data.DatabasePools,
@@ -559,4 +564,15 @@ func MigrationNotices(cfg *config.Stack) []string {
 			s.Name, strings.Join(s.Migrate.Command, " "), tenants))
 	}
 	return notices
+}
+
+// serverlessWatch is what observability watches of a serverless cache: its
+// name and the usage limits its alarms measure against; nil with nodes.
+func serverlessWatch(c config.Cache, name string) *observability.ServerlessCache {
+	if name == "" {
+		return nil
+	}
+	return &observability.ServerlessCache{
+		Name: name, MaxDataStorageGB: c.Serverless.MaxDataStorageGB, MaxECPUPerSecond: c.Serverless.MaxECPUPerSecond,
+	}
 }

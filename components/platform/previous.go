@@ -30,7 +30,11 @@ func previousDeployment(ctx *pulumi.Context) (*config.Deployed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the previous deployment's cache: %w", err)
 	}
-	deployed, err := config.DeployedFrom(tenants.Value, cluster.Value)
+	cacheMode, err := ref.GetOutputDetails(OutputCacheMode)
+	if err != nil {
+		return nil, fmt.Errorf("reading the previous deployment's cache mode: %w", err)
+	}
+	deployed, err := config.DeployedFrom(tenants.Value, cluster.Value, cacheMode.Value)
 	if err != nil {
 		return nil, fmt.Errorf("reading the previous deployment of %s: %w", name, err)
 	}

@@ -549,13 +549,20 @@ func scheduledTask(e *estimator, r plan.Resource, p Region) ([]Line, error) {
 	if r.Input("ecsTarget") == nil {
 		return nil, nil // other targets (Lambda, SNS, ...) are priced by usage
 	}
-	schedule := e.scheduleOf(r)
-	if schedule == "" {
+	rule, ok := e.ruleOf(r)
+	if !ok {
 		return nil, fmt.Errorf("no schedule found for the ECS target")
 	}
+	schedule := rule.String("scheduleExpression")
 	runs, err := RunsPerMonth(schedule)
 	if err != nil {
 		return nil, err
+	}
+	// A rule the stack's schedule disables runs only while it is enabled:
+	// its runs are taken as spread evenly over the week.
+	up, err := e.awakeOf(ruleKey(rule.URN))
+	if err != nil {
+		return nil, fmt.Errorf("sleep schedule of rule %s: %w", rule.Name, err)
 	}
 	task, err := e.taskOf(r.String("ecsTarget.taskDefinitionArn"))
 	if err != nil {
@@ -580,25 +587,34 @@ func scheduledTask(e *estimator, r plan.Resource, p Region) ([]Line, error) {
 	}
 	detail := fmt.Sprintf("; %s: %s runs x %g task(s) x %g min assumed", schedule,
 		strconv.FormatFloat(round(runs, 1), 'f', -1, 64), count, ScheduledTaskMinutes)
-	return fargateLines(r, p, task, placed, "task-hour", detail, 1)
+	lines, err := fargateLines(r, p, task, placed, "task-hour", detail, 1)
+	if err != nil {
+		return nil, err
+	}
+	if up.scheduled() {
+		for i, l := range lines {
+			lines[i] = sleeping(l, up, l.Detail)
+		}
+	}
+	return lines, nil
 }
 
-// scheduleOf finds the schedule of the rule an event target belongs to:
-// the rule it depends on, or the rule named by its rule input.
-func (e *estimator) scheduleOf(target plan.Resource) string {
-	rules := plan.OfType(e.resources, "aws:cloudwatch/eventRule:EventRule")
+// ruleOf finds the rule an event target belongs to: the rule it depends
+// on, or the rule named by its rule input.
+func (e *estimator) ruleOf(target plan.Resource) (plan.Resource, bool) {
+	rules := plan.OfType(e.resources, eventRuleType)
 	for _, dep := range target.Dependencies {
 		for _, rule := range rules {
 			if rule.URN == dep {
-				return rule.String("scheduleExpression")
+				return rule, true
 			}
 		}
 	}
 	name := target.String("rule")
 	for _, rule := range rules {
 		if rule.String("name") == name || rule.ID == name {
-			return rule.String("scheduleExpression")
+			return rule, true
 		}
 	}
-	return ""
+	return plan.Resource{}, false
 }

@@ -191,8 +191,14 @@ var Prices = map[string]Region{
 			"cache.r6g.large": 0.274, "cache.r6g.xlarge": 0.548, "cache.r6g.2xlarge": 1.096,
 			"cache.r7g.large": 0.291, "cache.r7g.xlarge": 0.582, "cache.r7g.2xlarge": 1.164,
 		},
-		FargateVCPUHour: map[string]float64{archX86: 0.05056, archARM64: 0.04045},
-		FargateGBHour:   map[string]float64{archX86: 0.00553, archARM64: 0.00442},
+		// Valkey only: $0.101 a GB-hour (ECPUs, $0.00276 a million, are
+		// usage), from AWS's own per-region table of ElastiCache Serverless
+		// Valkey prices (aws-samples/amazon-elasticache-samples,
+		// tools/serverless-cost-calculator/elasticache_serverless_pricing.py),
+		// whose us-east-1 row matches the pricing page's $0.084 above.
+		ServerlessCacheGBHour: map[string]float64{"valkey": 0.101},
+		FargateVCPUHour:       map[string]float64{archX86: 0.05056, archARM64: 0.04045},
+		FargateGBHour:         map[string]float64{archX86: 0.00553, archARM64: 0.00442},
 
 		EC2InstanceHour: map[string]float64{
 			"t4g.nano": 0.0054, "t4g.micro": 0.0108, "t4g.small": 0.0216, "t4g.medium": 0.0432,

@@ -18,6 +18,9 @@ const (
 	updateECSService = "arn:aws:scheduler:::aws-sdk:ecs:updateService"
 	stopInstances    = "arn:aws:scheduler:::aws-sdk:ec2:stopInstances"
 	startInstances   = "arn:aws:scheduler:::aws-sdk:ec2:startInstances"
+	disableRule      = "arn:aws:scheduler:::aws-sdk:eventbridge:disableRule"
+	enableRule       = "arn:aws:scheduler:::aws-sdk:eventbridge:enableRule"
+	eventRuleType    = "aws:cloudwatch/eventRule:EventRule"
 
 	schedulerType       = "aws:scheduler/schedule:Schedule"
 	scheduledActionType = "aws:appautoscaling/scheduledAction:ScheduledAction"
@@ -37,6 +40,7 @@ type transition struct {
 // ecs/<cluster name>/<service name>.
 func rdsKey(identifier string) string { return "rds/" + identifier }
 func instanceKey(urn string) string   { return "ec2/" + urn }
+func ruleKey(urn string) string       { return "events/" + urn }
 func ecsKey(cluster, service string) string {
 	if i := strings.LastIndex(cluster, "/"); i >= 0 {
 		cluster = cluster[i+1:] // an ARN: arn:aws:ecs:...:cluster/<name>
@@ -70,6 +74,14 @@ func sleeps(resources []plan.Resource) (map[string][]transition, error) {
 			for _, dep := range r.Dependencies {
 				if strings.Contains(dep, "aws:ec2/instance:Instance::") {
 					out[instanceKey(dep)] = append(out[instanceKey(dep)], transition{cron, r.String("target.arn") == startInstances})
+				}
+			}
+		case disableRule, enableRule:
+			// A scheduled task's rule: named by its input, which makes
+			// the rule one of the schedule's dependencies.
+			for _, dep := range r.Dependencies {
+				if strings.Contains(dep, eventRuleType+"::") {
+					out[ruleKey(dep)] = append(out[ruleKey(dep)], transition{cron, r.String("target.arn") == enableRule})
 				}
 			}
 		case updateECSService:

@@ -90,6 +90,12 @@ func (m *Mocks) outputs(r Resource, id string, inputs resource.PropertyMap) reso
 		set("arn", m.arn("elasticache", "replicationgroup:"+group))
 		set("primaryEndpointAddress", fmt.Sprintf("master.%s.abc123.%s.cache.amazonaws.com", group, regionCode(m.region)))
 		set("configurationEndpointAddress", fmt.Sprintf("clustercfg.%s.abc123.%s.cache.amazonaws.com", group, regionCode(m.region)))
+	case "aws:elasticache/serverlessCache:ServerlessCache":
+		cache := str(inputs, "name", name)
+		set("arn", m.arn("elasticache", "serverlesscache:"+cache))
+		address := fmt.Sprintf("%s-abc123.serverless.%s.cache.amazonaws.com", cache, regionCode(m.region))
+		set("endpoints", []any{map[string]any{"address": address, "port": 6379}})
+		set("readerEndpoints", []any{map[string]any{"address": address, "port": 6380}})
 	case "aws:secretsmanager/secret:Secret":
 		set("arn", m.arn("secretsmanager", "secret:"+name+"-AbCdEf"))
 	case "aws:lambda/function:Function":

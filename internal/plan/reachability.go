@@ -90,6 +90,7 @@ const (
 	typeEventTarget   = "aws:cloudwatch/eventTarget:EventTarget"
 	typeRDSInstance   = "aws:rds/instance:Instance"
 	typeReplication   = "aws:elasticache/replicationGroup:ReplicationGroup"
+	typeServerless    = "aws:elasticache/serverlessCache:ServerlessCache"
 	typeFunction      = "aws:lambda/function:Function"
 	typeEndpoint      = "aws:ec2/vpcEndpoint:VpcEndpoint"
 )
@@ -366,8 +367,9 @@ func (a *analysis) membership(resources []Resource) {
 	for _, db := range OfType(resources, typeRDSInstance) {
 		add(db.Strings("vpcSecurityGroupIds"), member{name: databaseName(db, project+"-"+stack), public: db.Bool("publiclyAccessible")})
 	}
-	for _, rg := range OfType(resources, typeReplication) {
-		add(rg.Strings("securityGroupIds"), member{name: NodeCache})
+	// The stack's cache, whichever its mode: nodes or serverless.
+	for _, cache := range append(OfType(resources, typeReplication), OfType(resources, typeServerless)...) {
+		add(cache.Strings("securityGroupIds"), member{name: NodeCache})
 	}
 	// The tenant provisioner is the platform's one function in the VPC; any
 	// other shows under its own name, so it is never mistaken for it.

@@ -202,7 +202,7 @@ func RemovalNotices(project, stack string, sf *config.StackFile, previous map[st
 	if err != nil {
 		return nil
 	}
-	deployed, err := config.DeployedFrom(previous[platform.OutputTenants], nil)
+	deployed, err := config.DeployedFrom(previous[platform.OutputTenants], nil, nil)
 	if err != nil {
 		return nil
 	}

@@ -112,7 +112,8 @@ func (s *session) parse(data []byte) (*config.Stack, error) {
 // last deployment of its branch applied.
 func (s *session) deployed() (*config.Deployed, string, error) {
 	if s.opts.Previous != nil {
-		d, err := config.DeployedFrom(s.opts.Previous[platform.OutputTenants], s.opts.Previous[platform.OutputCacheClusterMode])
+		d, err := config.DeployedFrom(s.opts.Previous[platform.OutputTenants], s.opts.Previous[platform.OutputCacheClusterMode],
+			s.opts.Previous[platform.OutputCacheMode])
 		return d, "the previous deployment", err
 	}
 	d := &config.Deployed{Tenants: map[string]config.DeployedTenant{}}
@@ -122,7 +123,7 @@ func (s *session) deployed() (*config.Deployed, string, error) {
 		}
 	}
 	mode := s.current.Cache.ClusterMode
-	d.CacheClusterMode = &mode
+	d.CacheClusterMode, d.CacheMode = &mode, s.current.Cache.Mode
 	return d, s.file.name + " as it stands; pass --previous to check against the deployment", nil
 }
 
@@ -393,7 +394,7 @@ func (s *session) deployedOnRemove(id string) (config.DeployedTenant, bool) {
 	if s.opts.Previous == nil {
 		return config.DeployedTenant{}, false
 	}
-	d, err := config.DeployedFrom(s.opts.Previous[platform.OutputTenants], nil)
+	d, err := config.DeployedFrom(s.opts.Previous[platform.OutputTenants], nil, nil)
 	if err != nil {
 		return config.DeployedTenant{}, false
 	}
