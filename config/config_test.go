@@ -107,9 +107,9 @@ func TestInvalidConfigIsRejectedWithTheKeyTheValueAndWhatIsAllowed(t *testing.T)
 			"saas-platform:dataProtection.monthlyRetentionDays", "40000", "36500"},
 		{"restore tests without backups", "dev", map[string]string{"saas-platform:dataProtection": `{"restoreTesting":true}`},
 			"saas-platform:dataProtection.restoreTesting", "true", "needs dataProtection.backupPlan: true"},
-		{"several shards without cluster mode", "dev", map[string]string{"saas-platform:cache": `{"clusterMode":false,"shards":3}`},
+		{"several shards without cluster mode", "dev", map[string]string{"saas-platform:cache": `{"mode":"nodes","clusterMode":false,"shards":3}`},
 			"saas-platform:cache.shards", "3", "clusterMode"},
-		{"cluster mode without replicas", "dev", map[string]string{"saas-platform:cache": `{"clusterMode":true,"shards":2,"replicasPerShard":0}`},
+		{"cluster mode without replicas", "dev", map[string]string{"saas-platform:cache": `{"mode":"nodes","clusterMode":true,"shards":2,"replicasPerShard":0}`},
 			"saas-platform:cache.replicasPerShard", "0", "at least 1"},
 		{"a retention CloudWatch does not offer", "dev", map[string]string{"saas-platform:logs": `{"retentionDays":8}`},
 			"saas-platform:logs.retentionDays", "8", "7, 14"},
@@ -333,7 +333,7 @@ func TestInvalidConfigIsRejectedWithTheKeyTheValueAndWhatIsAllowed(t *testing.T)
 			"saas-platform:buckets[1].name", `events`, "must be unique"},
 		{"a negative expiry", "dev", map[string]string{"saas-platform:buckets": `[{"name":"events","expireAfterDays":-1}]`},
 			"saas-platform:buckets[0].expireAfterDays", `-1`, "0 (never)"},
-		{"an unknown cache parameter group", "dev", map[string]string{"saas-platform:cache": `{"parameterGroup":"mine"}`},
+		{"an unknown cache parameter group", "dev", map[string]string{"saas-platform:cache": `{"mode":"nodes","parameterGroup":"mine"}`},
 			"saas-platform:cache.parameterGroup", `mine`, "custom"},
 		{"a zone that is not a DNS name", "dev", map[string]string{"saas-platform:domain": `{"name":"app.example.com","zone":"Example_COM"}`},
 			"saas-platform:domain.zone", `Example_COM`, "Route 53 hosted zone"},
@@ -642,7 +642,7 @@ func TestThePreviousDeploymentIsReadFromItsOutputs(t *testing.T) {
 	deployed, err := config.DeployedFrom(map[string]any{
 		"acme":   map[string]any{"plan": "premium", "isolation": "silo", "allocatedStorage": 100.0, "onRemove": "drop", "host": "x"},
 		"globex": map[string]any{"plan": "free", "isolation": "pool", "allocatedStorage": 0.0},
-	}, true)
+	}, true, nil)
 	require.NoError(t, err)
 	assert.Equal(t, map[string]config.DeployedTenant{
 		"acme":   {Plan: "premium", Isolation: config.Silo, AllocatedStorage: 100, OnRemove: "drop"},
@@ -650,13 +650,18 @@ func TestThePreviousDeploymentIsReadFromItsOutputs(t *testing.T) {
 	}, deployed.Tenants, "a pool tenant deployed before pools is in the shared instance")
 	require.NotNil(t, deployed.CacheClusterMode)
 	assert.True(t, *deployed.CacheClusterMode)
+	assert.Equal(t, config.CacheModeNodes, deployed.CacheMode, "a deployment from before cache modes ran nodes")
 
-	first, err := config.DeployedFrom(nil, nil)
+	serverless, err := config.DeployedFrom(nil, true, "serverless")
+	require.NoError(t, err)
+	assert.Equal(t, config.CacheModeServerless, serverless.CacheMode)
+
+	first, err := config.DeployedFrom(nil, nil, nil)
 	require.NoError(t, err)
 	assert.Empty(t, first.Tenants)
 	assert.Nil(t, first.CacheClusterMode)
 
-	_, err = config.DeployedFrom([]any{"acme"}, nil)
+	_, err = config.DeployedFrom([]any{"acme"}, nil, nil)
 	assert.ErrorContains(t, err, "not a tenant map")
 }
 
@@ -789,23 +794,31 @@ func TestAStackFilesListsNeverChangeThePresetOfTheNextStack(t *testing.T) {
 func TestACacheReplacementIsAnExplicitStepAndNeverInAProtectedStack(t *testing.T) {
 	off, on := false, true
 	cases := []struct {
-		name     string
-		sizing   string
-		cache    string
-		deployed *bool
-		key      string
-		allowed  string
+		name         string
+		sizing       string
+		cache        string
+		deployed     *bool
+		deployedMode string
+		key          string
+		allowed      string
 	}{
-		{"dev moving to cluster mode without accepting the replacement", "dev", ``, &off,
+		{"dev's nodes moving to cluster mode without accepting the replacement", "dev", `{"mode":"nodes"}`, &off, "",
 			"saas-platform:cache.clusterMode", "set saas-platform:cache.acceptReplacement: true for this deployment"},
-		{"dev moving to cluster mode, the replacement accepted", "dev", `{"acceptReplacement":true}`, &off, "", ""},
-		{"a first deployment that accepts a replacement", "dev", `{"acceptReplacement":true}`, nil, "", ""},
-		{"an acceptance left behind once the cache is replaced", "dev", `{"acceptReplacement":true}`, &on,
+		{"dev's nodes moving to cluster mode, the replacement accepted", "dev", `{"mode":"nodes","acceptReplacement":true}`, &off, "", "", ""},
+		{"a first deployment that accepts a replacement", "dev", `{"acceptReplacement":true}`, nil, "", "", ""},
+		{"an acceptance left behind once the cache is replaced", "dev", `{"acceptReplacement":true}`, &on, "serverless",
 			"saas-platform:cache.acceptReplacement", "has nothing to accept"},
-		{"prod switching cluster mode off", "prod", `{"clusterMode":false,"shards":1,"acceptReplacement":true}`, &on,
+		{"dev's replication group from before modes turning serverless without accepting it", "dev", ``, &on, "",
+			"saas-platform:cache.mode", "deployed with mode nodes"},
+		{"dev's replication group turning serverless, the replacement accepted", "dev", `{"acceptReplacement":true}`, &on, "nodes", "", ""},
+		{"dev's serverless cache turning back to nodes without accepting it", "dev", `{"mode":"nodes"}`, &on, "serverless",
+			"saas-platform:cache.mode", "set saas-platform:cache.acceptReplacement: true for this deployment"},
+		{"prod switching cluster mode off", "prod", `{"clusterMode":false,"shards":1,"acceptReplacement":true}`, &on, "",
 			"saas-platform:cache.clusterMode", "of a protected stack"},
-		{"prod moving to cluster mode even when the replacement is accepted", "prod", `{"acceptReplacement":true}`, &off,
+		{"prod moving to cluster mode even when the replacement is accepted", "prod", `{"acceptReplacement":true}`, &off, "",
 			"saas-platform:cache.clusterMode", "of a protected stack"},
+		{"prod turning serverless even when the replacement is accepted", "prod", `{"mode":"serverless","acceptReplacement":true}`, &on, "nodes",
+			"saas-platform:cache.mode", "of a protected stack"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -815,11 +828,14 @@ func TestACacheReplacementIsAnExplicitStepAndNeverInAProtectedStack(t *testing.T
 			}
 			s, err := config.Parse(project, tc.sizing, v)
 			require.NoError(t, err)
-			var deployed any
+			var deployed, deployedMode any
 			if tc.deployed != nil {
 				deployed = *tc.deployed
 			}
-			previous, err := config.DeployedFrom(nil, deployed)
+			if tc.deployedMode != "" {
+				deployedMode = tc.deployedMode
+			}
+			previous, err := config.DeployedFrom(nil, deployed, deployedMode)
 			require.NoError(t, err)
 			err = config.CheckTransitions(s, previous)
 			if tc.key == "" {
@@ -833,6 +849,62 @@ func TestACacheReplacementIsAnExplicitStepAndNeverInAProtectedStack(t *testing.T
 			assert.Contains(t, problems.Problems[0].Allowed, tc.allowed)
 		})
 	}
+}
+
+func TestTheCacheRefusesTheKeysOfTheModeItDoesNotRun(t *testing.T) {
+	cases := []struct {
+		name    string
+		sizing  string
+		cache   string
+		key     string
+		value   string
+		allowed string
+	}{
+		{"a node type under dev's serverless cache", "dev", `{"nodeType":"cache.t4g.small"}`,
+			"saas-platform:cache.nodeType", "cache.t4g.small", "applies only with cache.mode: nodes"},
+		{"shards under a serverless cache", "dev", `{"mode":"serverless","shards":2}`,
+			"saas-platform:cache.shards", "2", "applies only with cache.mode: nodes"},
+		{"serverless limits under prod's nodes", "prod", `{"serverless":{"maxDataStorageGb":5}}`,
+			"saas-platform:cache.serverless", `{"maxDataStorageGb":5}`, "applies only with cache.mode: serverless"},
+		{"a mode that does not exist", "dev", `{"mode":"Serverless"}`,
+			"saas-platform:cache.mode", "Serverless", "must be nodes (a Redis OSS replication group) or serverless"},
+		{"a Valkey version serverless does not run", "dev", `{"serverless":{"engineVersion":"7.2"}}`,
+			"saas-platform:cache.serverless.engineVersion", "7.2", `"7" or "8"`},
+		{"a storage limit below ElastiCache's", "dev", `{"serverless":{"maxDataStorageGb":0}}`,
+			"saas-platform:cache.serverless.maxDataStorageGb", "0", "between 1 and 5000"},
+		{"an ECPU limit below ElastiCache's", "dev", `{"serverless":{"maxEcpuPerSecond":999}}`,
+			"saas-platform:cache.serverless.maxEcpuPerSecond", "999", "between 1000 and 15000000"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			v := values(map[string]string{"saas-platform:sizing": tc.sizing, "saas-platform:cache": tc.cache})
+			if tc.sizing == "prod" {
+				v["saas-platform:domain"] = `{"certificateArn":"arn:aws:acm:ap-northeast-1:123456789012:certificate/abc"}`
+			}
+			_, err := config.Parse(project, tc.sizing, v)
+			var problems *config.Error
+			require.ErrorAs(t, err, &problems)
+			require.Len(t, problems.Problems, 1)
+			assert.Equal(t, tc.key, problems.Problems[0].Key)
+			assert.Equal(t, tc.value, problems.Problems[0].Value)
+			assert.Contains(t, problems.Problems[0].Allowed, tc.allowed)
+		})
+	}
+}
+
+func TestDevRunsAServerlessCacheAndProdItsNodes(t *testing.T) {
+	dev, err := config.Parse(project, "dev", values(nil))
+	require.NoError(t, err)
+	assert.Equal(t, config.CacheModeServerless, dev.Cache.Mode)
+	assert.False(t, dev.Alarms.Composite, "dev pages nobody: no composite alarms")
+	nodes, err := config.Parse(project, "dev", values(map[string]string{"saas-platform:cache": `{"mode":"nodes"}`}))
+	require.NoError(t, err)
+	assert.Equal(t, "cache.t4g.micro", nodes.Cache.NodeType, "dev's nodes are the preset's")
+	prod, err := config.Parse(project, "prod", values(map[string]string{"saas-platform:sizing": "prod",
+		"saas-platform:domain": `{"certificateArn":"arn:aws:acm:ap-northeast-1:123456789012:certificate/abc"}`}))
+	require.NoError(t, err)
+	assert.Equal(t, config.CacheModeNodes, prod.Cache.Mode)
+	assert.True(t, prod.Alarms.Composite)
 }
 
 func TestSecretsTakeAPlainReferenceNextToTheObjectForms(t *testing.T) {

@@ -197,7 +197,7 @@ func TestAPoolTenantNeverMovesPoolSilently(t *testing.T) {
 	deployed, err := config.DeployedFrom(map[string]any{
 		"globex":  map[string]any{"plan": "free", "isolation": "pool", "pool": "a"},
 		"initech": map[string]any{"plan": "basic", "isolation": "pool"}, // deployed before pools
-	}, nil)
+	}, nil, nil)
 	require.NoError(t, err)
 
 	assert.NoError(t, config.CheckTransitions(stack(`[{"id":"globex","plan":"basic","pool":"a"},{"id":"initech","plan":"free"}]`), deployed),

@@ -131,35 +131,46 @@ func TestCostOfTheDevStackIsWhatTheTableSays(t *testing.T) {
 	network := 1.41 + 1.30 + 0.77 + 2*0.10
 	// KMS key; shared and acme's silo instance, each db.t4g.micro for its
 	// awake hours (260.714 x 0.025 = 6.518 -> 6.52; stopped, storage is
-	// still billed) + 20 GB gp3 + its managed secret; one cache.t4g.micro
-	// node, which cannot be stopped; the Redis AUTH and two pool tenants'
-	// secrets. Redis runs in cluster mode, one shard of two nodes; acme's
-	// login and the three services' logins (api, collaboration, analytics)
-	// have a secret each.
+	// still billed) + 20 GB gp3 + its managed secret; the Valkey
+	// Serverless cache, which does not sleep, at the 100 MB it is metered
+	// for at least, 0.1 x 730 x 0.101 = 7.373 -> 7.37 (its ECPUs are
+	// usage); the Redis AUTH and two pool tenants' secrets; acme's login
+	// and the three services' logins (api, collaboration, analytics) have
+	// a secret each.
 	instance := 6.52 + 20*0.138 + 0.40
-	data := 1.00 + 2*instance + 2*17.52 + 3*0.40 + 4*0.40
+	data := 1.00 + 2*instance + 7.37 + 3*0.40 + 4*0.40
 	// ALB hours (17.739 -> 17.74), one LCU, two public IPs; five services
 	// on Spot, 0.25 vCPU + 0.5 GB at (0.25*0.05056 + 0.5*0.00553) * 0.3 =
 	// 0.0046215/h for 260.714 h -> 1.205 -> 1.20 a month each; the update
-	// job every 15 minutes (jobs keep their own schedule), 2,920 runs x 5
-	// min = 243.33 h -> 1.12; the Cloud Map zone; the generated JWT_SECRET
-	// that api and collaboration share.
-	compute := 17.74 + 5.84 + 2*3.65 + 5*1.20 + 1.12 + 0.50 + 0.40
-	// 30 one-metric alarms (the second Redis node's three and onboarding's
-	// two among them) and 5 two-metric ones, 5 composites, the dashboard.
-	observability := (30+5*2)*0.10 + 5*0.50 + 3.00
+	// job every 15 minutes while its rule is enabled (awake), 2,920 runs x
+	// 5 min = 243.33 h x 60/168 = 86.905 h -> 0.40 (1.12 always on); the
+	// Cloud Map zone; the generated JWT_SECRET that api and collaboration
+	// share.
+	compute := 17.74 + 5.84 + 2*3.65 + 5*1.20 + 0.40 + 0.50 + 0.40
+	// 28 one-metric alarms (the serverless cache's four and onboarding's
+	// two among them) and 5 two-metric ones, no composites (dev pages
+	// nobody), the dashboard.
+	observability := (28+5*2)*0.10 + 3.00
 
 	byComponent := costByComponent(est)
 	assert.InDelta(t, network, byComponent["network"], 0.005)
 	assert.InDelta(t, data, byComponent["data"], 0.005)
 	assert.InDelta(t, compute, byComponent["compute"], 0.005)
 	assert.InDelta(t, observability, byComponent["observability"], 0.005)
-	assert.InDelta(t, 110.28, est.Monthly, 0.005)
+	assert.InDelta(t, 79.19, est.Monthly, 0.005)
+	assert.Less(t, est.Monthly, 80.0, "the goal of issue 23")
 	assert.InDelta(t, network+data+compute+observability, est.Monthly, 0.005)
-	// Always on, the two instances' 730 h (18.25 each) and the five
-	// services' (3.37 each) come back: the figure before the schedule.
-	assert.InDelta(t, est.Monthly+2*(18.25-6.52)+5*(3.37-1.20)+(3.94-1.41)+(3.65-1.30), est.AlwaysOn, 0.005)
-	assert.InDelta(t, 149.47, est.AlwaysOn, 0.005)
+	// Always on, the two instances' 730 h (18.25 each), the five services'
+	// (3.37 each), the NAT instance's and the job's runs come back: the
+	// figure before the schedule.
+	assert.InDelta(t, est.Monthly+2*(18.25-6.52)+5*(3.37-1.20)+(3.94-1.41)+(3.65-1.30)+(1.12-0.40), est.AlwaysOn, 0.005)
+	assert.InDelta(t, 119.10, est.AlwaysOn, 0.005)
+	cache := costLine(t, est, "aws:elasticache/serverlessCache:ServerlessCache", "saas-platform-dev-redis", "GB-month")
+	assert.InDelta(t, 0.1, cache.Quantity, 0.000001, "Valkey's metered minimum")
+	assert.InDelta(t, 7.37, cache.Monthly, 0.005)
+	job := costLine(t, est, "aws:cloudwatch/eventTarget:EventTarget", "update", "Spot task-hour")
+	assert.InDelta(t, 2920*5.0/60*60/168, job.Quantity, 0.001, "runs only while its rule is enabled")
+	assert.InDelta(t, 1.12, job.AlwaysOn, 0.005)
 
 	nat := costLine(t, est, "aws:ec2/instance:Instance", "saas-platform-dev-nat", "instance-month")
 	assert.InDelta(t, 60.0/168, nat.Quantity, 0.000001)
@@ -405,7 +416,7 @@ func TestCostInTheJSONPlanIsOneMoreKeyAndTheRestIsUnchanged(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(costDoc, &doc))
 	assert.Equal(t, "USD", doc.Currency)
-	assert.InDelta(t, 110.28, doc.Monthly, 0.005)
+	assert.InDelta(t, 79.19, doc.Monthly, 0.005)
 	require.NotEmpty(t, doc.Lines)
 	for _, l := range doc.Lines {
 		for _, key := range []string{"component", "type", "name", "quantity", "unit", "unitPrice", "monthly"} {
@@ -422,11 +433,11 @@ func TestCostFollowsThePlanTableByComponentLineAndTenant(t *testing.T) {
 	code, stdout, stderr := runPlanWithCost("--stack", "dev", "--cost")
 	require.Equal(t, 0, code, stderr)
 	assert.True(t, strings.HasPrefix(stdout, "TYPE"), "the plan table comes first")
-	estimate := stdout[strings.Index(stdout, "Estimated monthly cost: $110.28"):]
-	assert.Contains(t, estimate, "Always on, without its sleep schedule, it would cost $149.47: sleeping saves $39.19.")
+	estimate := stdout[strings.Index(stdout, "Estimated monthly cost: $79.19"):]
+	assert.Contains(t, estimate, "Always on, without its sleep schedule, it would cost $119.10: sleeping saves $39.91.")
 	assert.Regexp(t, `(?m)^network\s+\$3\.68\s+\$8\.56$`, estimate)
-	assert.Regexp(t, `(?m)^data\s+\$58\.20\s+\$81\.66$`, estimate)
-	assert.Regexp(t, `(?m)^total\s+\$110\.28\s+\$149\.47$`, estimate)
+	assert.Regexp(t, `(?m)^data\s+\$30\.53\s+\$53\.99$`, estimate)
+	assert.Regexp(t, `(?m)^total\s+\$79\.19\s+\$119\.10$`, estimate)
 	assert.Regexp(t, `(?m)^network\s+aws:ec2/instance:Instance\s+saas-platform-dev-nat\s+0\.36\s+instance-month\s+\$3\.94\s+\$1\.41`, estimate)
 	assert.Regexp(t, `(?m)^acme\s+premium\s+silo\s+\$10\.38\s+-\s+\$10\.38\s+\$22\.11$`, estimate)
 	assert.Contains(t, estimate, "Priced by usage")
@@ -468,10 +479,10 @@ func TestCostDifferenceOfTwoPlansShowsTheTotalAndTheLinesThatChanged(t *testing.
 	// 6.52, + 20 GB 2.76 + its master secret 0.40 and its login's 0.40,
 	// and three alarms; it joins the schedule with a start and a stop of
 	// its own (usage, $0).
-	assert.InDelta(t, 110.28, diff.Before, 0.005)
+	assert.InDelta(t, 79.19, diff.Before, 0.005)
 	assert.InDelta(t, 6.52+2.76+2*0.40+3*0.10, diff.Delta, 0.005)
-	assert.InDelta(t, 149.47, diff.AlwaysOnBefore, 0.005)
-	assert.InDelta(t, 149.47+18.25+2.76+2*0.40+3*0.10, diff.AlwaysOnAfter, 0.005)
+	assert.InDelta(t, 119.10, diff.AlwaysOnBefore, 0.005)
+	assert.InDelta(t, 119.10+18.25+2.76+2*0.40+3*0.10, diff.AlwaysOnAfter, 0.005)
 	added := map[string]float64{}
 	for _, c := range diff.Changes {
 		assert.Nil(t, c.Before, "only additions")
@@ -488,21 +499,21 @@ func TestCostDifferenceOfTwoPlansShowsTheTotalAndTheLinesThatChanged(t *testing.
 	var out, errOut bytes.Buffer
 	require.Equal(t, 0, cost.DiffMain([]string{"--title", "dev", before, after}, &out, &errOut), errOut.String())
 	md := out.String()
-	assert.Contains(t, md, "#### dev: $110.28 → $120.66 a month (+$10.38, +9.4 %)")
-	assert.Contains(t, md, "Always on (no sleep schedule): $149.47 → $171.58 a month.")
+	assert.Contains(t, md, "#### dev: $79.19 → $89.57 a month (+$10.38, +13.1 %)")
+	assert.Contains(t, md, "Always on (no sleep schedule): $119.10 → $141.21 a month.")
 	assert.Contains(t, md, "| added | data | `aws:rds/instance:Instance` saas-platform-dev-tenant-hooli | instance-month |")
 	assert.Contains(t, md, "| hooli |")
 
 	out.Reset()
 	require.Equal(t, 0, cost.DiffMain([]string{"--title", "dev", after, after}, &out, &errOut), errOut.String())
-	assert.Equal(t, "#### dev: $120.66 a month, unchanged\n\nAlways on (no sleep schedule): $171.58 → $171.58 a month.\n", out.String())
+	assert.Equal(t, "#### dev: $89.57 a month, unchanged\n\nAlways on (no sleep schedule): $141.21 → $141.21 a month.\n", out.String())
 
 	// A base branch without the stack leaves an empty plan.
 	empty := filepath.Join(dir, "empty.json")
 	require.NoError(t, os.WriteFile(empty, nil, 0o600))
 	out.Reset()
 	require.Equal(t, 0, cost.DiffMain([]string{"--title", "dev", empty, after}, &out, &errOut), errOut.String())
-	assert.Contains(t, out.String(), "#### dev (no plan of the base branch): $0.00 → $120.66 a month (+$120.66)")
+	assert.Contains(t, out.String(), "#### dev (no plan of the base branch): $0.00 → $89.57 a month (+$89.57)")
 }
 
 func TestCostOfMovingATenantToAnotherPlanIsShown(t *testing.T) {

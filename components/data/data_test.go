@@ -22,6 +22,7 @@ const (
 	parameterType  = "aws:ssm/parameter:Parameter"
 	secretType     = "aws:secretsmanager/secret:Secret"
 	redisType      = "aws:elasticache/replicationGroup:ReplicationGroup"
+	serverlessType = "aws:elasticache/serverlessCache:ServerlessCache"
 	keyType        = "aws:kms/key:Key"
 )
 
@@ -83,6 +84,7 @@ func buildAfter(t *testing.T, s *config.Stack, legacy map[string]bool) built {
 				PrivateSubnetIds:           pulumi.ToStringArray([]string{"subnet-private-a", "subnet-private-b"}),
 				DatabaseSubnetGroupName:    pulumi.String("db-subnets"),
 				CacheSubnetGroupName:       pulumi.String("cache-subnets"),
+				CacheSubnetIds:             pulumi.ToStringArray([]string{"subnet-isolated-a", "subnet-isolated-b"}),
 				DatabaseSecurityGroupId:    pulumi.String("sg-db"),
 				CacheSecurityGroupId:       pulumi.String("sg-cache"),
 				ProvisionerSecurityGroupId: pulumi.String("sg-provisioner"),
@@ -370,9 +372,10 @@ func TestAfterADeploymentThatMadeThemTheLegacySecretAndParametersStayOnceMoreRet
 	assert.Equal(t, "saas-platform/dev/tenants/globex/database", provisioned(t, b)["globex"]["secretName"], "which the provisioner adopts by name")
 }
 
-func TestRedisFollowsThePresetAndIsAlwaysEncryptedAndAuthenticated(t *testing.T) {
+func TestRedisNodesFollowThePresetAndAreAlwaysEncryptedAndAuthenticated(t *testing.T) {
 	cases := []struct {
 		sizing       string
+		cache        string
 		clusterMode  string
 		shards       float64
 		replicas     float64
@@ -381,12 +384,12 @@ func TestRedisFollowsThePresetAndIsAlwaysEncryptedAndAuthenticated(t *testing.T)
 		clusterParam string
 		snapshots    float64
 	}{
-		{"dev", "enabled", 1, 1, 0, true, "yes", 1},
-		{"prod", "enabled", 3, 1, 0, true, "yes", 7},
+		{"dev", `{"mode":"nodes"}`, "enabled", 1, 1, 0, true, "yes", 1},
+		{"prod", ``, "enabled", 3, 1, 0, true, "yes", 7},
 	}
 	for _, tc := range cases {
 		t.Run(tc.sizing, func(t *testing.T) {
-			b := build(t, stack(t, tc.sizing, nil))
+			b := build(t, stack(t, tc.sizing, map[string]string{"saas-platform:cache": tc.cache}))
 			groups := plan.OfType(b.resources, redisType)
 			require.Len(t, groups, 1)
 			rg := groups[0]
@@ -420,6 +423,71 @@ func TestRedisFollowsThePresetAndIsAlwaysEncryptedAndAuthenticated(t *testing.T)
 			assert.True(t, ok, "the endpoint is published in SSM")
 		})
 	}
+}
+
+func TestDevsServerlessCacheTakesTheAuthTokenThroughItsDefaultUser(t *testing.T) {
+	b := build(t, stack(t, "dev", nil))
+	assert.Empty(t, plan.OfType(b.resources, redisType), "no replication group")
+	assert.Empty(t, plan.OfType(b.resources, "aws:elasticache/parameterGroup:ParameterGroup"))
+	caches := plan.OfType(b.resources, serverlessType)
+	require.Len(t, caches, 1)
+	c := caches[0]
+	assert.Equal(t, "saas-platform-dev", c.String("name"))
+	assert.Equal(t, "valkey", c.String("engine"))
+	assert.Equal(t, "8", c.String("majorEngineVersion"))
+	assert.Equal(t, b.keyArn, c.String("kmsKeyId"), "encrypted at rest with the stack's key")
+	assert.Equal(t, []string{"subnet-isolated-a", "subnet-isolated-b"}, c.Strings("subnetIds"))
+	assert.Equal(t, []string{"sg-cache"}, c.Strings("securityGroupIds"))
+	assert.Equal(t, float64(1), c.Number("cacheUsageLimits.dataStorage.maximum"))
+	assert.Equal(t, "GB", c.String("cacheUsageLimits.dataStorage.unit"))
+	assert.Equal(t, float64(1000), c.Number("cacheUsageLimits.ecpuPerSeconds.0.maximum"))
+	assert.Equal(t, "03:00", c.String("dailySnapshotTime"))
+	assert.Equal(t, float64(1), c.Number("snapshotRetentionLimit"))
+
+	users := plan.OfType(b.resources, "aws:elasticache/user:User")
+	require.Len(t, users, 1)
+	u := users[0]
+	assert.Equal(t, "default", u.String("userName"), "AUTH <password> authenticates as the user named default")
+	assert.Equal(t, "saas-platform-dev-default", u.String("userId"), "not AWS's own default user")
+	assert.Equal(t, "valkey", u.String("engine"))
+	assert.Equal(t, "password", u.String("authenticationMode.type"))
+	assert.Equal(t, []string{"[secret]"}, u.Strings("authenticationMode.passwords"), "the AUTH token, secret")
+	assert.Equal(t, data.CacheAccessString, u.String("accessString"))
+	groups := plan.OfType(b.resources, "aws:elasticache/userGroup:UserGroup")
+	require.Len(t, groups, 1)
+	assert.Equal(t, []string{"saas-platform-dev-default"}, groups[0].Strings("userIds"))
+	assert.Equal(t, groups[0].String("userGroupId"), c.String("userGroupId"), "the cache takes only that group's users")
+
+	// The password is the AUTH token the services are given: one value,
+	// written to the secret they read.
+	tokens := plan.OfType(b.resources, "random:index/randomPassword:RandomPassword")
+	var auth []plan.Resource
+	for _, tok := range tokens {
+		if strings.HasSuffix(tok.Name, "-redis-auth") {
+			auth = append(auth, tok)
+		}
+	}
+	require.Len(t, auth, 1, "one token, for the user and the secret")
+	assert.Contains(t, u.Dependencies, auth[0].URN)
+	_, ok := plan.Named(b.resources, parameterType, "env-redis-endpoint")
+	assert.True(t, ok, "the endpoint is published in SSM")
+}
+
+func TestACacheUserIdStaysWithinElastiCachesLimitAndUnique(t *testing.T) {
+	cases := []struct{ name, identifier string }{
+		{"a short identifier keeps its words", "saas-platform-dev"},
+		{"a long identifier is shortened with a hash", "a-very-long-project-name-for-a-stack-called-staging"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			id := data.CacheUserID(tc.identifier)
+			assert.LessOrEqual(t, len(id), 40)
+			assert.True(t, strings.HasSuffix(id, "-default"))
+			assert.NotEqual(t, "default", id)
+		})
+	}
+	assert.NotEqual(t, data.CacheUserID("a-very-long-project-name-for-a-stack-called-staging"),
+		data.CacheUserID("a-very-long-project-name-for-a-stack-called-testing"))
 }
 
 func TestTheKeyRotatesAndLetsOnlyThisEnvironmentsLogGroupsUseIt(t *testing.T) {

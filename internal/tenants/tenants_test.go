@@ -436,7 +436,7 @@ func TestWhenNoPoolHasRoomTheCommandRefusesAndSaysWhichPoolToAdd(t *testing.T) {
 func TestATenantReAddedWhileDeployedGoesBackToItsPoolAndAMoveIsRefused(t *testing.T) {
 	file := writeStack(t, pooled)
 	devOutputs := func(tenants map[string]any) string {
-		data, err := json.Marshal(map[string]any{"tenants": tenants, "cacheClusterMode": true})
+		data, err := json.Marshal(map[string]any{"tenants": tenants, "cacheClusterMode": true, "cacheMode": "serverless"})
 		require.NoError(t, err)
 		path := filepath.Join(t.TempDir(), "previous.json")
 		require.NoError(t, os.WriteFile(path, data, 0o600))
@@ -472,7 +472,9 @@ func TestThePlanPrintsTheSameDataLossNoticeAsTheRemoval(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			file, _ := copyOf(t, "Pulumi."+tc.stack+".yaml")
-			data, err := json.Marshal(map[string]any{"tenants": map[string]any{tc.id: tc.deployed}, "cacheClusterMode": true}) // cluster mode in every preset
+			// The cluster protocol in every preset; dev's cache is serverless.
+			mode := map[string]string{"dev": "serverless", "prod": "nodes"}[tc.stack]
+			data, err := json.Marshal(map[string]any{"tenants": map[string]any{tc.id: tc.deployed}, "cacheClusterMode": true, "cacheMode": mode})
 			require.NoError(t, err)
 			previous := filepath.Join(t.TempDir(), "previous.json")
 			require.NoError(t, os.WriteFile(previous, data, 0o600))
