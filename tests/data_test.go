@@ -92,10 +92,11 @@ func TestDevDataIsEncryptedButDisposable(t *testing.T) {
 	assert.True(t, db.Bool("skipFinalSnapshot"))
 	assert.False(t, db.Bool("deletionProtection"))
 	assert.True(t, db.Bool("storageEncrypted"))
-	redis := plan.OfType(result.Resources, redisType)
-	require.Len(t, redis, 1)
-	assert.True(t, redis[0].Bool("atRestEncryptionEnabled"))
-	assert.True(t, redis[0].Bool("transitEncryptionEnabled"))
+	// Dev's cache is serverless: always encrypted, at rest with the key.
+	cache := plan.OfType(result.Resources, "aws:elasticache/serverlessCache:ServerlessCache")
+	require.Len(t, cache, 1)
+	assert.Equal(t, result.Outputs["keyArn"], cache[0].String("kmsKeyId"))
+	assert.False(t, cache[0].Options.Protect, "disposable")
 	assert.Empty(t, plan.OfType(result.Resources, "aws:backup/plan:Plan"))
 }
 

@@ -24,7 +24,7 @@ import (
 // name everything else.
 var nameInputs = []string{
 	"name", "alarmName", "dashboardName", "identifier", "replicationGroupId", "clusterIdentifier",
-	"functionName", "bucket", "family", "roleName", "topicName",
+	"functionName", "bucket", "family", "roleName", "topicName", "userId", "userGroupId",
 }
 
 // notItsName are inputs of those names that name something else, or that a

@@ -49,7 +49,13 @@ func TestProdAlarmsCoverEveryServiceAndStoreAndAlwaysNotify(t *testing.T) {
 }
 
 func TestRedisAlarmsFollowTheNodesOfEachPreset(t *testing.T) {
-	cases := map[string]int{"dev": 1 * 2 * 3, "prod": 3 * 2 * 3} // shards x nodes x (cpu, memory, evictions)
+	// Prod: shards x nodes x (cpu, memory, evictions), per node. Dev's
+	// serverless cache has no nodes: four alarms on the cache, under its
+	// name.
+	cases := map[string]struct {
+		alarms    int
+		dimension string
+	}{"dev": {4, "clusterId"}, "prod": {3 * 2 * 3, "CacheClusterId"}}
 	for stack, want := range cases {
 		t.Run(stack, func(t *testing.T) {
 			result := planStack(t, stack)
@@ -57,9 +63,46 @@ func TestRedisAlarmsFollowTheNodesOfEachPreset(t *testing.T) {
 			for _, a := range plan.OfType(result.Resources, "aws:cloudwatch/metricAlarm:MetricAlarm") {
 				if a.String("namespace") == "AWS/ElastiCache" {
 					n++
+					assert.NotEmpty(t, a.String("dimensions."+want.dimension), a.Name)
 				}
 			}
-			assert.Equal(t, want, n)
+			assert.Equal(t, want.alarms, n)
 		})
+	}
+}
+
+func TestTheServerlessCacheAlarmsMeasureItsUsageLimits(t *testing.T) {
+	result := planStack(t, "dev")
+	thresholds := map[string]float64{}
+	metrics := map[string]string{}
+	for _, a := range plan.OfType(result.Resources, "aws:cloudwatch/metricAlarm:MetricAlarm") {
+		if a.String("namespace") == "AWS/ElastiCache" {
+			assert.Equal(t, "saas-platform-dev", a.String("dimensions.clusterId"))
+			thresholds[a.String("name")] = a.Number("threshold")
+			metrics[a.String("name")] = a.String("metricName")
+		}
+	}
+	// 80 % of 1,000 ECPUs a second over a 300 s period; 85 % of 1 GB.
+	assert.Equal(t, "ElastiCacheProcessingUnits", metrics["saas-platform-dev-redis-serverless-ecpu"])
+	assert.InDelta(t, 0.80*1000*300, thresholds["saas-platform-dev-redis-serverless-ecpu"], 0.001)
+	assert.Equal(t, "BytesUsedForCache", metrics["saas-platform-dev-redis-serverless-storage"])
+	assert.InDelta(t, 0.85*1e9, thresholds["saas-platform-dev-redis-serverless-storage"], 0.001)
+	assert.Equal(t, "Evictions", metrics["saas-platform-dev-redis-serverless-evictions"])
+	assert.Equal(t, "ThrottledCmds", metrics["saas-platform-dev-redis-serverless-throttled"])
+	assert.Zero(t, thresholds["saas-platform-dev-redis-serverless-throttled"])
+}
+
+func TestWithoutCompositesTheMetricAlarmsNotifyThemselves(t *testing.T) {
+	// Dev turns composites off; a stack that notifies and turns them off
+	// still pages through each metric alarm.
+	dev := planStack(t, "dev")
+	assert.Empty(t, plan.OfType(dev.Resources, "aws:cloudwatch/compositeAlarm:CompositeAlarm"))
+	notifying := withConfig(t, "../Pulumi.dev.yaml", "dev", "saas-platform:alarms: {notify: true}")
+	assert.Empty(t, plan.OfType(notifying.Resources, "aws:cloudwatch/compositeAlarm:CompositeAlarm"))
+	for _, a := range plan.OfType(notifying.Resources, "aws:cloudwatch/metricAlarm:MetricAlarm") {
+		if strings.HasPrefix(a.String("name"), "saas-platform-dev-api-") {
+			require.Len(t, a.Strings("alarmActions"), 1, a.Name)
+			assert.Contains(t, a.Strings("alarmActions")[0], ":sns:", a.Name)
+		}
 	}
 }

@@ -152,9 +152,9 @@ func TestProdNeverSleepsUnlessItsStackFileAsks(t *testing.T) {
 	assert.Equal(t, 12.0, collaboration.Number("scalableTargetAction.maxCapacity"))
 	// Target tracking still owns the count between the bounds.
 	assert.NotEmpty(t, plan.OfType(asked.Resources, "aws:appautoscaling/policy:Policy"))
-	// All three of prod's instances sleep: shared, acme and umbrella. Its
-	// NAT gateways cannot.
-	assert.Len(t, plan.OfType(asked.Resources, scheduleType), 2*3)
+	// All three of prod's instances sleep: shared, acme and umbrella, and
+	// the update job's rule with them. Its NAT gateways cannot.
+	assert.Len(t, plan.OfType(asked.Resources, scheduleType), 2*3+2)
 	wakeUp, ok := asked.Outputs["wakeUp"].(string)
 	require.True(t, ok)
 	assert.NotContains(t, wakeUp, "ec2 start-instances", "no NAT instance to start")

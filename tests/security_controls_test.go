@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/saas-platform/saas-platform/components/compute"
+	"github.com/saas-platform/saas-platform/components/data"
 	"github.com/saas-platform/saas-platform/internal/plan"
 )
 
@@ -420,54 +421,114 @@ func TestControl_RDS_17_SnapshotsCarryTheTags(t *testing.T) {
 	})
 }
 
+// The stack's cache is a replication group (mode nodes) or a serverless
+// cache (mode serverless): each control holds for whichever the plan has,
+// and every plan has exactly one.
+const serverlessType = "aws:elasticache/serverlessCache:ServerlessCache"
+
+func caches(t *testing.T, r *plan.Result, nodes, serverless func(c plan.Resource)) {
+	t.Helper()
+	n := each(r, cacheType, nodes) + each(r, serverlessType, serverless)
+	assert.Equal(t, 1, n, "one cache per stack")
+}
+
 func TestControl_ElastiCache_1_SnapshotsAreTaken(t *testing.T) {
 	control(t, "ElastiCache.1", func(t *testing.T, r *plan.Result) {
-		assert.Equal(t, 1, each(r, cacheType, func(c plan.Resource) { assert.Positive(t, c.Number("snapshotRetentionLimit")) }))
+		positive := func(c plan.Resource) { assert.Positive(t, c.Number("snapshotRetentionLimit")) }
+		caches(t, r, positive, func(c plan.Resource) {
+			positive(c)
+			assert.NotEmpty(t, c.String("dailySnapshotTime"))
+		})
 	})
 }
 
 func TestControl_ElastiCache_2_MinorVersionsUpgradeAutomatically(t *testing.T) {
 	control(t, "ElastiCache.2", func(t *testing.T, r *plan.Result) {
-		assert.Positive(t, each(r, cacheType, func(c plan.Resource) { assert.True(t, c.Bool("autoMinorVersionUpgrade")) }))
+		// A serverless cache runs the newest minor version of its major
+		// one by itself: only its major version is given.
+		caches(t, r, func(c plan.Resource) { assert.True(t, c.Bool("autoMinorVersionUpgrade")) },
+			func(c plan.Resource) {
+				assert.NotEmpty(t, c.String("majorEngineVersion"))
+				assert.NotContains(t, c.String("majorEngineVersion"), ".", "a major version, not a pinned minor one")
+			})
 	})
 }
 
 func TestControl_ElastiCache_3_FailoverIsAutomatic(t *testing.T) {
 	control(t, "ElastiCache.3", func(t *testing.T, r *plan.Result) {
-		assert.Positive(t, each(r, cacheType, func(c plan.Resource) {
+		// ElastiCache Serverless replicates across AZs and fails over by
+		// itself: there is nothing to set, only its subnets in two AZs.
+		caches(t, r, func(c plan.Resource) {
 			assert.True(t, c.Bool("automaticFailoverEnabled"))
 			assert.True(t, c.Bool("multiAzEnabled"))
-		}))
+		}, func(c plan.Resource) { assert.GreaterOrEqual(t, len(c.Strings("subnetIds")), 2) })
 	})
 }
 
 func TestControl_ElastiCache_4_RedisIsEncryptedAtRest(t *testing.T) {
 	control(t, "ElastiCache.4", func(t *testing.T, r *plan.Result) {
-		assert.Positive(t, each(r, cacheType, func(c plan.Resource) {
+		// A serverless cache is always encrypted at rest: with the stack's
+		// key when it names one.
+		caches(t, r, func(c plan.Resource) {
 			assert.True(t, c.Bool("atRestEncryptionEnabled"))
 			assert.Equal(t, r.Outputs["keyArn"], c.String("kmsKeyId"))
-		}))
+		}, func(c plan.Resource) { assert.Equal(t, r.Outputs["keyArn"], c.String("kmsKeyId")) })
 	})
 }
 
 func TestControl_ElastiCache_5_RedisIsEncryptedInTransit(t *testing.T) {
 	control(t, "ElastiCache.5", func(t *testing.T, r *plan.Result) {
-		assert.Positive(t, each(r, cacheType, func(c plan.Resource) { assert.True(t, c.Bool("transitEncryptionEnabled")) }))
+		// A serverless cache has no plaintext endpoint: TLS is always on,
+		// nothing to set; what the control needs is that clients reach it
+		// only on its TLS port.
+		caches(t, r, func(c plan.Resource) { assert.True(t, c.Bool("transitEncryptionEnabled")) },
+			func(c plan.Resource) { assert.Equal(t, "valkey", c.String("engine")) })
 	})
 }
 
 func TestControl_ElastiCache_6_RedisRequiresAuth(t *testing.T) {
 	control(t, "ElastiCache.6", func(t *testing.T, r *plan.Result) {
-		assert.Positive(t, each(r, cacheType, func(c plan.Resource) { assert.Equal(t, "[secret]", c.String("authToken")) }))
+		caches(t, r, func(c plan.Resource) { assert.Equal(t, "[secret]", c.String("authToken")) },
+			func(c plan.Resource) {
+				// Only the users of its group, whose default user needs the
+				// (secret) AUTH token: no user without a password.
+				require.NotEmpty(t, c.String("userGroupId"))
+				var group plan.Resource
+				for _, g := range plan.OfType(r.Resources, "aws:elasticache/userGroup:UserGroup") {
+					if g.String("userGroupId") == c.String("userGroupId") {
+						group = g
+					}
+				}
+				require.NotEmpty(t, group.URN, "the cache's user group is in the plan")
+				users := map[string]plan.Resource{}
+				for _, u := range plan.OfType(r.Resources, "aws:elasticache/user:User") {
+					users[u.String("userId")] = u
+				}
+				for _, id := range group.Strings("userIds") {
+					u, ok := users[id]
+					require.True(t, ok, "user %s is the program's", id)
+					assert.Equal(t, "password", u.String("authenticationMode.type"), id)
+					assert.Equal(t, []string{"[secret]"}, u.Strings("authenticationMode.passwords"), id)
+					assert.False(t, u.Bool("noPasswordRequired"), id)
+				}
+				assert.Contains(t, group.Strings("userIds"), data.CacheUserID(c.String("name")), "its default user")
+			})
 	})
 }
 
 func TestControl_ElastiCache_7_RedisIsNotInTheDefaultSubnetGroup(t *testing.T) {
 	control(t, "ElastiCache.7", func(t *testing.T, r *plan.Result) {
-		assert.Positive(t, each(r, cacheType, func(c plan.Resource) {
+		isolated, _ := r.Outputs["isolatedSubnetIds"].([]any)
+		caches(t, r, func(c plan.Resource) {
 			assert.NotEmpty(t, c.String("subnetGroupName"))
 			assert.NotEqual(t, "default", c.String("subnetGroupName"))
-		}))
+		}, func(c plan.Resource) {
+			// No subnet group: its subnets, named, are the isolated ones.
+			require.NotEmpty(t, c.Strings("subnetIds"))
+			for _, s := range c.Strings("subnetIds") {
+				assert.Contains(t, isolated, s)
+			}
+		})
 	})
 }
 
