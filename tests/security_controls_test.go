@@ -34,18 +34,17 @@ var controlStacks = []struct{ name, file, sizing string }{
 // costExceptions are the controls the dev preset does not meet on purpose,
 // and why. They are skipped for dev-sized stacks only: prod must pass them.
 var costExceptions = map[string]string{
-	"EC2.6":         "no VPC flow logs in dev: a disposable network's traffic is not audited",
-	"ECS.12":        "Container Insights off in dev: it is billed per metric",
-	"ELB.1":         "dev serves HTTP until a certificate is configured",
-	"ELB.5":         "no load balancer access logs in dev",
-	"ELB.6":         "no deletion protection on dev's load balancer: dev is torn down freely",
-	"ELB.16":        "no WAF in dev: the web ACL and its managed rules cost more than dev's traffic is worth",
-	"RDS.5":         "single-AZ databases in dev: a standby doubles the cost of a disposable environment",
-	"RDS.6":         "no enhanced monitoring in dev",
-	"RDS.8":         "no deletion protection in dev: dev databases are disposable",
-	"RDS.9":         "no log export in dev",
-	"RDS.11":        "1-day backups in dev (the control asks for 7)",
-	"ElastiCache.3": "one Redis node in dev: nothing to fail over to",
+	"EC2.6":  "no VPC flow logs in dev: a disposable network's traffic is not audited",
+	"ECS.12": "Container Insights off in dev: it is billed per metric",
+	"ELB.1":  "dev serves HTTP until a certificate is configured",
+	"ELB.5":  "no load balancer access logs in dev",
+	"ELB.6":  "no deletion protection on dev's load balancer: dev is torn down freely",
+	"ELB.16": "no WAF in dev: the web ACL and its managed rules cost more than dev's traffic is worth",
+	"RDS.5":  "single-AZ databases in dev: a standby doubles the cost of a disposable environment",
+	"RDS.6":  "no enhanced monitoring in dev",
+	"RDS.8":  "no deletion protection in dev: dev databases are disposable",
+	"RDS.9":  "no log export in dev",
+	"RDS.11": "1-day backups in dev (the control asks for 7)",
 }
 
 // controls lists every control the suite checks.
