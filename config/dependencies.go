@@ -48,9 +48,14 @@ func (s Service) Callees() []string {
 
 // UsesStore reports whether s uses a data store (StoreDatabase or
 // StoreCache): it references ${database.*} / ${cache.*} in its environment
-// or secrets, or lists the store in `uses`.
+// or secrets, lists the store in `uses`, or (the database) migrates tenants.
 func (s Service) UsesStore(store string) bool {
 	if slices.Contains(s.Uses, store) {
+		return true
+	}
+	// A migrate command runs in the service's group against every
+	// tenant's database: the service reaches PostgreSQL.
+	if store == StoreDatabase && s.Migrate != nil {
 		return true
 	}
 	for _, ref := range s.references() {

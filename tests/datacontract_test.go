@@ -2,6 +2,7 @@ package tests
 
 import (
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -10,8 +11,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/saas-platform/saas-platform/components/platform"
-	"github.com/saas-platform/saas-platform/config"
 	"github.com/saas-platform/saas-platform/internal/plan"
 )
 
@@ -126,8 +125,11 @@ func TestOnlyServicesThatAskReadTenantsCredentialsAndTheGrantCoversNothingElse(t
 		}
 	}
 	tenantsPattern := "arn:aws:secretsmanager:ap-northeast-1:" + plan.AccountID + ":secret:saas-platform/data-contract/tenants/*"
-	assert.Equal(t, map[string][]string{"api-task": {tenantsPattern}, "reporting-task": {tenantsPattern}}, granted,
-		"exactly the services with access: [{tenants: read}], on their task role")
+	assert.Equal(t, map[string][]string{
+		"api-task": {tenantsPattern}, "reporting-task": {tenantsPattern},
+		"api-migration": {tenantsPattern}, "collaboration-migration": {tenantsPattern},
+	}, granted, "exactly the services with access: [{tenants: read}], on their task role, and the migrations, which connect as each tenant; "+
+		"collaboration migrates but its own tasks cannot read a tenant's credentials")
 
 	var tenantSecrets, others []string
 	for _, secret := range plan.OfType(result.Resources, "aws:secretsmanager/secret:Secret") {
@@ -209,16 +211,113 @@ func TestEachServiceGetsItsOwnDatabaseLoginOnlyThroughSecrets(t *testing.T) {
 	}
 }
 
-func TestAServicesMigrationIsValidatedAndTheNoticeNamesEveryTenantItMustRunFor(t *testing.T) {
-	project, err := plan.ProjectName("..")
+func TestEveryTenantIsMigratedByEachServiceThatMigratesBeforeItRollsOut(t *testing.T) {
+	result := controlPlan(t, "data-contract", "testdata/Pulumi.data-contract.yaml")
+	ms, err := plan.Migrations(result.Resources)
 	require.NoError(t, err)
-	sf, err := config.ReadStackFile("testdata/Pulumi.data-contract.yaml", project)
+	byURN := map[string]plan.Resource{}
+	for _, r := range result.Resources {
+		byURN[r.URN] = r
+	}
+	named := func(typ, name string) plan.Resource {
+		r, ok := plan.Named(result.Resources, typ, name)
+		require.True(t, ok, "%s %s", typ, name)
+		return r
+	}
+	reach, err := plan.AnalyzeReachability(result.Resources)
 	require.NoError(t, err)
-	s, err := config.Parse(project, "data-contract", sf.Values)
-	require.NoError(t, err)
-	assert.Equal(t, []string{
-		`service api: migrate "npm run migrate" is validated but not run by this version of the platform: ` +
-			"run it as a one-off task of the service for tenants acme, umbrella, globex, initech before its new image or command rolls out " +
-			"(docs/data-contract.md#tenant-migrations)",
-	}, platform.MigrationNotices(s), "one notice per service that migrates, naming every tenant, so a preview never implies it ran")
+	reaches := func(from string) map[string]bool {
+		to := map[string]bool{}
+		for _, f := range reach.Flows {
+			if f.From == from && strings.HasPrefix(f.To, "database:") && f.FromPort == 5432 {
+				to[f.To] = true
+			}
+		}
+		return to
+	}
+	secretsOf := map[string]string{}
+	for _, td := range plan.OfType(result.Resources, "saas:data:TenantDatabase") {
+		id := td.Name[strings.LastIndex(td.Name, "-tenant-")+len("-tenant-"):]
+		secretsOf[id] = "arn:aws:secretsmanager:ap-northeast-1:" + plan.AccountID + ":secret:saas-platform/data-contract/tenants/" + id + "/database-AbCdEf"
+	}
+	require.Len(t, secretsOf, 4)
+
+	commands := map[string][]string{"api": {"npm", "run", "migrate"}, "collaboration": {"node", "migrate.js"}}
+	require.Len(t, ms, len(commands), "one invocation per service with a migrate command, none for the others")
+	for _, m := range ms {
+		req := m.Request
+		t.Run(req.Service, func(t *testing.T) {
+			require.NoError(t, req.Spec.Check(), "the runner accepts what the program sends")
+			assert.Equal(t, commands[req.Service], req.Command)
+			assert.Equal(t, req.Service, req.Container)
+			family := named("aws:ecs/taskDefinition:TaskDefinition", req.Service).String("family")
+			assert.Equal(t, "arn:aws:ecs:ap-northeast-1:"+plan.AccountID+":task-definition/"+family+":1", req.TaskDefinition, "the service's own task definition")
+			assert.Equal(t, "arn:aws:iam::"+plan.AccountID+":role/"+named("aws:iam/role:Role", req.Service+"-migration").ID, req.TaskRole)
+			group := named("aws:ec2/securityGroup:SecurityGroup", "saas-platform-data-contract-svc-"+req.Service)
+			assert.Equal(t, []string{group.ID}, req.SecurityGroups, "in the service's own group")
+			for instance := range reaches("provisioner") {
+				assert.True(t, reaches("service:" + req.Service)[instance], "the service's group reaches %s, where tenants live", instance)
+			}
+			assert.Equal(t, "FARGATE", req.CapacityProvider)
+			got := map[string]string{}
+			for _, tenant := range req.Tenants {
+				got[tenant.ID] = tenant.SecretID
+			}
+			assert.Equal(t, secretsOf, got, "every tenant, pool and silo, with its own credentials")
+
+			invocation := byURN[m.Invocation]
+			deps := map[string]bool{}
+			for _, d := range invocation.Dependencies {
+				deps[byURN[d].Type+" "+byURN[d].Name] = true
+			}
+			logins := 0
+			for _, inv := range plan.OfType(result.Resources, "aws:lambda/invocation:Invocation") {
+				// A pool tenant's provisioning, or a silo tenant's login.
+				if strings.Contains(inv.Name, "-tenant-") {
+					logins++
+					assert.True(t, deps[inv.Type+" "+inv.Name], "migrations wait for %s, which makes the tenant's login", inv.Name)
+				}
+			}
+			assert.Equal(t, len(secretsOf), logins, "one login per tenant")
+			for _, dependent := range []string{"aws:ecs/service:Service"} {
+				svc, ok := plan.Named(result.Resources, dependent, req.Service)
+				require.True(t, ok)
+				assert.Contains(t, svc.Dependencies, m.Invocation, "the service rolls out only after every tenant is migrated")
+			}
+		})
+	}
+}
+
+func TestTheRunnerMayStartOnlyTheMigratingServicesTasksWithTheirRoles(t *testing.T) {
+	result := controlPlan(t, "data-contract", "testdata/Pulumi.data-contract.yaml")
+	runner, ok := plan.Named(result.Resources, "aws:iam/role:Role", "migrations")
+	require.True(t, ok)
+	runnerName := runner.ID
+	var run, pass []string
+	for _, p := range plan.OfType(result.Resources, rolePolicyType) {
+		if p.String("role") != runnerName {
+			continue
+		}
+		for _, st := range statementsOf(t, p) {
+			assert.False(t, readsSecrets(st), "%s %s: the runner reads no secret", p.Name, st.Sid)
+			switch {
+			case slices.Contains(st.Action, "ecs:RunTask"):
+				run = append(run, st.Resource...)
+			case slices.Contains(st.Action, "iam:PassRole"):
+				pass = append(pass, st.Resource...)
+			}
+			for _, r := range st.Resource {
+				assert.NotEqual(t, "*", r, "%s %s", p.Name, st.Sid)
+			}
+		}
+	}
+	family := "arn:aws:ecs:ap-northeast-1:" + plan.AccountID + ":task-definition/saas-platform-data-contract-%s:*"
+	assert.ElementsMatch(t, []string{fmt.Sprintf(family, "api"), fmt.Sprintf(family, "collaboration")}, run)
+	var roles []string
+	for _, name := range []string{"api-execution", "api-migration", "collaboration-execution", "collaboration-migration"} {
+		r, ok := plan.Named(result.Resources, "aws:iam/role:Role", name)
+		require.True(t, ok, name)
+		roles = append(roles, "arn:aws:iam::"+plan.AccountID+":role/"+r.ID)
+	}
+	assert.ElementsMatch(t, roles, pass, "it passes the migrating services' execution and migration roles, never their task roles or anyone else's")
 }

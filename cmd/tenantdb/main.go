@@ -4,7 +4,9 @@
 //     aws.lambda.Invocation for each stack-file pool tenant;
 //   - onboarding-api: the run-time onboarding API behind a function URL;
 //   - onboarding-worker: the queue's consumer that provisions the tenants
-//     the API records, with the same provisioner code.
+//     the API records, with the same provisioner code;
+//   - migrations: the runner the deployment invokes once per service with
+//     a migrate command, which runs it as a task of the service per tenant.
 //
 // The data component builds it once for linux/arm64; all three functions
 // run the same code, so a run-time tenant is made as a stack-file one.
@@ -19,10 +21,12 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/saas-platform/saas-platform/internal/migrations"
 	"github.com/saas-platform/saas-platform/internal/onboarding"
 	"github.com/saas-platform/saas-platform/internal/tenantdb"
 )
@@ -55,8 +59,11 @@ func main() {
 			log.Fatal(err)
 		}
 		lambda.Start(w.Handle)
+	case migrations.Handler:
+		runner := &migrations.Runner{ECS: ecs.NewFromConfig(cfg), Log: logger}
+		lambda.Start(runner.Handle)
 	default:
-		log.Fatalf("%s=%q: the handlers are %s and %s (or unset for the provisioner)",
-			onboarding.EnvHandler, handler, onboarding.HandlerAPI, onboarding.HandlerWorker)
+		log.Fatalf("%s=%q: the handlers are %s, %s and %s (or unset for the provisioner)",
+			onboarding.EnvHandler, handler, onboarding.HandlerAPI, onboarding.HandlerWorker, migrations.Handler)
 	}
 }

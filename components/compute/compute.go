@@ -42,6 +42,12 @@ type DataInputs struct {
 	// ServiceLoginSecretArns maps each service that uses the database to
 	// its own login's secret.
 	ServiceLoginSecretArns map[string]pulumi.StringInput
+	// TenantSecretArns maps every stack-file tenant, pool and silo, to its
+	// credentials' secret, known once its database exists: what a service's
+	// migrations run for.
+	TenantSecretArns pulumi.StringMapInput
+	// TenantsProvisioned made the tenants' logins: migrations wait for them.
+	TenantsProvisioned []pulumi.Resource
 }
 
 // ComputeArgs configures Compute.
@@ -82,6 +88,10 @@ type ComputeArgs struct {
 	// ScheduleGroup is the stack's EventBridge Scheduler group; set with
 	// Schedule.
 	ScheduleGroup pulumi.StringInput
+	// MigrationCode is the migrations runner's deployment package (the
+	// provisioner's binary), asked for only when a service has a migrate
+	// command.
+	MigrationCode func() (pulumi.Archive, error)
 }
 
 // BucketInputs is a bucket services may be granted.
@@ -131,6 +141,7 @@ type Compute struct {
 	platformSecrets   []containerSecret
 	generated         map[string]*secretsmanager.Secret
 	facts             map[string]pulumi.StringInput
+	migrationRunner   *migrationRunner
 }
 
 // NewCompute builds the cluster, the load balancer and every service.
@@ -246,7 +257,7 @@ func (c *Compute) workload(ctx *pulumi.Context, s config.Service, tg *lb.TargetG
 	if err != nil {
 		return pulumi.StringOutput{}, nil, err
 	}
-	execRole, taskRole, err := c.roles(ctx, s, injected, repo, logGroup, agentConfig)
+	execRole, taskRole, migrationRole, err := c.roles(ctx, s, injected, repo, logGroup, agentConfig)
 	if err != nil {
 		return pulumi.StringOutput{}, nil, err
 	}
@@ -262,8 +273,12 @@ func (c *Compute) workload(ctx *pulumi.Context, s config.Service, tg *lb.TargetG
 	if err != nil {
 		return pulumi.StringOutput{}, nil, err
 	}
+	migrated, err := c.migrations(ctx, s, task, execRole, migrationRole)
+	if err != nil {
+		return pulumi.StringOutput{}, nil, err
+	}
 	if s.Scheduled() {
-		return repo.RepositoryUrl, nil, c.schedule(ctx, s, task, execRole, taskRole)
+		return repo.RepositoryUrl, nil, c.schedule(ctx, s, task, execRole, taskRole, migrated)
 	}
 
 	var rule *lb.ListenerRule
@@ -276,7 +291,7 @@ func (c *Compute) workload(ctx *pulumi.Context, s config.Service, tg *lb.TargetG
 	if err != nil {
 		return pulumi.StringOutput{}, nil, err
 	}
-	svc, err := c.service(ctx, s, task, tg, rule, registry)
+	svc, err := c.service(ctx, s, task, tg, rule, registry, migrated)
 	if err != nil {
 		return pulumi.StringOutput{}, nil, err
 	}

@@ -107,10 +107,11 @@ func (c *Compute) generatedSecret(ctx *pulumi.Context, name string) (*secretsman
 }
 
 // roles makes a service's execution role (pull its image, write its logs,
-// read exactly the secrets and parameters it is given) and task role (what
-// the running app may do).
+// read exactly the secrets and parameters it is given), task role (what
+// the running app may do) and, when it has a migrate command, its
+// migrations' task role (nil otherwise).
 func (c *Compute) roles(ctx *pulumi.Context, s config.Service, injected []containerSecret, repo *ecr.Repository, logGroup *cloudwatch.LogGroup,
-	agentConfigArn pulumi.StringInput) (*iam.Role, *iam.Role, error) {
+	agentConfigArn pulumi.StringInput) (exec, task, migration *iam.Role, err error) {
 	args := c.args
 	opts := pulumi.Parent(c)
 	trust := pulumi.String(awspolicy.ServiceTrust("ecs-tasks.amazonaws.com", c.account).String())
@@ -128,11 +129,11 @@ func (c *Compute) roles(ctx *pulumi.Context, s config.Service, injected []contai
 		parameterArns = append(parameterArns, agentConfigArn)
 	}
 
-	exec, err := iam.NewRole(ctx, s.Name+"-execution", &iam.RoleArgs{
+	exec, err = iam.NewRole(ctx, s.Name+"-execution", &iam.RoleArgs{
 		Description: pulumi.String("Starts " + s.Name + " in " + args.Environment), AssumeRolePolicy: trust,
 	}, opts)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if _, err := iam.NewRolePolicy(ctx, s.Name+"-execution", &iam.RolePolicyArgs{
 		Role: exec.Name,
@@ -159,34 +160,53 @@ func (c *Compute) roles(ctx *pulumi.Context, s config.Service, injected []contai
 			return awspolicy.New(statements...)
 		}, repo.Arn, logGroup.Arn, args.KeyArn, secretArns.ToStringArrayOutput(), parameterArns.ToStringArrayOutput()),
 	}, opts); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 
-	task, err := iam.NewRole(ctx, s.Name+"-task", &iam.RoleArgs{
+	task, err = iam.NewRole(ctx, s.Name+"-task", &iam.RoleArgs{
 		Description: pulumi.String("What " + s.Name + " may do in " + args.Environment), AssumeRolePolicy: trust,
 	}, opts)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	bucketArns := pulumi.StringMap{}
 	for _, g := range s.Access {
 		if g.Bucket != "" {
 			ref, ok := args.Buckets[g.Bucket]
 			if !ok {
-				return nil, nil, fmt.Errorf("access to bucket %s: the stack has no such bucket", g.Bucket)
+				return nil, nil, nil, fmt.Errorf("access to bucket %s: the stack has no such bucket", g.Bucket)
 			}
 			bucketArns[g.Bucket] = ref.Arn
 		}
 	}
-	if _, err := iam.NewRolePolicy(ctx, s.Name+"-task", &iam.RolePolicyArgs{
-		Role: task.Name,
-		Policy: awspolicy.Output(func(v []any) awspolicy.Document {
-			return awspolicy.New(c.taskStatements(s, v[0].(string), v[1].(string), v[2].(string), v[3].(map[string]string))...)
-		}, logGroup.Arn, args.KeyArn, c.execLogGroup.Arn, bucketArns.ToStringMapOutput()),
-	}, opts); err != nil {
-		return nil, nil, err
+	policy := func(readsTenants bool) pulumi.StringOutput {
+		return awspolicy.Output(func(v []any) awspolicy.Document {
+			return awspolicy.New(c.taskStatements(s, readsTenants, v[0].(string), v[1].(string), v[2].(string), v[3].(map[string]string))...)
+		}, logGroup.Arn, args.KeyArn, c.execLogGroup.Arn, bucketArns.ToStringMapOutput())
 	}
-	return exec, task, nil
+	if _, err := iam.NewRolePolicy(ctx, s.Name+"-task", &iam.RolePolicyArgs{
+		Role: task.Name, Policy: policy(s.ReadsTenants()),
+	}, opts); err != nil {
+		return nil, nil, nil, err
+	}
+	if s.Migrate == nil {
+		return exec, task, nil, nil
+	}
+	// A migration connects as the tenant it migrates: its task may read
+	// the tenants' credentials, which the service's own role may not
+	// unless it asks, and otherwise do what the service does.
+	migration, err = iam.NewRole(ctx, s.Name+"-migration", &iam.RoleArgs{
+		Description: pulumi.String("What " + s.Name + "'s tenant migrations may do in " + args.Environment), AssumeRolePolicy: trust,
+	}, opts)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if _, err := iam.NewRolePolicy(ctx, s.Name+"-migration", &iam.RolePolicyArgs{
+		Role: migration.Name, Policy: policy(true),
+	}, opts); err != nil {
+		return nil, nil, nil, err
+	}
+	return exec, task, migration, nil
 }
 
 // taskStatements are the running app's permissions: its environment's
@@ -194,7 +214,7 @@ func (c *Compute) roles(ctx *pulumi.Context, s config.Service, injected []contai
 // account-wide. No master secret, ever: the service's own credentials are
 // injected (the execution role reads them), and tenants' credentials are
 // readable only by a service that asks with access: [{tenants: read}].
-func (c *Compute) taskStatements(s config.Service, logs, key, execLogs string, buckets map[string]string) []awspolicy.Statement {
+func (c *Compute) taskStatements(s config.Service, readsTenants bool, logs, key, execLogs string, buckets map[string]string) []awspolicy.Statement {
 	args := c.args
 	prefix := c.parameterArn("")
 	statements := []awspolicy.Statement{
@@ -202,7 +222,7 @@ func (c *Compute) taskStatements(s config.Service, logs, key, execLogs string, b
 			Action:   []string{"ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"},
 			Resource: []string{prefix, prefix + "/*"}},
 	}
-	if s.ReadsTenants() {
+	if readsTenants {
 		// Read at runtime: a tenant's login can change after the task starts.
 		statements = append(statements, awspolicy.Statement{Sid: "TenantCredentials", Effect: "Allow",
 			Action: []string{"secretsmanager:GetSecretValue"}, Resource: []string{args.Data.TenantSecretsArn}})

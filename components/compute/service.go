@@ -36,7 +36,7 @@ const (
 // service runs a long-lived service: private subnets, no public IP, its
 // capacity strategy from the first deployment, rollback on failure.
 func (c *Compute) service(ctx *pulumi.Context, s config.Service, task *ecs.TaskDefinition, lbTarget *lb.TargetGroup,
-	rule *lb.ListenerRule, registry *servicediscovery.Service) (*ecs.Service, error) {
+	rule *lb.ListenerRule, registry *servicediscovery.Service, migrated pulumi.Resource) (*ecs.Service, error) {
 	args := c.args
 	group, err := c.securityGroup(s)
 	if err != nil {
@@ -82,6 +82,10 @@ func (c *Compute) service(ctx *pulumi.Context, s config.Service, task *ecs.TaskD
 	deps := append([]pulumi.Resource{c.capacityProviders}, c.lb.listeners...)
 	if rule != nil {
 		deps = append(deps, rule)
+	}
+	if migrated != nil {
+		// Every tenant's schema is migrated before the new task rolls out.
+		deps = append(deps, migrated)
 	}
 	// The service's name is fixed and unique in its cluster, so a
 	// replacement can only delete first; the preview shows it as such.
@@ -227,7 +231,7 @@ func (c *Compute) registry(ctx *pulumi.Context, s config.Service) (*servicedisco
 
 // schedule runs a task on an EventBridge schedule, with a role that may run
 // only this task definition on this cluster.
-func (c *Compute) schedule(ctx *pulumi.Context, s config.Service, task *ecs.TaskDefinition, execRole, taskRole *iam.Role) error {
+func (c *Compute) schedule(ctx *pulumi.Context, s config.Service, task *ecs.TaskDefinition, execRole, taskRole *iam.Role, migrated pulumi.Resource) error {
 	opts := pulumi.Parent(c)
 	group, err := c.securityGroup(s)
 	if err != nil {
@@ -274,6 +278,11 @@ func (c *Compute) schedule(ctx *pulumi.Context, s config.Service, task *ecs.Task
 	if err := c.taskSleep(ctx, s, rule); err != nil {
 		return err
 	}
+	deps := []pulumi.Resource{c.capacityProviders}
+	if migrated != nil {
+		// The schedule runs the new task only once every tenant is migrated.
+		deps = append(deps, migrated)
+	}
 	var strategy cloudwatch.EventTargetEcsTargetCapacityProviderStrategyArray
 	for _, share := range Strategy(s.Capacity, s.DesiredCount) {
 		strategy = append(strategy, cloudwatch.EventTargetEcsTargetCapacityProviderStrategyArgs{
@@ -295,7 +304,7 @@ func (c *Compute) schedule(ctx *pulumi.Context, s config.Service, task *ecs.Task
 				AssignPublicIp: pulumi.Bool(false),
 			},
 		},
-	}, opts, pulumi.DependsOn([]pulumi.Resource{c.capacityProviders}))
+	}, opts, pulumi.DependsOn(deps))
 	return err
 }
 

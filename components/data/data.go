@@ -105,6 +105,11 @@ type Data struct {
 	// services need to reach a tenant, and what the next deployment (and the
 	// tenants command) checks changes against.
 	Tenants pulumi.MapOutput `pulumi:"tenants"`
+	// TenantSecretArns maps every stack-file tenant, pool and silo, to its
+	// credentials' secret; TenantsProvisioned are the invocations that made
+	// their logins: migrations connect as the tenant only after them.
+	TenantSecretArns   pulumi.StringMapOutput
+	TenantsProvisioned []pulumi.Resource
 	// MasterSecretArns are the RDS-managed master secrets of every
 	// instance, the pools' first: the provisioner's alone.
 	MasterSecretArns pulumi.StringArrayOutput
@@ -357,6 +362,8 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 	}
 
 	tenants := pulumi.Map{}
+	tenantSecrets := pulumi.StringMap{}
+	var provisioned []*TenantDatabase
 	databaseArns := pulumi.StringArray{}
 	for _, pool := range append([]config.DatabasePool{{Name: config.SharedPool}}, db.Pools...) {
 		databaseArns = append(databaseArns, pools[pool.Name].arn)
@@ -399,6 +406,8 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 			siloNames = append(siloNames, name+"-tenant-"+t.ID)
 			siloTenants = append(siloTenants, t)
 		}
+		provisioned = append(provisioned, td)
+		tenantSecrets[t.ID] = td.SecretArn
 		tenants[t.ID] = pulumi.Map{
 			"plan":                pulumi.String(t.Plan.Name),
 			"isolation":           pulumi.String(string(t.Plan.Isolation)),
@@ -418,6 +427,7 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 		}
 	}
 	d.Tenants = tenants.ToMapOutput()
+	d.TenantSecretArns = tenantSecrets.ToStringMapOutput()
 	d.MasterSecretArns = append(slices.Clone(masterSecrets), siloMasters...).ToStringArrayOutput()
 	if len(silosToLogin) > 0 {
 		// The silo instances exist only now: the provisioner may read their
@@ -432,6 +442,11 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 			if err := td.provisionSiloLogin(ctx, siloNames[i], siloTenants[i], provisionerName, deps); err != nil {
 				return nil, fmt.Errorf("data %s: tenant %s's login: %w", name, siloTenants[i].ID, err)
 			}
+		}
+	}
+	for _, td := range provisioned {
+		if td.Provisioned != nil {
+			d.TenantsProvisioned = append(d.TenantsProvisioned, td.Provisioned)
 		}
 	}
 

@@ -55,6 +55,9 @@ type TenantDatabase struct {
 	// MasterSecretArn is the RDS-managed master secret of a silo tenant's
 	// instance: the provisioner's, never a service's.
 	MasterSecretArn pulumi.StringOutput
+	// Provisioned is the invocation that made the tenant's login and filled
+	// its secret: what must have run before anything connects as the tenant.
+	Provisioned pulumi.Resource
 }
 
 // DatabaseName is the tenant's database (and, for pool tenants, login role)
@@ -170,13 +173,17 @@ func (t *TenantDatabase) provisionSiloLogin(ctx *pulumi.Context, name string, te
 		})
 		return string(body), err
 	}).(pulumi.StringOutput)
-	_, err := lambda.NewInvocation(ctx, name+"-login", &lambda.InvocationArgs{
+	login, err := lambda.NewInvocation(ctx, name+"-login", &lambda.InvocationArgs{
 		FunctionName:   function,
 		Input:          input,
 		LifecycleScope: pulumi.String("CRUD"),
 		TerraformKey:   pulumi.String("tf"),
 	}, pulumi.Parent(t), pulumi.DependsOn(deps))
-	return err
+	if err != nil {
+		return err
+	}
+	t.Provisioned = login
+	return nil
 }
 
 // FactsByProvisioner is the tenants output's "facts" value of a pool tenant
@@ -227,6 +234,7 @@ func (t *TenantDatabase) pool(ctx *pulumi.Context, name string, args *TenantData
 	if err != nil {
 		return err
 	}
+	t.Provisioned = invocation
 	t.Host = args.SharedHost.ToStringOutput()
 	t.SecretArn = invocation.Result.ApplyT(func(result string) (string, error) {
 		var r struct {

@@ -5,7 +5,6 @@ package platform
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/scheduler"
@@ -48,9 +47,6 @@ func Run(ctx *pulumi.Context, keys []string, export func(name string, value pulu
 	p, err := NewPlatform(ctx, cfg.Project+"-"+cfg.Name, &PlatformArgs{Stack: cfg, Previous: previous})
 	if err != nil {
 		return err
-	}
-	for _, notice := range MigrationNotices(cfg) {
-		_ = ctx.Log.Warn(notice, &pulumi.LogArgs{Resource: p})
 	}
 	for name, value := range p.Outputs() {
 		export(name, value)
@@ -263,6 +259,8 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 			CacheAuthSecretArn:     p.Data.CacheAuthSecretArn,
 			TenantSecretsArn:       p.Data.TenantSecretsArn,
 			ServiceLoginSecretArns: loginSecrets(p.Data),
+			TenantSecretArns:       p.Data.TenantSecretArns,
+			TenantsProvisioned:     p.Data.TenantsProvisioned,
 		},
 		Services:          cfg.Services,
 		DefaultCapacity:   cfg.Compute.Capacity,
@@ -278,6 +276,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		Buckets:            buckets(p.Data),
 		Schedule:           cfg.Schedule,
 		ScheduleGroup:      sleepGroup,
+		MigrationCode:      p.Data.ProvisionerCode,
 	}, children...)
 	if err != nil {
 		return nil, err
@@ -538,32 +537,6 @@ func (p *Platform) Outputs() map[string]pulumi.Input {
 		outputs[OutputWakeUp] = wakeUpCommand(p.stack.Region, p.Network.NatInstanceId, p.Data.Databases, p.Compute.Wake)
 	}
 	return outputs
-}
-
-// MigrationNotices say, for each service with a migrate command, that this
-// version validates the command but does not run it, and for which tenants
-// it must be run before the service's new task rolls out: a preview never
-// lets the reader believe the schemas were migrated.
-func MigrationNotices(cfg *config.Stack) []string {
-	var ids []string
-	for _, t := range cfg.Tenants {
-		ids = append(ids, t.ID)
-	}
-	var notices []string
-	for _, s := range cfg.Services {
-		if s.Migrate == nil {
-			continue
-		}
-		tenants := "no tenant yet"
-		if len(ids) > 0 {
-			tenants = "tenants " + strings.Join(ids, ", ")
-		}
-		notices = append(notices, fmt.Sprintf(
-			"service %s: migrate %q is validated but not run by this version of the platform: run it as a one-off task of the service for %s "+
-				"before its new image or command rolls out (docs/data-contract.md#tenant-migrations)",
-			s.Name, strings.Join(s.Migrate.Command, " "), tenants))
-	}
-	return notices
 }
 
 // serverlessWatch is what observability watches of a serverless cache: its

@@ -63,7 +63,14 @@ func (r *Result) WriteTable(w io.Writer) error {
 	for _, t := range types {
 		fmt.Fprintf(tw, "  %s\t%d\n", t, counts[t])
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	ms, err := Migrations(r.Resources)
+	if err != nil {
+		return err
+	}
+	return writeMigrations(w, ms)
 }
 
 // keyInputs summarises a resource's inputs on one line: scalars and short
