@@ -275,6 +275,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		Buckets:            buckets(p.Data),
 		Schedule:           cfg.Schedule,
 		MigrationCode:      p.Data.ProvisionerCode,
+		RegistryTable:      registryTable(cfg),
 	}, children...)
 	if err != nil {
 		return nil, err
