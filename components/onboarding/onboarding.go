@@ -39,7 +39,7 @@ const (
 	// SQS must hide the message at least that long.
 	migratingWorkerTimeout     = 900
 	migratingVisibilityTimeout = migratingWorkerTimeout + 60
-	apiTimeout        = 10
+	apiTimeout                 = 10
 	// workerConcurrency caps the workers running at once: each holds one
 	// master connection to PostgreSQL.
 	workerConcurrency = 5
