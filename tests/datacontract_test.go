@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/saas-platform/saas-platform/internal/migrations"
+	runtime "github.com/saas-platform/saas-platform/internal/onboarding"
 	"github.com/saas-platform/saas-platform/internal/plan"
 )
 
@@ -320,4 +322,53 @@ func TestTheRunnerMayStartOnlyTheMigratingServicesTasksWithTheirRoles(t *testing
 		roles = append(roles, "arn:aws:iam::"+plan.AccountID+":role/"+r.ID)
 	}
 	assert.ElementsMatch(t, roles, pass, "it passes the migrating services' execution and migration roles, never their task roles or anyone else's")
+}
+
+func TestTheOnboardingWorkerMigratesEveryTenantItMakesAndTheRunnerTheRegistrysToo(t *testing.T) {
+	result := controlPlan(t, "data-contract", "testdata/Pulumi.data-contract.yaml")
+	prefix := "saas-platform-data-contract"
+	ms, err := plan.Migrations(result.Resources)
+	require.NoError(t, err)
+	var specs []migrations.Spec
+	for _, m := range ms {
+		specs = append(specs, m.Request.Spec)
+	}
+
+	item := named(t, result, tableItemType, prefix+"-stack-facts")
+	var attrs map[string]map[string]string
+	require.NoError(t, json.Unmarshal([]byte(item.String("item")), &attrs))
+	var facts runtime.StackFacts
+	require.NoError(t, json.Unmarshal([]byte(attrs[runtime.FactsAttribute]["S"]), &facts))
+	assert.Equal(t, specs, facts.Migrations, "the worker runs for a new tenant exactly what the deployment runs for the stack file's")
+
+	worker := named(t, result, functionType, prefix+"-onboarding-provisioner")
+	queue := named(t, result, queueType, prefix)
+	assert.Equal(t, 900.0, worker.Number("timeout"), "an attempt waits for the migration tasks")
+	assert.GreaterOrEqual(t, queue.Number("visibilityTimeoutSeconds"), worker.Number("timeout"), "SQS requires it")
+	grant := named(t, result, rolePolicyType, prefix+"-onboarding-provisioner-more")
+	var run, pass []string
+	for _, st := range statementsOf(t, grant) {
+		switch st.Sid {
+		case "RunTheServicesTask":
+			run = st.Resource
+		case "PassItsRoles":
+			pass = st.Resource
+		}
+	}
+	assert.Len(t, run, 2, "api's and collaboration's task definitions")
+	assert.Len(t, pass, 4, "their execution and migration roles")
+	assert.Contains(t, worker.Dependencies, grant.URN, "the worker runs only once it may start the tasks")
+
+	runner := named(t, result, functionType, "migrations")
+	assert.Equal(t, prefix+"-tenants", runner.String("environment.variables."+runtime.EnvTable))
+	policy := named(t, result, rolePolicyType, "migrations")
+	var scans []string
+	for _, st := range statementsOf(t, policy) {
+		if slices.Contains(st.Action, "dynamodb:Scan") {
+			scans = st.Resource
+		}
+	}
+	table := named(t, result, tableType, prefix+"-registry")
+	assert.Equal(t, []string{"arn:aws:dynamodb:ap-northeast-1:" + plan.AccountID + ":table/" + table.String("name")}, scans,
+		"the runner reads the registry, and only it, to migrate run-time tenants on a new task")
 }

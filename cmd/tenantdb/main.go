@@ -50,7 +50,7 @@ func main() {
 		}
 		lambda.Start(api.Handle)
 	case onboarding.HandlerWorker:
-		tenants := &onboarding.TenantDB{Provisioner: provisioner}
+		tenants := &onboarding.TenantDB{Provisioner: provisioner, Migrations: &migrations.Runner{ECS: ecs.NewFromConfig(cfg), Log: logger}}
 		if err := tenants.FromEnvironment(os.Getenv); err != nil {
 			log.Fatal(err)
 		}
@@ -61,6 +61,15 @@ func main() {
 		lambda.Start(w.Handle)
 	case migrations.Handler:
 		runner := &migrations.Runner{ECS: ecs.NewFromConfig(cfg), Log: logger}
+		if table := os.Getenv(onboarding.EnvTable); table != "" {
+			// The onboarding API's tenants are migrated with the stack
+			// file's whenever a service's task changes.
+			registry.Table = table
+			runner.RunTime = onboarding.MigrationTenants{
+				Registry: registry,
+				Layout:   tenantdb.Layout{PathPrefix: os.Getenv(onboarding.EnvPathPrefix)},
+			}
+		}
 		lambda.Start(runner.Handle)
 	default:
 		log.Fatalf("%s=%q: the handlers are %s, %s and %s (or unset for the provisioner)",

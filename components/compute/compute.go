@@ -92,6 +92,9 @@ type ComputeArgs struct {
 	// provisioner's binary), asked for only when a service has a migrate
 	// command.
 	MigrationCode func() (pulumi.Archive, error)
+	// RegistryTable is the onboarding API's registry, whose tenants the
+	// migrations runner migrates too; empty without the API.
+	RegistryTable string
 }
 
 // BucketInputs is a bucket services may be granted.
@@ -127,6 +130,10 @@ type Compute struct {
 	// TaskRoleArns maps every service, scheduled or not, to its task role:
 	// what the onboarding API's callers name as service:<name>.
 	TaskRoleArns map[string]pulumi.StringOutput
+	// MigrationSpecs are the migrating services' specs (internal/migrations
+	// .Spec), in stack-file order: what the onboarding worker runs for a
+	// tenant it makes.
+	MigrationSpecs []pulumi.Output
 	// Wake lists, when the stack sleeps, each service's scalable target and
 	// the bounds its wake-up actions restore, in stack-file order.
 	Wake []WakeTarget
@@ -142,6 +149,7 @@ type Compute struct {
 	generated         map[string]*secretsmanager.Secret
 	facts             map[string]pulumi.StringInput
 	migrationRunner   *migrationRunner
+	migrationTargets  []migrationTarget
 }
 
 // NewCompute builds the cluster, the load balancer and every service.

@@ -15,6 +15,7 @@ import (
 	"github.com/saas-platform/saas-platform/config"
 	"github.com/saas-platform/saas-platform/internal/awspolicy"
 	"github.com/saas-platform/saas-platform/internal/migrations"
+	runtime "github.com/saas-platform/saas-platform/internal/onboarding"
 )
 
 // MigrationsFunction is the short name of the function that runs tenant
@@ -67,23 +68,34 @@ func (c *Compute) newMigrationRunner(ctx *pulumi.Context) (*migrationRunner, err
 	policy, err := iam.NewRolePolicy(ctx, MigrationsFunction, &iam.RolePolicyArgs{
 		Role: role.Name,
 		Policy: awspolicy.Output(func(v []any) awspolicy.Document {
-			return awspolicy.New(
+			doc := awspolicy.New(
 				awspolicy.Statement{Sid: "OwnLogs", Effect: "Allow",
 					Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{v[0].(string) + ":*"}},
-				// DescribeTasks names tasks, whose ARNs are known only once
-				// they run: any task of this cluster.
-				awspolicy.Statement{Sid: "WatchTasks", Effect: "Allow", Action: []string{"ecs:DescribeTasks"},
-					Resource:  []string{fmt.Sprintf("arn:aws:ecs:%s:%s:task/%s/*", args.Region, c.account, v[1].(string))},
-					Condition: awspolicy.Condition{"ArnEquals": {"ecs:cluster": {v[2].(string)}}}},
+				c.watchTasks(v[1].(string), v[2].(string)),
 			)
-		}, logGroup.Arn, c.Cluster.Name, c.Cluster.Arn),
+			if args.RegistryTable != "" {
+				// The onboarding API's tenants, read to migrate them too.
+				doc = doc.With(
+					awspolicy.Statement{Sid: "RunTimeTenants", Effect: "Allow", Action: []string{"dynamodb:Scan"},
+						Resource: []string{fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", args.Region, c.account, args.RegistryTable)}},
+					awspolicy.Statement{Sid: "RegistryEncryption", Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: []string{v[3].(string)},
+						Condition: awspolicy.Condition{"StringEquals": {"kms:ViaService": {fmt.Sprintf("dynamodb.%s.amazonaws.com", args.Region)}}}},
+				)
+			}
+			return doc
+		}, logGroup.Arn, c.Cluster.Name, c.Cluster.Arn, args.KeyArn),
 	}, opts)
 	if err != nil {
 		return nil, err
 	}
+	environment := pulumi.StringMap{runtime.EnvHandler: pulumi.String(migrations.Handler)}
+	if args.RegistryTable != "" {
+		environment[runtime.EnvTable] = pulumi.String(args.RegistryTable)
+		environment[runtime.EnvPathPrefix] = pulumi.String(args.PathPrefix)
+	}
 	function, err := lambda.NewFunction(ctx, MigrationsFunction, &lambda.FunctionArgs{
 		Description:   pulumi.String("Runs each service's migrate command as a task of the service, once per tenant"),
-		Environment:   &lambda.FunctionEnvironmentArgs{Variables: pulumi.StringMap{"TENANTDB_HANDLER": pulumi.String(migrations.Handler)}},
+		Environment:   &lambda.FunctionEnvironmentArgs{Variables: environment},
 		Runtime:       pulumi.String("provided.al2023"),
 		Handler:       pulumi.String("bootstrap"),
 		Architectures: pulumi.StringArray{pulumi.String("arm64")},
@@ -123,40 +135,35 @@ func (c *Compute) migrations(ctx *pulumi.Context, s config.Service, task *ecs.Ta
 	if err != nil {
 		return nil, err
 	}
+	target := migrationTarget{family: task.Family, execRole: execRole.Arn, migrationRole: migrationRole.Arn}
+	c.migrationTargets = append(c.migrationTargets, target)
 	grant, err := iam.NewRolePolicy(ctx, s.Name+"-run-migrations", &iam.RolePolicyArgs{
-		Role: runner.role.Name,
-		Policy: awspolicy.Output(func(v []any) awspolicy.Document {
-			family := fmt.Sprintf("arn:aws:ecs:%s:%s:task-definition/%s:*", c.args.Region, c.account, v[0].(string))
-			return awspolicy.New(
-				awspolicy.Statement{Sid: "RunTheServicesTask", Effect: "Allow", Action: []string{"ecs:RunTask"}, Resource: []string{family},
-					Condition: awspolicy.Condition{"ArnEquals": {"ecs:cluster": {v[1].(string)}}}},
-				awspolicy.Statement{Sid: "PassItsRoles", Effect: "Allow", Action: []string{"iam:PassRole"},
-					Resource:  []string{v[2].(string), v[3].(string)},
-					Condition: awspolicy.Condition{"StringEquals": {"iam:PassedToService": {"ecs-tasks.amazonaws.com"}}}},
-			)
-		}, task.Family, c.Cluster.Arn, execRole.Arn, migrationRole.Arn),
+		Role: runner.role.Name, Policy: c.migrationPolicy([]migrationTarget{target}, false),
 	}, opts)
 	if err != nil {
 		return nil, err
 	}
+	spec := pulumi.All(c.Cluster.Arn, task.Arn, c.args.Network.PrivateSubnetIds, group, migrationRole.Arn).ApplyT(func(v []any) migrations.Spec {
+		return migrations.Spec{
+			Service:          s.Name,
+			Cluster:          v[0].(string),
+			TaskDefinition:   v[1].(string),
+			Container:        s.Name,
+			Command:          s.Migrate.Command,
+			Subnets:          v[2].([]string),
+			SecurityGroups:   []string{v[3].(string)},
+			TaskRole:         v[4].(string),
+			CapacityProvider: Fargate,
+		}
+	})
+	c.MigrationSpecs = append(c.MigrationSpecs, spec)
 	var tenants pulumi.StringMapInput = pulumi.StringMap{}
 	if c.args.Data.TenantSecretArns != nil {
 		tenants = c.args.Data.TenantSecretArns
 	}
-	input := pulumi.All(c.Cluster.Arn, task.Arn, c.args.Network.PrivateSubnetIds, group, migrationRole.Arn, tenants).
-		ApplyT(func(v []any) (string, error) {
-			return MigrationRequest(migrations.Spec{
-				Service:          s.Name,
-				Cluster:          v[0].(string),
-				TaskDefinition:   v[1].(string),
-				Container:        s.Name,
-				Command:          s.Migrate.Command,
-				Subnets:          v[2].([]string),
-				SecurityGroups:   []string{v[3].(string)},
-				TaskRole:         v[4].(string),
-				CapacityProvider: Fargate,
-			}, v[5].(map[string]string))
-		}).(pulumi.StringOutput)
+	input := pulumi.All(spec, tenants).ApplyT(func(v []any) (string, error) {
+		return MigrationRequest(v[0].(migrations.Spec), v[1].(map[string]string))
+	}).(pulumi.StringOutput)
 	invocation, err := lambda.NewInvocation(ctx, s.Name+"-migrations", &lambda.InvocationArgs{
 		FunctionName:   runner.function.Name,
 		Input:          input,
@@ -188,4 +195,56 @@ func MigrationRequest(spec migrations.Spec, tenantSecrets map[string]string) (st
 		return "", err
 	}
 	return strings.TrimSpace(string(body)), nil
+}
+
+// migrationTarget is what a service's migrations need passed and started.
+type migrationTarget struct {
+	family                  pulumi.StringOutput
+	execRole, migrationRole pulumi.StringOutput
+}
+
+// migrationPolicy lets a role start the targets' tasks in the stack's
+// cluster with their execution and migration roles (never their task
+// roles) and, with watch, watch the cluster's tasks: the runner's grants,
+// and the onboarding worker's, which migrates the tenants it makes.
+func (c *Compute) migrationPolicy(targets []migrationTarget, watch bool) pulumi.StringOutput {
+	inputs := []any{c.Cluster.Arn, c.Cluster.Name}
+	for _, t := range targets {
+		inputs = append(inputs, t.family, t.execRole, t.migrationRole)
+	}
+	return awspolicy.Output(func(v []any) awspolicy.Document {
+		cluster, clusterName := v[0].(string), v[1].(string)
+		var families, roles []string
+		for i := 2; i+2 < len(v); i += 3 {
+			families = append(families, fmt.Sprintf("arn:aws:ecs:%s:%s:task-definition/%s:*", c.args.Region, c.account, v[i].(string)))
+			roles = append(roles, v[i+1].(string), v[i+2].(string))
+		}
+		doc := awspolicy.New(
+			awspolicy.Statement{Sid: "RunTheServicesTask", Effect: "Allow", Action: []string{"ecs:RunTask"}, Resource: families,
+				Condition: awspolicy.Condition{"ArnEquals": {"ecs:cluster": {cluster}}}},
+			awspolicy.Statement{Sid: "PassItsRoles", Effect: "Allow", Action: []string{"iam:PassRole"}, Resource: roles,
+				Condition: awspolicy.Condition{"StringEquals": {"iam:PassedToService": {"ecs-tasks.amazonaws.com"}}}},
+		)
+		if watch {
+			doc = doc.With(c.watchTasks(clusterName, cluster))
+		}
+		return doc
+	}, inputs...)
+}
+
+// watchTasks lets a role read the cluster's tasks: DescribeTasks names
+// tasks, whose ARNs are known only once they run.
+func (c *Compute) watchTasks(clusterName, cluster string) awspolicy.Statement {
+	return awspolicy.Statement{Sid: "WatchTasks", Effect: "Allow", Action: []string{"ecs:DescribeTasks"},
+		Resource:  []string{fmt.Sprintf("arn:aws:ecs:%s:%s:task/%s/*", c.args.Region, c.account, clusterName)},
+		Condition: awspolicy.Condition{"ArnEquals": {"ecs:cluster": {cluster}}}}
+}
+
+// MigrationGrant is a policy for the onboarding worker: start and watch
+// every migrating service's task; empty when no service migrates.
+func (c *Compute) MigrationGrant() pulumi.StringOutput {
+	if len(c.migrationTargets) == 0 {
+		return pulumi.String("").ToStringOutput()
+	}
+	return c.migrationPolicy(c.migrationTargets, true)
 }

@@ -165,6 +165,9 @@ type TenantFunctionArgs struct {
 	KeyServices []string
 	Environment pulumi.StringMap
 	Timeout     int // seconds
+	// Policy, when set, is a further policy document of the function's,
+	// made of other resources' outputs; the function waits for it.
+	Policy pulumi.StringInput
 }
 
 // TenantFunction builds a function from the provisioner's code, in its
@@ -180,7 +183,7 @@ func (d *Data) TenantFunction(ctx *pulumi.Context, name string, args TenantFunct
 	pa.logGroupName = d.pathPrefix + "/lambda/" + args.Name
 	pa.code = code
 	pa.description, pa.extra, pa.environment, pa.timeout = args.Description, args.Statements, args.Environment, args.Timeout
-	pa.keyServices = args.KeyServices
+	pa.keyServices, pa.policy = args.KeyServices, args.Policy
 	function, _, _, err := newProvisioner(ctx, name, pa, parent)
 	return function, err
 }

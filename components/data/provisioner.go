@@ -347,6 +347,7 @@ type provisionerArgs struct {
 	keyServices []string // services through which it may also use the key
 	environment pulumi.StringMap
 	timeout     int
+	policy      pulumi.StringInput // a further policy document; nil: none
 }
 
 // newProvisioner creates the function that provisions pool tenants, in the
@@ -410,6 +411,14 @@ func newProvisioner(ctx *pulumi.Context, name string, args provisionerArgs, pare
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	ready := []pulumi.Resource{policy, vpcAccess}
+	if args.policy != nil {
+		more, err := iam.NewRolePolicy(ctx, name+"-more", &iam.RolePolicyArgs{Role: role.Name, Policy: args.policy}, opts)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		ready = append(ready, more)
+	}
 	description, timeout := args.description, args.timeout
 	if description == "" {
 		description = "Creates, updates and retires pool tenants' databases in the shared PostgreSQL"
@@ -440,7 +449,7 @@ func newProvisioner(ctx *pulumi.Context, name string, args provisionerArgs, pare
 			LogFormat: pulumi.String("JSON"),
 			LogGroup:  logGroup.Name,
 		},
-	}, opts, pulumi.DependsOn([]pulumi.Resource{policy, vpcAccess}))
+	}, opts, pulumi.DependsOn(ready))
 	if err != nil {
 		return nil, nil, nil, err
 	}

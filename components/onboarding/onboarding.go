@@ -34,7 +34,12 @@ const (
 	// failed one is retried after it.
 	workerTimeout     = 30
 	visibilityTimeout = 2 * workerTimeout
-	apiTimeout        = 10
+	// migratingWorkerTimeout bounds an attempt that also runs the
+	// services' migrations for the tenant, a task each: Lambda's longest.
+	// SQS must hide the message at least that long.
+	migratingWorkerTimeout     = 900
+	migratingVisibilityTimeout = migratingWorkerTimeout + 60
+	apiTimeout                 = 10
 	// workerConcurrency caps the workers running at once: each holds one
 	// master connection to PostgreSQL.
 	workerConcurrency = 5
@@ -78,6 +83,11 @@ type OnboardingArgs struct {
 	LogRetentionDays int
 	// Protect turns on the table's deletion protection and Pulumi protect.
 	Protect bool
+	// Migrations says services migrate tenants: the worker runs their
+	// migrations for each tenant it makes (the facts list them), with
+	// MigrationGrant's permissions and a longer timeout.
+	Migrations     bool
+	MigrationGrant pulumi.StringInput
 }
 
 // Onboarding is the run-time onboarding API and what it needs.
@@ -129,10 +139,14 @@ func NewOnboarding(ctx *pulumi.Context, name string, args *OnboardingArgs, opts 
 	if err != nil {
 		return nil, fmt.Errorf("onboarding %s: dead-letter queue: %w", name, err)
 	}
+	timeout, visibility := workerTimeout, visibilityTimeout
+	if args.Migrations {
+		timeout, visibility = migratingWorkerTimeout, migratingVisibilityTimeout
+	}
 	queue, err := sqs.NewQueue(ctx, name, &sqs.QueueArgs{
 		Name:                     pulumi.String(queueName),
 		KmsMasterKeyId:           args.KeyArn,
-		VisibilityTimeoutSeconds: pulumi.Int(visibilityTimeout),
+		VisibilityTimeoutSeconds: pulumi.Int(visibility),
 		MessageRetentionSeconds:  pulumi.Int(deadLetterRetention),
 		RedrivePolicy: deadLetters.Arn.ApplyT(func(arn string) (string, error) {
 			b, err := json.Marshal(map[string]any{"deadLetterTargetArn": arn, "maxReceiveCount": MaxAttempts})
@@ -146,10 +160,15 @@ func NewOnboarding(ctx *pulumi.Context, name string, args *OnboardingArgs, opts 
 
 	// It is a tenant provisioner (the reachability report shows it as one:
 	// it shares the provisioner's security group).
+	var grant pulumi.StringInput
+	if args.Migrations {
+		grant = args.MigrationGrant
+	}
 	worker, err := args.Worker(ctx, name+"-onboarding-provisioner", data.TenantFunctionArgs{
 		Name:        "onboarding-provisioner",
 		Description: "Provisions the pool tenants the onboarding API queues, with the stack's provisioner",
-		Timeout:     workerTimeout,
+		Timeout:     timeout,
+		Policy:      grant,
 		KeyServices: []string{"dynamodb", "sqs"},
 		Statements: []awspolicy.Statement{
 			{Sid: "Registry", Effect: "Allow",

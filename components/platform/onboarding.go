@@ -15,6 +15,7 @@ import (
 	"github.com/saas-platform/saas-platform/components/data"
 	"github.com/saas-platform/saas-platform/components/onboarding"
 	"github.com/saas-platform/saas-platform/config"
+	"github.com/saas-platform/saas-platform/internal/migrations"
 	runtime "github.com/saas-platform/saas-platform/internal/onboarding"
 )
 
@@ -24,7 +25,7 @@ func (p *Platform) onboarding(ctx *pulumi.Context, name string, cfg *config.Stac
 	if !cfg.Onboarding.Enabled() {
 		return nil
 	}
-	facts, err := stackFacts(cfg, p.Data)
+	facts, err := stackFacts(cfg, p.Data, p.Compute.MigrationSpecs)
 	if err != nil {
 		return fmt.Errorf("platform %s: onboarding: %w", name, err)
 	}
@@ -41,6 +42,8 @@ func (p *Platform) onboarding(ctx *pulumi.Context, name string, cfg *config.Stac
 		Callers:          onboardingCallers(cfg, p.Compute),
 		Facts:            facts,
 		Worker:           p.Data.TenantFunction,
+		Migrations:       len(p.Compute.MigrationSpecs) > 0,
+		MigrationGrant:   p.Compute.MigrationGrant(),
 		Code:             code,
 		LogRetentionDays: cfg.Logs.RetentionDays,
 		Protect:          cfg.DataProtection.Protect,
@@ -74,7 +77,7 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9-]+`)
 // tenant ids, the plan table, the longest id the stack takes, and each
 // pool with what the capacity rule allows it and what the stack file's
 // tenants take of that.
-func stackFacts(cfg *config.Stack, d *data.Data) (pulumi.StringOutput, error) {
+func stackFacts(cfg *config.Stack, d *data.Data, migrationSpecs []pulumi.Output) (pulumi.StringOutput, error) {
 	loads, err := cfg.PoolLoads()
 	if err != nil {
 		return pulumi.StringOutput{}, err
@@ -96,7 +99,13 @@ func stackFacts(cfg *config.Stack, d *data.Data) (pulumi.StringOutput, error) {
 		pool := d.Pools[l.Instance]
 		inputs = append(inputs, pool.Address, pool.SecretArn)
 	}
+	for _, spec := range migrationSpecs {
+		inputs = append(inputs, spec)
+	}
 	return pulumi.All(inputs...).ApplyT(func(v []any) (string, error) {
+		for _, spec := range v[2*len(loads):] {
+			facts.Migrations = append(facts.Migrations, spec.(migrations.Spec))
+		}
 		for i, l := range loads {
 			facts.Pools[l.Instance] = runtime.Pool{
 				Host: v[2*i].(string), Port: data.PostgresPort, MasterSecretArn: v[2*i+1].(string), Class: l.Class,
@@ -118,3 +127,11 @@ func stackFacts(cfg *config.Stack, d *data.Data) (pulumi.StringOutput, error) {
 // maxFactsBytes leaves room in DynamoDB's 400 KB item for the key and
 // the attribute name: about 20,000 tenant ids.
 const maxFactsBytes = 390 * 1024
+
+// registryTable is the onboarding API's registry, "" without the API.
+func registryTable(cfg *config.Stack) string {
+	if !cfg.Onboarding.Enabled() {
+		return ""
+	}
+	return runtime.RegistryTable(cfg.Project, cfg.Name)
+}

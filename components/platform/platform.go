@@ -277,6 +277,7 @@ func NewPlatform(ctx *pulumi.Context, name string, args *PlatformArgs, opts ...p
 		Schedule:           cfg.Schedule,
 		ScheduleGroup:      sleepGroup,
 		MigrationCode:      p.Data.ProvisionerCode,
+		RegistryTable:      registryTable(cfg),
 	}, children...)
 	if err != nil {
 		return nil, err

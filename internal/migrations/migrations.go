@@ -108,9 +108,18 @@ type ECSAPI interface {
 	DescribeTasks(context.Context, *ecs.DescribeTasksInput, ...func(*ecs.Options)) (*ecs.DescribeTasksOutput, error)
 }
 
+// RunTimeTenants lists the tenants the onboarding API made, which the
+// stack file does not list: a new task migrates them too.
+type RunTimeTenants interface {
+	MigrationTenants(ctx context.Context) ([]Tenant, error)
+}
+
 // Runner runs migration tasks and waits for them.
 type Runner struct {
 	ECS ECSAPI
+	// RunTime, when set, adds the run-time tenants to every run that
+	// migrates all tenants; nil in a stack without the onboarding API.
+	RunTime RunTimeTenants
 	// Poll is how often stopped tasks are looked for; 0 is 10 seconds.
 	Poll time.Duration
 	// Margin is kept before the context's deadline (the function's
@@ -142,31 +151,47 @@ func (r *Runner) Handle(ctx context.Context, req Request) (Result, error) {
 	if req.TF != nil {
 		previous = req.TF.PrevInput
 	}
-	due := Due(req, previous)
+	due, all := Due(req, previous)
+	if all && r.RunTime != nil {
+		// Run-time tenants were migrated when they were made; a new task
+		// needs them migrated again, like the stack file's.
+		more, err := r.RunTime.MigrationTenants(ctx)
+		if err != nil {
+			return result, fmt.Errorf("migrations of %s: listing the run-time tenants: %w", req.Service, err)
+		}
+		for _, t := range more {
+			// A tenant promoted into the stack file is listed by both.
+			if !slices.ContainsFunc(req.Tenants, func(s Tenant) bool { return s.ID == t.ID }) {
+				due = append(due, t)
+			}
+		}
+		if err := checkTenants(due); err != nil {
+			return result, err
+		}
+	}
 	migrated, err := r.Run(ctx, req.Spec, due)
 	result.Migrated = migrated
 	return result, err
 }
 
-// Due are the tenants a change needs migrated: every tenant when the task
-// (image, command, variables), the migrate command or where it runs
-// changed, or on the first run; otherwise the tenants that are new or whose
-// credentials moved.
-func Due(req Request, previous *Request) []Tenant {
+// Due are the tenants a change needs migrated: every tenant (all is true)
+// when the task (image, command, variables), the migrate command or where
+// it runs changed, or on the first run; otherwise the tenants that are new
+// or whose credentials moved.
+func Due(req Request, previous *Request) (due []Tenant, all bool) {
 	if previous == nil || !sameSpec(req.Spec, previous.Spec) {
-		return req.Tenants
+		return req.Tenants, true
 	}
 	known := map[string]string{}
 	for _, t := range previous.Tenants {
 		known[t.ID] = t.SecretID
 	}
-	var due []Tenant
 	for _, t := range req.Tenants {
 		if secret, ok := known[t.ID]; !ok || secret != t.SecretID {
 			due = append(due, t)
 		}
 	}
-	return due
+	return due, false
 }
 
 // sameSpec compares what a migration runs with; concurrency only paces it.

@@ -263,3 +263,33 @@ func TestHostileRequestsAreRefusedBeforeAnyTaskStarts(t *testing.T) {
 		})
 	}
 }
+
+type runTime []Tenant
+
+func (r runTime) MigrationTenants(context.Context) ([]Tenant, error) { return r, nil }
+
+func TestANewTaskMigratesTheRunTimeTenantsTooAndANewTenantAloneDoesNot(t *testing.T) {
+	newImage := spec()
+	newImage.TaskDefinition = strings.Replace(newImage.TaskDefinition, ":7", ":8", 1)
+	cases := []struct {
+		name     string
+		req      Request
+		expected []string
+	}{
+		{"the first run", Request{Spec: spec(), Tenants: tenants("acme")}, []string{"acme", "hooli"}},
+		{"a new task", Request{Spec: newImage, Tenants: tenants("acme"),
+			TF: &Lifecycle{Action: ActionUpdate, PrevInput: &Request{Spec: spec(), Tenants: tenants("acme")}}}, []string{"acme", "hooli"}},
+		{"a new stack-file tenant", Request{Spec: spec(), Tenants: tenants("acme", "globex"),
+			TF: &Lifecycle{Action: ActionUpdate, PrevInput: &Request{Spec: spec(), Tenants: tenants("acme")}}}, []string{"globex"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &fakeECS{}
+			r := runner(f)
+			r.RunTime = runTime(tenants("hooli", "acme")) // acme: promoted into the stack file
+			_, err := r.Handle(context.Background(), tc.req)
+			require.NoError(t, err)
+			assert.ElementsMatch(t, tc.expected, f.tenantsRun())
+		})
+	}
+}

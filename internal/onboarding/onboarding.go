@@ -9,6 +9,7 @@ package onboarding
 
 import (
 	"errors"
+	"github.com/saas-platform/saas-platform/internal/migrations"
 	"sort"
 
 	"github.com/saas-platform/saas-platform/internal/tenantid"
@@ -106,6 +107,10 @@ type StackFacts struct {
 	Pools   map[string]Pool `json:"pools"`
 	// MaxIDLength is the longest tenant id the stack file accepts.
 	MaxIDLength int `json:"maxIdLength"`
+	// Migrations are the services' migrate commands, with the tasks the
+	// deployment last rolled out: the worker runs each for a tenant it
+	// creates, before the tenant is active.
+	Migrations []migrations.Spec `json:"migrations,omitempty"`
 }
 
 // HasTenant reports whether the stack file lists the id.

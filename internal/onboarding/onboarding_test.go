@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 
@@ -22,7 +23,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/saas-platform/saas-platform/internal/migrations"
 	"github.com/saas-platform/saas-platform/internal/onboarding"
+	"github.com/saas-platform/saas-platform/internal/tenantdb"
 	"github.com/saas-platform/saas-platform/internal/testenv"
 )
 
@@ -159,9 +162,10 @@ func (f *fixture) usage(pool string) onboarding.Usage {
 // recorder is the worker's provisioner in these tests: it records what it
 // is asked and fails while fail is set.
 type recorder struct {
-	mu    sync.Mutex
-	calls []string
-	fail  error
+	mu            sync.Mutex
+	calls         []string
+	fail          error
+	failMigration error
 }
 
 func (r *recorder) Ensure(_ context.Context, t onboarding.Tenant, pool onboarding.Pool) error {
@@ -173,6 +177,23 @@ func (r *recorder) Retire(_ context.Context, t onboarding.Tenant, _ onboarding.P
 		return r.record("drop " + t.ID)
 	}
 	return r.record("disable " + t.ID)
+}
+
+func (r *recorder) Migrate(_ context.Context, t onboarding.Tenant, specs []migrations.Spec) error {
+	if len(specs) == 0 {
+		return nil
+	}
+	var services []string
+	for _, s := range specs {
+		services = append(services, s.Service)
+	}
+	r.mu.Lock()
+	fail := r.failMigration
+	r.mu.Unlock()
+	if err := r.record("migrate " + t.ID + " with " + strings.Join(services, ", ")); err != nil {
+		return err
+	}
+	return fail
 }
 
 func (r *recorder) record(call string) error {
@@ -458,4 +479,102 @@ func TestOnlyTheNamedPrincipalsMayCall(t *testing.T) {
 	for _, c := range cases {
 		assert.Equal(t, c.ok, onboarding.CallerAllowed(c.caller, allowed), c.caller)
 	}
+}
+
+func migrationSpec(service string) migrations.Spec {
+	return migrations.Spec{
+		Service: service, Container: service, Command: []string{"npm", "run", "migrate"},
+		Cluster:          "arn:aws:ecs:ap-northeast-1:123456789012:cluster/saas-platform-dev",
+		TaskDefinition:   "arn:aws:ecs:ap-northeast-1:123456789012:task-definition/saas-platform-dev-" + service + ":3",
+		Subnets:          []string{"subnet-0a1b"},
+		SecurityGroups:   []string{"sg-0c2d"},
+		TaskRole:         "arn:aws:iam::123456789012:role/" + service + "-migration-1a2b3c4",
+		CapacityProvider: "FARGATE",
+	}
+}
+
+func TestARunTimeTenantIsActiveOnlyOnceEveryServiceMigratedIt(t *testing.T) {
+	f := newFixture(t, roomyPools())
+	facts, err := f.registry.Facts(context.Background())
+	require.NoError(t, err)
+	facts.Migrations = []migrations.Spec{migrationSpec("api"), migrationSpec("collaboration")}
+	f.publish(facts)
+	p := &recorder{failMigration: errors.New("the migration exited with code 1")}
+	w := f.worker(p)
+	_, _ = f.post("hooli", "free")
+	msg := f.messages()[0]
+	msg.Attributes = map[string]string{"ApproximateReceiveCount": "1"}
+	require.Error(t, w.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{msg}}))
+	tenant, _ := f.tenant("hooli")
+	assert.Equal(t, onboarding.StatusCreating, tenant.Status, "not served before its schema is")
+	assert.Contains(t, tenant.LastError, "exited with code 1")
+
+	p.failMigration = nil
+	msg.Attributes = map[string]string{"ApproximateReceiveCount": "2"}
+	require.NoError(t, w.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{msg}}))
+	tenant, _ = f.tenant("hooli")
+	assert.Equal(t, onboarding.StatusActive, tenant.Status)
+	assert.Equal(t, []string{
+		"ensure hooli on shared.example", "migrate hooli with api, collaboration",
+		"ensure hooli on shared.example", "migrate hooli with api, collaboration",
+	}, p.calls, "the database first, then every service's migration, again on a retry")
+}
+
+type runs struct {
+	specs   []string
+	tenants [][]migrations.Tenant
+	fail    error
+}
+
+func (r *runs) Run(_ context.Context, spec migrations.Spec, tenants []migrations.Tenant) ([]string, error) {
+	r.specs = append(r.specs, spec.Service)
+	r.tenants = append(r.tenants, tenants)
+	return nil, r.fail
+}
+
+func TestTheWorkerMigratesWithTheTenantsOwnSecretAndStopsAtTheFirstFailure(t *testing.T) {
+	r := &runs{}
+	p := &onboarding.TenantDB{Layout: tenantdb.Layout{PathPrefix: "/saas-platform/dev"}, Migrations: r}
+	hooli := onboarding.Tenant{ID: "hooli"}
+	require.NoError(t, p.Migrate(context.Background(), hooli, []migrations.Spec{migrationSpec("api"), migrationSpec("collaboration")}))
+	assert.Equal(t, []string{"api", "collaboration"}, r.specs)
+	for _, ts := range r.tenants {
+		assert.Equal(t, []migrations.Tenant{{ID: "hooli", SecretID: "saas-platform/dev/tenants/hooli/database"}}, ts)
+	}
+
+	r = &runs{fail: errors.New("tenant hooli: the migration exited with code 2")}
+	p.Migrations = r
+	err := p.Migrate(context.Background(), hooli, []migrations.Spec{migrationSpec("api"), migrationSpec("collaboration")})
+	require.ErrorContains(t, err, "exited with code 2")
+	assert.Equal(t, []string{"api"}, r.specs, "collaboration is not migrated against a schema api failed to bring up")
+
+	hostile := migrationSpec("api")
+	hostile.TaskRole = "*"
+	r = &runs{}
+	p.Migrations = r
+	require.Error(t, p.Migrate(context.Background(), hooli, []migrations.Spec{hostile}), "a spec the runner would refuse is refused before any task")
+	assert.Empty(t, r.specs)
+}
+
+func TestTheRunnerMigratesTheRegistrysActiveTenants(t *testing.T) {
+	f := newFixture(t, roomyPools())
+	w := f.worker(&recorder{})
+	for _, id := range []string{"hooli", "wayne"} {
+		_, _ = f.post(id, "free")
+	}
+	require.NoError(t, f.work(w))
+	status, body := f.call(session, http.MethodDelete, "/tenants/wayne", "", nil)
+	require.Equal(t, http.StatusAccepted, status, body)
+	require.NoError(t, f.work(w))
+
+	source := onboarding.MigrationTenants{Registry: f.registry, Layout: tenantdb.Layout{PathPrefix: "/saas-platform/dev"}}
+	got, err := source.MigrationTenants(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, []migrations.Tenant{{ID: "hooli", SecretID: "saas-platform/dev/tenants/hooli/database"}}, got,
+		"active tenants only: a disabled one's login is off, and it is migrated when it comes back")
+
+	missing := onboarding.MigrationTenants{Registry: &onboarding.Registry{DB: f.db, Table: "no-such-table-" + suffix()}}
+	got, err = missing.MigrationTenants(context.Background())
+	require.NoError(t, err, "the first deployment migrates before the registry exists: it holds nobody yet")
+	assert.Empty(t, got)
 }

@@ -2,6 +2,12 @@ package onboarding
 
 import (
 	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/saas-platform/saas-platform/internal/migrations"
 
 	"github.com/saas-platform/saas-platform/internal/tenantdb"
 )
@@ -20,6 +26,60 @@ type TenantDB struct {
 	// tenant's credentials stay with its data, a dropped one's secret can
 	// be restored for 30 days.
 	Protect bool
+	// Migrations runs the services' migrate commands; nil only where the
+	// stack has none.
+	Migrations MigrationRunner
+}
+
+// MigrationRunner runs a service's migrations (internal/migrations.Runner).
+type MigrationRunner interface {
+	Run(ctx context.Context, spec migrations.Spec, tenants []migrations.Tenant) ([]string, error)
+}
+
+// Migrate implements Provisioner: each service's command, one after the
+// other, with the tenant's credentials' secret by its name.
+func (p *TenantDB) Migrate(ctx context.Context, t Tenant, specs []migrations.Spec) error {
+	for _, spec := range specs {
+		if p.Migrations == nil {
+			return fmt.Errorf("service %s migrates tenants and the worker has no migrations runner", spec.Service)
+		}
+		if err := spec.Check(); err != nil {
+			return err
+		}
+		tenant := migrations.Tenant{ID: t.ID, SecretID: p.Layout.SecretName(t.ID)}
+		if _, err := p.Migrations.Run(ctx, spec, []migrations.Tenant{tenant}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// MigrationTenants lists the registry's active tenants for the
+// migrations runner (migrations.RunTimeTenants): a disabled tenant's login
+// is off, and it is migrated when it comes back.
+type MigrationTenants struct {
+	Registry *Registry
+	Layout   tenantdb.Layout
+}
+
+// MigrationTenants implements migrations.RunTimeTenants. A registry not
+// made yet (the first deployment makes it after the services) holds none.
+func (m MigrationTenants) MigrationTenants(ctx context.Context) ([]migrations.Tenant, error) {
+	tenants, err := m.Registry.List(ctx)
+	var missing *types.ResourceNotFoundException
+	if errors.As(err, &missing) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []migrations.Tenant
+	for _, t := range tenants {
+		if t.Status == StatusActive {
+			out = append(out, migrations.Tenant{ID: t.ID, SecretID: m.Layout.SecretName(t.ID)})
+		}
+	}
+	return out, nil
 }
 
 // Ensure implements Provisioner.

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/saas-platform/saas-platform/internal/migrations"
 )
 
 // Provisioner does the work on PostgreSQL, Secrets Manager and SSM, as the
@@ -21,6 +23,9 @@ type Provisioner interface {
 	// Retire disables the tenant's login and keeps its data, or with drop
 	// removes the database, login, secret and parameters.
 	Retire(ctx context.Context, t Tenant, pool Pool, drop bool) error
+	// Migrate runs each service's migrate command for the tenant, as the
+	// deployment does for a stack-file tenant.
+	Migrate(ctx context.Context, t Tenant, specs []migrations.Spec) error
 }
 
 // Worker applies the requests the API queued. Each message names a tenant
@@ -98,6 +103,11 @@ func (w *Worker) apply(ctx context.Context, t Tenant) error {
 	switch t.Pending {
 	case ActionCreate:
 		if err := w.Provisioner.Ensure(ctx, t, pool); err != nil {
+			return err
+		}
+		// Active means served: its schema first. A failed migration is a
+		// failed attempt, retried like any other.
+		if err := w.Provisioner.Migrate(ctx, t, facts.Migrations); err != nil {
 			return err
 		}
 		return w.Registry.Complete(ctx, t, StatusActive, w.stamp())
