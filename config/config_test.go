@@ -895,6 +895,10 @@ func TestTheCacheRefusesTheKeysOfTheModeItDoesNotRun(t *testing.T) {
 func TestDevRunsAServerlessCacheAndProdItsNodes(t *testing.T) {
 	dev, err := config.Parse(project, "dev", values(nil))
 	require.NoError(t, err)
+	_, err = config.Parse(project, "dev", values(map[string]string{"saas-platform:cache": `{"clusterMode":true}`}))
+	assert.NoError(t, err, "a serverless cache speaks the cluster protocol: saying so is true")
+	_, err = config.Parse(project, "dev", values(map[string]string{"saas-platform:cache": `{"clusterMode":false}`}))
+	assert.ErrorContains(t, err, "saas-platform:cache.clusterMode: \"false\" applies only with cache.mode: nodes")
 	assert.Equal(t, config.CacheModeServerless, dev.Cache.Mode)
 	assert.False(t, dev.Alarms.Composite, "dev pages nobody: no composite alarms")
 	nodes, err := config.Parse(project, "dev", values(map[string]string{"saas-platform:cache": `{"mode":"nodes"}`}))

@@ -236,7 +236,7 @@ func (v *validator) cache() {
 		v.nodes()
 	case CacheModeServerless:
 		v.writtenElsewhere(key, nodeOnlyCacheKeys,
-			"applies only with cache.mode: nodes (a serverless cache has no nodes, shards or parameter group, always speaks the cluster protocol, and runs Valkey at cache.serverless.engineVersion); remove it, or set mode: nodes")
+			"applies only with cache.mode: nodes (a serverless cache has no nodes, shards or parameter group, always speaks the cluster protocol (clusterMode: true is accepted), and runs Valkey at cache.serverless.engineVersion); remove it, or set mode: nodes")
 		v.serverless()
 	default:
 		v.problem(key+".mode", c.Mode, "must be nodes (a Redis OSS replication group) or serverless (ElastiCache Serverless, Valkey)")
@@ -259,7 +259,13 @@ func (v *validator) writtenElsewhere(key string, keys []string, allowed string) 
 	}
 	section, _ := written.(map[string]any)
 	for _, k := range keys {
-		if value, set := section[k]; set && value != nil {
+		value, set := section[k]
+		if k == "clusterMode" && value == true {
+			// True of a serverless cache too: it always speaks the cluster
+			// protocol, so a stack file that says so says nothing wrong.
+			continue
+		}
+		if set && value != nil {
 			v.problem(key+"."+k, abbreviate(engineString(value)), allowed)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/saas-platform/saas-platform/components/compute"
 	"github.com/saas-platform/saas-platform/internal/cost"
 	"github.com/saas-platform/saas-platform/internal/plan"
 )
@@ -199,12 +200,16 @@ func TestWakingDevEarlyIsOneCommandTheStackExports(t *testing.T) {
 			"--scalable-dimension ecs:service:DesiredCount --resource-id "+wake.String("resourceId")+
 			" --min-capacity 1 --max-capacity 1")
 	}
+	// The scheduled task's rule, which its schedule disabled.
+	for _, rule := range plan.OfType(r.Resources, "aws:cloudwatch/eventRule:EventRule") {
+		want = append(want, "aws events enable-rule --region ap-northeast-1 --name "+rule.Name+"-"+rule.ID[len(rule.ID)-7:])
+	}
 	assert.ElementsMatch(t, want, lines)
 	// The NAT instance and the databases start first, so that services
-	// wake to their images and a database that answers.
+	// wake to their images and jobs to a database that answers.
 	assert.True(t, strings.HasPrefix(lines[0], "aws ec2 start-instances"))
 	assert.True(t, strings.HasPrefix(lines[1], "aws rds start-db-instance"))
-	assert.True(t, strings.HasPrefix(lines[len(lines)-1], "aws application-autoscaling"))
+	assert.True(t, strings.HasPrefix(lines[len(lines)-1], "aws events enable-rule"))
 
 	assert.NotContains(t, planStack(t, "prod").Outputs, "wakeUp", "prod never sleeps")
 }
@@ -239,4 +244,54 @@ func TestTheNATInstanceSleepsWithTheStackAndOnlyTheSchedulerMayStopIt(t *testing
 	assert.Equal(t, []string{"arn:aws:ec2:ap-northeast-1:" + plan.AccountID + ":instance/" + nat.ID}, doc.Statement[0].Resource)
 	// Its root volume uses EBS's own key, so starting it needs no KMS grant.
 	assert.Empty(t, nat.String("rootBlockDevice.kmsKeyId"))
+}
+
+func TestAScheduledTaskSleepsWithTheStackAndItsRoleTouchesOnlyItsRule(t *testing.T) {
+	r := planStack(t, "dev")
+	rules := plan.OfType(r.Resources, "aws:cloudwatch/eventRule:EventRule")
+	require.Len(t, rules, 1, "dev's update job")
+	rule := rules[0]
+	assert.Equal(t, "ENABLED", rule.String("state"), "created enabled")
+	assert.ElementsMatch(t, []string{"state", "isEnabled"}, rule.Options.IgnoreChanges, "the schedule owns its state: no drift")
+
+	// The rule's name is AWS's (auto-named): the mock's, its resource name
+	// and a suffix of its id.
+	name := rule.Name + "-" + rule.ID[len(rule.ID)-7:]
+	targets := map[string]string{}
+	for _, s := range plan.OfType(r.Resources, scheduleType) {
+		switch s.String("target.arn") {
+		case compute.DisableRuleTarget, compute.EnableRuleTarget:
+			assert.JSONEq(t, `{"Name":"`+name+`"}`, s.String("target.input"))
+			assert.Contains(t, s.Dependencies, rule.URN)
+			assert.Equal(t, "saas-platform-dev", s.String("groupName"))
+			assert.Equal(t, "Asia/Tokyo", s.String("scheduleExpressionTimezone"))
+			targets[s.String("scheduleExpression")] = s.String("target.arn")
+		}
+	}
+	assert.Equal(t, map[string]string{
+		"cron(0 20 ? * MON-FRI *)": compute.DisableRuleTarget,
+		"cron(0 8 ? * MON-FRI *)":  compute.EnableRuleTarget,
+	}, targets, "disabled when the stack sleeps, enabled when it wakes")
+
+	policy, ok := plan.Named(r.Resources, "aws:iam/rolePolicy:RolePolicy", "update-sleep")
+	require.True(t, ok)
+	var doc struct {
+		Statement []struct {
+			Action   []string
+			Resource []string
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(policy.String("policy")), &doc))
+	require.Len(t, doc.Statement, 1)
+	assert.ElementsMatch(t, []string{"events:DisableRule", "events:EnableRule"}, doc.Statement[0].Action)
+	require.Len(t, doc.Statement[0].Resource, 1, "that rule only")
+	assert.True(t, strings.HasSuffix(doc.Statement[0].Resource[0], "/"+name), doc.Statement[0].Resource[0])
+
+	// Prod, which does not sleep, keeps its job's rule as it is.
+	prod := plan.OfType(planStack(t, "prod").Resources, "aws:cloudwatch/eventRule:EventRule")
+	require.Len(t, prod, 1)
+	assert.Empty(t, prod[0].Options.IgnoreChanges)
+	for _, s := range plan.OfType(planStack(t, "prod").Resources, scheduleType) {
+		t.Errorf("prod sleeps nothing, yet plans %s", s.Name)
+	}
 }

@@ -137,6 +137,9 @@ type Compute struct {
 	// Wake lists, when the stack sleeps, each service's scalable target and
 	// the bounds its wake-up actions restore, in stack-file order.
 	Wake []WakeTarget
+	// SleepingRules are, when the stack sleeps, the names of the scheduled
+	// tasks' rules its schedule disables, in stack-file order.
+	SleepingRules []pulumi.StringOutput
 
 	Cluster           *ecs.Cluster
 	execLogGroup      *cloudwatch.LogGroup

@@ -95,6 +95,7 @@ func (c *Compute) taskSleep(ctx *pulumi.Context, s config.Service, rule *cloudwa
 	if err != nil {
 		return err
 	}
+	c.SleepingRules = append(c.SleepingRules, rule.Name)
 	input := rule.Name.ApplyT(func(name string) (string, error) {
 		b, err := json.Marshal(map[string]string{"Name": name})
 		return string(b), err

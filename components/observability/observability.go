@@ -374,7 +374,9 @@ func (o *Observability) cacheAlarms(ctx *pulumi.Context, node string) error {
 }
 
 // ServerlessCacheDimension is the dimension ElastiCache Serverless
-// publishes its metrics under: the cache's name.
+// publishes its metrics under, the cache's name: clusterId, not the nodes'
+// CacheClusterId (AWS's serverless metrics documentation; a CacheClusterId
+// alarm on a serverless cache never receives data).
 const ServerlessCacheDimension = "clusterId"
 
 // serverlessCacheAlarms watch a serverless cache, which has no nodes, no

@@ -535,7 +535,7 @@ func (p *Platform) Outputs() map[string]pulumi.Input {
 		outputs["tenantRegistry"] = p.Onboarding.TableName
 	}
 	if p.stack.Schedule.On() {
-		outputs[OutputWakeUp] = wakeUpCommand(p.stack.Region, p.Network.NatInstanceId, p.Data.Databases, p.Compute.Wake)
+		outputs[OutputWakeUp] = wakeUpCommand(p.stack.Region, p.Network.NatInstanceId, p.Data.Databases, p.Compute.Wake, p.Compute.SleepingRules)
 	}
 	return outputs
 }

@@ -17,13 +17,17 @@ const OutputWakeUp = "wakeUp"
 // wakeUpCommand does now what the schedule's wake-up actions do at their
 // hour, with the operator's own credentials: start the NAT instance (if
 // the stack has one) and every database, wait for the databases, then give
-// every service its awake bounds back. The stack goes
+// every service its awake bounds back and enable every scheduled task's
+// rule (after the databases: the jobs use them). The stack goes
 // back to sleep at the next sleep time, as on any other day. Commands are
 // independent: a database already up reports so, and the rest still runs.
-func wakeUpCommand(region string, natInstance pulumi.StringOutput, databases []data.DatabaseRef, services []compute.WakeTarget) pulumi.StringOutput {
+func wakeUpCommand(region string, natInstance pulumi.StringOutput, databases []data.DatabaseRef, services []compute.WakeTarget, rules []pulumi.StringOutput) pulumi.StringOutput {
 	ids := []any{natInstance}
 	for _, t := range services {
 		ids = append(ids, t.ResourceId)
+	}
+	for _, r := range rules {
+		ids = append(ids, r)
 	}
 	return pulumi.All(ids...).ApplyT(func(resolved []any) string {
 		var lines []string
@@ -42,6 +46,9 @@ func wakeUpCommand(region string, natInstance pulumi.StringOutput, databases []d
 			lines = append(lines, fmt.Sprintf(
 				"aws application-autoscaling register-scalable-target --region %s --service-namespace ecs --scalable-dimension ecs:service:DesiredCount --resource-id %s --min-capacity %d --max-capacity %d",
 				region, resolved[i], t.Min, t.Max))
+		}
+		for _, rule := range resolved[len(services):] {
+			lines = append(lines, fmt.Sprintf("aws events enable-rule --region %s --name %s", region, rule))
 		}
 		return strings.Join(lines, "\n") + "\n"
 	}).(pulumi.StringOutput)
