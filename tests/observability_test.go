@@ -77,7 +77,7 @@ func TestTheServerlessCacheAlarmsMeasureItsUsageLimits(t *testing.T) {
 	metrics := map[string]string{}
 	for _, a := range plan.OfType(result.Resources, "aws:cloudwatch/metricAlarm:MetricAlarm") {
 		if a.String("namespace") == "AWS/ElastiCache" {
-			assert.Equal(t, "saas-platform-dev", a.String("dimensions.clusterId"))
+			assert.Equal(t, "saas-platform-dev-valkey", a.String("dimensions.clusterId"))
 			thresholds[a.String("name")] = a.Number("threshold")
 			metrics[a.String("name")] = a.String("metricName")
 		}

@@ -503,14 +503,17 @@ func TestControl_ElastiCache_6_RedisRequiresAuth(t *testing.T) {
 				for _, u := range plan.OfType(r.Resources, "aws:elasticache/user:User") {
 					users[u.String("userId")] = u
 				}
+				var names []string
 				for _, id := range group.Strings("userIds") {
 					u, ok := users[id]
 					require.True(t, ok, "user %s is the program's", id)
 					assert.Equal(t, "password", u.String("authenticationMode.type"), id)
 					assert.Equal(t, []string{"[secret]"}, u.Strings("authenticationMode.passwords"), id)
 					assert.False(t, u.Bool("noPasswordRequired"), id)
+					assert.NotEqual(t, "default", id, "never AWS's own passwordless default user")
+					names = append(names, u.String("userName"))
 				}
-				assert.Contains(t, group.Strings("userIds"), data.CacheUserID(c.String("name")), "its default user")
+				assert.Contains(t, names, data.DefaultUserName, "a client's AUTH <token> authenticates as default")
 			})
 	})
 }

@@ -472,7 +472,7 @@ func NewData(ctx *pulumi.Context, name string, args *DataArgs, opts ...pulumi.Re
 	}
 	d.CacheEndpoint, d.CacheAuthSecretArn = cache.endpoint, cache.authSecretArn
 	if args.Cache.IsServerless() {
-		d.ServerlessCache = identifier
+		d.ServerlessCache = ServerlessCacheName(identifier)
 	} else {
 		d.CacheNodes = CacheNodeIDs(identifier, args.Cache)
 	}

@@ -432,7 +432,7 @@ func TestDevsServerlessCacheTakesTheAuthTokenThroughItsDefaultUser(t *testing.T)
 	caches := plan.OfType(b.resources, serverlessType)
 	require.Len(t, caches, 1)
 	c := caches[0]
-	assert.Equal(t, "saas-platform-dev", c.String("name"))
+	assert.Equal(t, "saas-platform-dev-valkey", c.String("name"), "not the replication group's id, which a mode switch deletes after")
 	assert.Equal(t, "valkey", c.String("engine"))
 	assert.Equal(t, "8", c.String("majorEngineVersion"))
 	assert.Equal(t, b.keyArn, c.String("kmsKeyId"), "encrypted at rest with the stack's key")

@@ -35,16 +35,24 @@ const CacheAccessString = "on ~* &* +@all"
 const maxCacheUserID = 40
 
 // CacheUserID is the id of the stack's default user (and of its group):
-// <identifier>-default, shortened with a hash when too long, so that it
-// stays unique and stable. It cannot be "default", AWS's own user.
-func CacheUserID(identifier string) string {
-	full := identifier + "-" + DefaultUserName
+// <identifier>-default. It cannot be "default", AWS's own user.
+func CacheUserID(identifier string) string { return cacheID(identifier, DefaultUserName) }
+
+// ServerlessCacheName is the serverless cache's name: <identifier>-valkey,
+// not the replication group's id, so that switching modes (which creates
+// the new cache before the old one is deleted) never meets the old name.
+func ServerlessCacheName(identifier string) string { return cacheID(identifier, ValkeyEngine) }
+
+// cacheID is <identifier>-<suffix>, shortened with a hash when longer than
+// ElastiCache allows, so that it stays unique and stable.
+func cacheID(identifier, suffix string) string {
+	full := identifier + "-" + suffix
 	if len(full) <= maxCacheUserID {
 		return full
 	}
 	sum := sha256.Sum256([]byte(full))
-	suffix := "-" + hex.EncodeToString(sum[:])[:8] + "-" + DefaultUserName
-	return identifier[:maxCacheUserID-len(suffix)] + suffix
+	tail := "-" + hex.EncodeToString(sum[:])[:8] + "-" + suffix
+	return identifier[:maxCacheUserID-len(tail)] + tail
 }
 
 // newServerlessCache creates the serverless Valkey cache: in the cache's
@@ -85,7 +93,7 @@ func newServerlessCache(ctx *pulumi.Context, name string, args cacheArgs, token 
 	}
 
 	cache, err := elasticache.NewServerlessCache(ctx, name, &elasticache.ServerlessCacheArgs{
-		Name:               pulumi.String(args.replicationGroupID),
+		Name:               pulumi.String(ServerlessCacheName(args.replicationGroupID)),
 		Description:        pulumi.String("Valkey of " + args.replicationGroupID),
 		Engine:             pulumi.String(ValkeyEngine),
 		MajorEngineVersion: pulumi.String(c.Serverless.EngineVersion),
@@ -114,7 +122,7 @@ func newServerlessCache(ctx *pulumi.Context, name string, args cacheArgs, token 
 	// list is a failure to report, not an address to guess.
 	return cache.Endpoints.ApplyT(func(endpoints []elasticache.ServerlessCacheEndpoint) (string, error) {
 		if len(endpoints) == 0 || endpoints[0].Address == "" {
-			return "", fmt.Errorf("serverless cache %s reported no endpoint: check its status in the ElastiCache console", args.replicationGroupID)
+			return "", fmt.Errorf("serverless cache %s reported no endpoint: check its status in the ElastiCache console", ServerlessCacheName(args.replicationGroupID))
 		}
 		return endpoints[0].Address, nil
 	}).(pulumi.StringOutput), nil
