@@ -295,3 +295,25 @@ func TestAScheduledTaskSleepsWithTheStackAndItsRoleTouchesOnlyItsRule(t *testing
 		t.Errorf("prod sleeps nothing, yet plans %s", s.Name)
 	}
 }
+
+func TestEveryScheduleNameFitsEventBridgeSchedulerAndStaysUnique(t *testing.T) {
+	// The longest tenant id dev takes makes an instance identifier of 63
+	// characters: with "-sleep-1" its schedules' names need shortening.
+	long := strings.Repeat("a", 63-len("saas-platform-dev-tenant-"))
+	file := writeStackFile(t, strings.Replace(readFile(t, "../Pulumi.dev.yaml"),
+		"    - {id: acme, plan: premium}\n", "    - {id: acme, plan: premium}\n    - {id: "+long+", plan: premium}\n", 1))
+	r, err := planFile(t, file, "dev")
+	require.NoError(t, err)
+	names := map[string]bool{}
+	shortened := 0
+	for _, s := range plan.OfType(r.Resources, scheduleType) {
+		name := s.String("name")
+		assert.LessOrEqual(t, len(name), 64, name)
+		assert.False(t, names[name], "%s is unique", name)
+		names[name] = true
+		if strings.Contains(s.String("target.input"), long) && !strings.HasPrefix(name, "saas-platform-dev-tenant-"+long) {
+			shortened++
+		}
+	}
+	assert.Equal(t, 2, shortened, "the long tenant's instance wakes and sleeps once a weekday: both names shortened")
+}

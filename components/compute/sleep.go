@@ -7,12 +7,11 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/appautoscaling"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/scheduler"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/saas-platform/saas-platform/components/data"
 	"github.com/saas-platform/saas-platform/config"
 	"github.com/saas-platform/saas-platform/internal/awspolicy"
+	"github.com/saas-platform/saas-platform/internal/sleep"
 )
 
 // WakeTarget is what waking one service up sets: its scalable target's
@@ -100,31 +99,12 @@ func (c *Compute) taskSleep(ctx *pulumi.Context, s config.Service, rule *cloudwa
 		b, err := json.Marshal(map[string]string{"Name": name})
 		return string(b), err
 	}).(pulumi.StringOutput)
-	for _, t := range sched.Transitions() {
-		target := DisableRuleTarget
-		if t.Awake {
-			target = EnableRuleTarget
-		}
-		name := data.ScheduleName(s.Name+"-task", t.Name)
-		if _, err := scheduler.NewSchedule(ctx, name, &scheduler.ScheduleArgs{
-			Name:                       pulumi.String(name),
-			GroupName:                  c.args.ScheduleGroup,
-			Description:                pulumi.String(fmt.Sprintf("The scheduled task %s: %s", s.Name, t.Name)),
-			ScheduleExpression:         pulumi.String(t.Cron),
-			ScheduleExpressionTimezone: pulumi.String(sched.Timezone),
-			FlexibleTimeWindow:         &scheduler.ScheduleFlexibleTimeWindowArgs{Mode: pulumi.String("OFF")},
-			Target: &scheduler.ScheduleTargetArgs{
-				Arn:     pulumi.String(target),
-				RoleArn: role.Arn,
-				Input:   input,
-				RetryPolicy: &scheduler.ScheduleTargetRetryPolicyArgs{
-					MaximumRetryAttempts:     pulumi.Int(5),
-					MaximumEventAgeInSeconds: pulumi.Int(3600),
-				},
-			},
-		}, opts, pulumi.DependsOn([]pulumi.Resource{policy, rule})); err != nil {
-			return fmt.Errorf("%s schedule %s: %w", s.Name, t.Name, err)
-		}
+	if err := (sleep.Schedules{
+		Name: s.Name + "-task", Schedule: sched, Group: c.args.ScheduleGroup,
+		Sleep: DisableRuleTarget, Wake: EnableRuleTarget, Role: role.Arn, Input: input,
+		Describe: func(t config.Transition) string { return fmt.Sprintf("The scheduled task %s: %s", s.Name, t.Name) },
+	}).Register(ctx, opts, pulumi.DependsOn([]pulumi.Resource{policy, rule})); err != nil {
+		return fmt.Errorf("%s: %w", s.Name, err)
 	}
 	return nil
 }

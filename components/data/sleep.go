@@ -1,18 +1,16 @@
 package data
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/scheduler"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/saas-platform/saas-platform/config"
 	"github.com/saas-platform/saas-platform/internal/awspolicy"
+	"github.com/saas-platform/saas-platform/internal/sleep"
 )
 
 // Universal targets of EventBridge Scheduler: AWS calls the RDS API itself,
@@ -85,34 +83,18 @@ func NewDatabaseSchedule(ctx *pulumi.Context, name string, args *DatabaseSchedul
 
 	for _, db := range args.Databases {
 		input, _ := json.Marshal(map[string]string{"DbInstanceIdentifier": db.Identifier})
-		for _, t := range args.Schedule.Transitions() {
-			target, verb := StopDBInstanceTarget, "Stops"
-			if t.Awake {
-				target, verb = StartDBInstanceTarget, "Starts"
-			}
-			scheduleName := ScheduleName(db.Identifier, t.Name)
-			if _, err := scheduler.NewSchedule(ctx, scheduleName, &scheduler.ScheduleArgs{
-				Name:                       pulumi.String(scheduleName),
-				GroupName:                  args.GroupName,
-				Description:                pulumi.String(fmt.Sprintf("%s %s (%s)", verb, db.Identifier, t.Name)),
-				ScheduleExpression:         pulumi.String(t.Cron),
-				ScheduleExpressionTimezone: pulumi.String(args.Schedule.Timezone),
-				FlexibleTimeWindow:         &scheduler.ScheduleFlexibleTimeWindowArgs{Mode: pulumi.String("OFF")},
-				Target: &scheduler.ScheduleTargetArgs{
-					Arn:     pulumi.String(target),
-					RoleArn: role.Arn,
-					Input:   pulumi.String(string(input)),
-					// A stop while the instance is still starting (or a
-					// start while it is stopping) fails; a few retries
-					// within the hour get past the transition.
-					RetryPolicy: &scheduler.ScheduleTargetRetryPolicyArgs{
-						MaximumRetryAttempts:     pulumi.Int(5),
-						MaximumEventAgeInSeconds: pulumi.Int(3600),
-					},
-				},
-			}, parent, pulumi.DependsOn([]pulumi.Resource{policy})); err != nil {
-				return nil, fmt.Errorf("database schedule %s: %w", name, err)
-			}
+		if err := (sleep.Schedules{
+			Name: db.Identifier, Schedule: args.Schedule, Group: args.GroupName,
+			Sleep: StopDBInstanceTarget, Wake: StartDBInstanceTarget, Role: role.Arn, Input: pulumi.String(string(input)),
+			Describe: func(t config.Transition) string {
+				verb := "Stops"
+				if t.Awake {
+					verb = "Starts"
+				}
+				return fmt.Sprintf("%s %s (%s)", verb, db.Identifier, t.Name)
+			},
+		}).Register(ctx, parent, pulumi.DependsOn([]pulumi.Resource{policy})); err != nil {
+			return nil, fmt.Errorf("database schedule %s: %w", name, err)
 		}
 	}
 	s.RoleArn = role.Arn
@@ -122,20 +104,4 @@ func NewDatabaseSchedule(ctx *pulumi.Context, name string, args *DatabaseSchedul
 		return nil, err
 	}
 	return s, nil
-}
-
-// maxScheduleName is EventBridge Scheduler's limit on a schedule's name.
-const maxScheduleName = 64
-
-// ScheduleName names an instance's schedule for one transition:
-// <identifier>-<transition>, shortened with a hash when too long, so that
-// names stay unique and stable.
-func ScheduleName(identifier, transition string) string {
-	full := identifier + "-" + transition
-	if len(full) <= maxScheduleName {
-		return full
-	}
-	sum := sha256.Sum256([]byte(full))
-	suffix := "-" + hex.EncodeToString(sum[:])[:8] + "-" + transition
-	return identifier[:maxScheduleName-len(suffix)] + suffix
 }

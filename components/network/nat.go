@@ -9,13 +9,13 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/scheduler"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/saas-platform/saas-platform/config"
 	"github.com/saas-platform/saas-platform/internal/awspolicy"
+	"github.com/saas-platform/saas-platform/internal/sleep"
 )
 
 // The NAT instance: one small Graviton instance instead of a NAT gateway.
@@ -206,8 +206,8 @@ const (
 // and the services waking at the same minute retry their image pulls
 // until it forwards, within a minute or two.
 func (n *Network) natSleep(ctx *pulumi.Context, name string, args *NetworkArgs, instance *ec2.Instance) error {
-	sleep := args.Sleep
-	if !sleep.Schedule.On() {
+	asleep := args.Sleep
+	if !asleep.Schedule.On() {
 		return nil
 	}
 	parent := pulumi.Parent(n)
@@ -240,30 +240,12 @@ func (n *Network) natSleep(ctx *pulumi.Context, name string, args *NetworkArgs, 
 		b, err := json.Marshal(map[string][]string{"InstanceIds": {id}})
 		return string(b), err
 	}).(pulumi.StringOutput)
-	for _, t := range sleep.Schedule.Transitions() {
-		target := StopInstancesTarget
-		if t.Awake {
-			target = StartInstancesTarget
-		}
-		if _, err := scheduler.NewSchedule(ctx, name+"-nat-"+t.Name, &scheduler.ScheduleArgs{
-			Name:                       pulumi.String(name + "-nat-" + t.Name),
-			GroupName:                  sleep.GroupName,
-			Description:                pulumi.String("The NAT instance: " + t.Name),
-			ScheduleExpression:         pulumi.String(t.Cron),
-			ScheduleExpressionTimezone: pulumi.String(sleep.Schedule.Timezone),
-			FlexibleTimeWindow:         &scheduler.ScheduleFlexibleTimeWindowArgs{Mode: pulumi.String("OFF")},
-			Target: &scheduler.ScheduleTargetArgs{
-				Arn:     pulumi.String(target),
-				RoleArn: role.Arn,
-				Input:   input,
-				RetryPolicy: &scheduler.ScheduleTargetRetryPolicyArgs{
-					MaximumRetryAttempts:     pulumi.Int(5),
-					MaximumEventAgeInSeconds: pulumi.Int(3600),
-				},
-			},
-		}, parent, pulumi.DependsOn([]pulumi.Resource{policy})); err != nil {
-			return fmt.Errorf("nat %s schedule: %w", t.Name, err)
-		}
+	if err := (sleep.Schedules{
+		Name: name + "-nat", Schedule: asleep.Schedule, Group: asleep.GroupName,
+		Sleep: StopInstancesTarget, Wake: StartInstancesTarget, Role: role.Arn, Input: input,
+		Describe: func(t config.Transition) string { return "The NAT instance: " + t.Name },
+	}).Register(ctx, parent, pulumi.DependsOn([]pulumi.Resource{policy})); err != nil {
+		return fmt.Errorf("nat: %w", err)
 	}
 	return nil
 }
