@@ -102,14 +102,7 @@ func TestServicesMayReadExactlyTheTenantSecretsTheDataLayerWrites(t *testing.T) 
 	result := planStack(t, "prod")
 	var provisioner, service []string
 	for _, p := range plan.OfType(result.Resources, "aws:iam/rolePolicy:RolePolicy") {
-		var doc struct {
-			Statement []struct {
-				Sid      string
-				Resource []string
-			}
-		}
-		require.NoError(t, json.Unmarshal([]byte(p.String("policy")), &doc))
-		for _, s := range doc.Statement {
+		for _, s := range statementsOf(t, p) {
 			switch {
 			case p.Name == "saas-platform-prod-tenant-provisioner" && s.Sid == "TenantCredentials":
 				provisioner = s.Resource
@@ -129,14 +122,7 @@ func TestServicesMayReadExactlyTheTenantSecretsTheDataLayerWrites(t *testing.T) 
 		if p.Name != "api-task" {
 			continue
 		}
-		var doc struct {
-			Statement []struct {
-				Sid      string
-				Resource []string
-			}
-		}
-		require.NoError(t, json.Unmarshal([]byte(p.String("policy")), &doc))
-		for _, s := range doc.Statement {
+		for _, s := range statementsOf(t, p) {
 			if s.Sid == "TenantCredentials" {
 				service = s.Resource
 			}

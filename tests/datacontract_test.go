@@ -16,20 +16,6 @@ import (
 	"github.com/saas-platform/saas-platform/internal/plan"
 )
 
-type statement struct {
-	Sid      string
-	Effect   string
-	Action   []string
-	Resource []string
-}
-
-func statementsOf(t *testing.T, p plan.Resource) []statement {
-	t.Helper()
-	var doc struct{ Statement []statement }
-	require.NoError(t, json.Unmarshal([]byte(p.String("policy")), &doc), p.Name)
-	return doc.Statement
-}
-
 // iamMatches reports whether an IAM resource pattern (* and ? wildcards)
 // matches an ARN.
 func iamMatches(pattern, arn string) bool {

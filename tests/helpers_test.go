@@ -3,6 +3,7 @@
 package tests
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -39,4 +40,19 @@ func groupIDs(result *plan.Result, stack string) map[string]string {
 		roles[sg.ID] = sg.Name[len(prefix):]
 	}
 	return roles
+}
+
+// statement is one statement of an IAM policy document.
+type statement struct {
+	Sid      string
+	Effect   string
+	Action   []string
+	Resource []string
+}
+
+func statementsOf(t *testing.T, p plan.Resource) []statement {
+	t.Helper()
+	var doc struct{ Statement []statement }
+	require.NoError(t, json.Unmarshal([]byte(p.String("policy")), &doc), p.Name)
+	return doc.Statement
 }

@@ -82,18 +82,11 @@ func TestDevStopsAndStartsEveryDatabaseWithEventBridgeSchedulerOnWeekdays(t *tes
 	assert.Equal(t, map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": []any{plan.AccountID}}}, trust.Statement[0]["Condition"])
 	policy, ok := plan.Named(r.Resources, "aws:iam/rolePolicy:RolePolicy", "saas-platform-dev-sleep-scheduler")
 	require.True(t, ok)
-	var doc struct {
-		Statement []struct {
-			Effect   string
-			Action   []string
-			Resource []string
-		}
-	}
-	require.NoError(t, json.Unmarshal([]byte(policy.String("policy")), &doc))
-	require.Len(t, doc.Statement, 1)
-	assert.Equal(t, "Allow", doc.Statement[0].Effect)
-	assert.Equal(t, []string{"rds:StopDBInstance", "rds:StartDBInstance"}, doc.Statement[0].Action)
-	assert.ElementsMatch(t, arns, doc.Statement[0].Resource)
+	statements := statementsOf(t, policy)
+	require.Len(t, statements, 1)
+	assert.Equal(t, "Allow", statements[0].Effect)
+	assert.Equal(t, []string{"rds:StopDBInstance", "rds:StartDBInstance"}, statements[0].Action)
+	assert.ElementsMatch(t, arns, statements[0].Resource)
 }
 
 func TestDevScalesEveryServiceToZeroAtNightWithApplicationAutoScaling(t *testing.T) {
@@ -232,16 +225,10 @@ func TestTheNATInstanceSleepsWithTheStackAndOnlyTheSchedulerMayStopIt(t *testing
 	}, arns)
 	policy, ok := plan.Named(r.Resources, "aws:iam/rolePolicy:RolePolicy", "saas-platform-dev-nat-scheduler")
 	require.True(t, ok)
-	var doc struct {
-		Statement []struct {
-			Action   []string
-			Resource []string
-		}
-	}
-	require.NoError(t, json.Unmarshal([]byte(policy.String("policy")), &doc))
-	require.Len(t, doc.Statement, 1)
-	assert.Equal(t, []string{"ec2:StopInstances", "ec2:StartInstances"}, doc.Statement[0].Action)
-	assert.Equal(t, []string{"arn:aws:ec2:ap-northeast-1:" + plan.AccountID + ":instance/" + nat.ID}, doc.Statement[0].Resource)
+	statements := statementsOf(t, policy)
+	require.Len(t, statements, 1)
+	assert.Equal(t, []string{"ec2:StopInstances", "ec2:StartInstances"}, statements[0].Action)
+	assert.Equal(t, []string{"arn:aws:ec2:ap-northeast-1:" + plan.AccountID + ":instance/" + nat.ID}, statements[0].Resource)
 	// Its root volume uses EBS's own key, so starting it needs no KMS grant.
 	assert.Empty(t, nat.String("rootBlockDevice.kmsKeyId"))
 }
@@ -275,17 +262,11 @@ func TestAScheduledTaskSleepsWithTheStackAndItsRoleTouchesOnlyItsRule(t *testing
 
 	policy, ok := plan.Named(r.Resources, "aws:iam/rolePolicy:RolePolicy", "update-sleep")
 	require.True(t, ok)
-	var doc struct {
-		Statement []struct {
-			Action   []string
-			Resource []string
-		}
-	}
-	require.NoError(t, json.Unmarshal([]byte(policy.String("policy")), &doc))
-	require.Len(t, doc.Statement, 1)
-	assert.ElementsMatch(t, []string{"events:DisableRule", "events:EnableRule"}, doc.Statement[0].Action)
-	require.Len(t, doc.Statement[0].Resource, 1, "that rule only")
-	assert.True(t, strings.HasSuffix(doc.Statement[0].Resource[0], "/"+name), doc.Statement[0].Resource[0])
+	statements := statementsOf(t, policy)
+	require.Len(t, statements, 1)
+	assert.ElementsMatch(t, []string{"events:DisableRule", "events:EnableRule"}, statements[0].Action)
+	require.Len(t, statements[0].Resource, 1, "that rule only")
+	assert.True(t, strings.HasSuffix(statements[0].Resource[0], "/"+name), statements[0].Resource[0])
 
 	// Prod, which does not sleep, keeps its job's rule as it is.
 	prod := plan.OfType(planStack(t, "prod").Resources, "aws:cloudwatch/eventRule:EventRule")

@@ -134,15 +134,9 @@ func TestNoServiceCanReadAnotherServicesSecrets(t *testing.T) {
 				}
 				p, ok := plan.Named(result.Resources, "aws:iam/rolePolicy:RolePolicy", service+"-execution")
 				require.True(t, ok, service)
-				var doc struct {
-					Statement []struct {
-						Sid      string
-						Resource []string
-					}
-				}
-				require.NoError(t, json.Unmarshal([]byte(p.String("policy")), &doc))
+				statements := statementsOf(t, p)
 				readable := map[string]bool{}
-				for _, st := range doc.Statement {
+				for _, st := range statements {
 					if st.Sid == "InjectedSecrets" || st.Sid == "InjectedParameters" {
 						for _, r := range st.Resource {
 							readable[r] = true
