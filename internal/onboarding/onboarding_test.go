@@ -15,7 +15,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -57,10 +56,8 @@ type fixture struct {
 func newFixture(t *testing.T, pools map[string]onboarding.Pool) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	endpoint := testenv.Require(t, "ONBOARDING_TEST_AWS_ENDPOINT")
-	creds := credentials.NewStaticCredentialsProvider("test", "test", "")
-	db := dynamodb.New(dynamodb.Options{Region: "ap-northeast-1", BaseEndpoint: aws.String(endpoint), Credentials: creds})
-	q := sqs.New(sqs.Options{Region: "ap-northeast-1", BaseEndpoint: aws.String(endpoint), Credentials: creds})
+	cfg := testenv.Moto(t, "ONBOARDING_TEST_AWS_ENDPOINT")
+	db, q := dynamodb.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
 
 	table := "onboarding-test-" + suffix()
 	testenv.CreateRegistryTable(t, db, table)

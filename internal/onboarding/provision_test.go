@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/jackc/pgx/v5"
@@ -32,30 +31,15 @@ const masterRole = "onboarding_test_master"
 // from TENANTDB_TEST_DSN (a superuser URL).
 func postgres(t *testing.T) *url.URL {
 	t.Helper()
-	ctx := context.Background()
-	dsn := testenv.Require(t, "TENANTDB_TEST_DSN")
-	super, err := pgx.Connect(ctx, dsn)
-	require.NoError(t, err)
-	defer super.Close(ctx)
-	var exists bool
-	require.NoError(t, super.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", masterRole).Scan(&exists))
-	if !exists {
-		_, err = super.Exec(ctx, "CREATE ROLE "+masterRole+" LOGIN PASSWORD 'master-password' CREATEDB CREATEROLE")
-		require.NoError(t, err)
-	}
-	u, err := url.Parse(dsn)
-	require.NoError(t, err)
-	return u
+	return testenv.MasterRole(t, masterRole, "master-password")
 }
 
 func TestARunTimeTenantIsProvisionedAsAStackFileOneAndActiveInUnderTenSeconds(t *testing.T) {
 	ctx := context.Background()
 	server := postgres(t)
 	f := newFixture(t, roomyPools())
-	endpoint := testenv.Require(t, "ONBOARDING_TEST_AWS_ENDPOINT")
-	creds := credentials.NewStaticCredentialsProvider("test", "test", "")
-	sm := secretsmanager.New(secretsmanager.Options{Region: "ap-northeast-1", BaseEndpoint: aws.String(endpoint), Credentials: creds})
-	params := ssm.New(ssm.Options{Region: "ap-northeast-1", BaseEndpoint: aws.String(endpoint), Credentials: creds})
+	cfg := testenv.Moto(t, "ONBOARDING_TEST_AWS_ENDPOINT")
+	sm, params := secretsmanager.NewFromConfig(cfg), ssm.NewFromConfig(cfg)
 
 	master, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
 		Name:         aws.String("onboarding-test/master-" + suffix()),

@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -36,21 +35,8 @@ const masterRole = "tenantdb_test_master"
 // CREATEROLE, not a superuser.
 func master(t *testing.T) (*pgx.Conn, *url.URL) {
 	t.Helper()
-	ctx := context.Background()
-	super, err := pgx.Connect(ctx, testenv.Require(t, "TENANTDB_TEST_DSN"))
-	require.NoError(t, err)
-	defer super.Close(ctx)
-	var exists bool
-	require.NoError(t, super.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", masterRole).Scan(&exists))
-	if !exists {
-		_, err = super.Exec(ctx, "CREATE ROLE "+masterRole+" LOGIN PASSWORD 'master-password' CREATEDB CREATEROLE")
-		require.NoError(t, err)
-	}
-
-	u, err := url.Parse(os.Getenv("TENANTDB_TEST_DSN"))
-	require.NoError(t, err)
-	u.User = url.UserPassword(masterRole, "master-password")
-	conn, err := pgx.Connect(ctx, u.String())
+	u := testenv.MasterRole(t, masterRole, "master-password")
+	conn, err := pgx.Connect(context.Background(), u.String())
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close(context.Background()) })
 	return conn, u
@@ -234,12 +220,7 @@ func TestRetireKeepsTheDataUnlessToldToDrop(t *testing.T) {
 }
 
 func secretsClient(t *testing.T) *secretsmanager.Client {
-	endpoint := testenv.Require(t, "TENANTDB_TEST_SECRETS_ENDPOINT")
-	return secretsmanager.New(secretsmanager.Options{
-		Region:       "ap-northeast-1",
-		BaseEndpoint: aws.String(endpoint),
-		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
-	})
+	return secretsmanager.NewFromConfig(testenv.Moto(t, "TENANTDB_TEST_SECRETS_ENDPOINT"))
 }
 
 func TestTheHandlerProvisionsThroughSecretsManagerWithoutEverReturningThePassword(t *testing.T) {
@@ -312,12 +293,7 @@ func TestTheHandlerProvisionsThroughSecretsManagerWithoutEverReturningThePasswor
 }
 
 func parametersClient(t *testing.T) *ssm.Client {
-	endpoint := testenv.Require(t, "TENANTDB_TEST_SECRETS_ENDPOINT") // moto serves SSM on the same port
-	return ssm.New(ssm.Options{
-		Region:       "ap-northeast-1",
-		BaseEndpoint: aws.String(endpoint),
-		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
-	})
+	return ssm.NewFromConfig(testenv.Moto(t, "TENANTDB_TEST_SECRETS_ENDPOINT")) // moto serves SSM on the same port
 }
 
 func TestTheHandlerOwnsTheTenantsSecretAndFactsAndCleansThemUpOnRemoval(t *testing.T) {

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/stretchr/testify/assert"
@@ -33,8 +32,7 @@ func registryInMoto(t *testing.T, stackTenants ...string) *onboarding.Registry {
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
 
 	ctx := context.Background()
-	db := dynamodb.New(dynamodb.Options{Region: "ap-northeast-1", BaseEndpoint: aws.String(endpoint),
-		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+	db := dynamodb.NewFromConfig(testenv.Moto(t, "ONBOARDING_TEST_AWS_ENDPOINT"))
 	table := onboarding.RegistryTable("saas-platform", "dev")
 	_, _ = db.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(table)})
 	testenv.CreateRegistryTable(t, db, table)

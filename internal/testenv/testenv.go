@@ -6,10 +6,13 @@ package testenv
 
 import (
 	"context"
+	"net/url"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/jackc/pgx/v5"
@@ -66,4 +69,43 @@ func CreateRegistryTable(t testing.TB, db *dynamodb.Client, table string) {
 	t.Cleanup(func() {
 		_, _ = db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
 	})
+}
+
+// Moto is the AWS configuration of a client of the moto server the named
+// variable points at: its endpoint, a fixed region and moto's test
+// credentials, so that no test reaches AWS or reads the machine's profile.
+func Moto(t testing.TB, name string) aws.Config {
+	t.Helper()
+	return aws.Config{
+		Region:       "ap-northeast-1",
+		BaseEndpoint: aws.String(Require(t, name)),
+		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
+	}
+}
+
+// MasterRole makes (once) a role shaped like the RDS master user, LOGIN
+// with CREATEDB and CREATEROLE but no superuser, and returns the server's
+// address as that role.
+func MasterRole(t testing.TB, role, password string) *url.URL {
+	t.Helper()
+	ctx := context.Background()
+	dsn := Require(t, DSN)
+	super, err := pgx.Connect(ctx, dsn)
+	require.NoError(t, err)
+	defer super.Close(ctx)
+	var exists bool
+	require.NoError(t, super.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", role).Scan(&exists))
+	if !exists {
+		_, err = super.Exec(ctx, "CREATE ROLE "+pgx.Identifier{role}.Sanitize()+" LOGIN PASSWORD "+quoteLiteral(password)+" CREATEDB CREATEROLE")
+		require.NoError(t, err)
+	}
+	u, err := url.Parse(dsn)
+	require.NoError(t, err)
+	u.User = url.UserPassword(role, password)
+	return u
+}
+
+// quoteLiteral quotes a string as a PostgreSQL literal.
+func quoteLiteral(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
