@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -307,6 +308,10 @@ func TestInvalidConfigIsRejectedWithTheKeyTheValueAndWhatIsAllowed(t *testing.T)
 			"saas-platform:services[0] (service api).access[0].tenants", `write`, "must be read"},
 		{"a migration without a command", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"migrate":{"command":[]}}]`},
 			"saas-platform:services[0] (service api).migrate.command", ``, "is required"},
+		{"a migration argument with a NUL", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"migrate":{"command":["npm","run\u0000; rm -rf /"]}}]`},
+			"saas-platform:services[0] (service api).migrate.command[1]", "run\x00; rm -rf /", "NUL"},
+		{"a migration longer than ECS's overrides take", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"migrate":{"command":["node","-e","` + strings.Repeat("x", 4100) + `"]}}]`},
+			"saas-platform:services[0] (service api).migrate.command", "node -e " + strings.Repeat("x", 57-len("node -e ")) + "...", "at most 4096"},
 		{"access to a bucket the stack does not own", "dev", map[string]string{"saas-platform:services": `[{"name":"api","port":3000,"access":[{"bucket":"events"}]}]`},
 			"saas-platform:services[0] (service api).access[0].bucket", `events`, "not in saas-platform:buckets"},
 		{"a bucket access mode S3 has no name for", "dev", map[string]string{"saas-platform:buckets": `[{"name":"events"}]`, "saas-platform:services": `[{"name":"api","port":3000,"access":[{"bucket":"events","mode":"all"}]}]`},

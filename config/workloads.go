@@ -393,12 +393,26 @@ func (v *validator) migrate(key string, s Service) {
 	if len(s.Migrate.Command) == 0 {
 		v.problem(key+".migrate.command", "", "is required: the command (a list, such as [npm, run, migrate]) that brings one tenant's schema up to date")
 	}
+	size := 0
 	for i, arg := range s.Migrate.Command {
-		if strings.TrimSpace(arg) == "" {
+		size += len(arg)
+		switch {
+		case strings.TrimSpace(arg) == "":
 			v.problem(fmt.Sprintf("%s.migrate.command[%d]", key, i), arg, "must not be empty")
+		case strings.ContainsRune(arg, 0):
+			// The command is an argv (no shell): a NUL cannot be passed.
+			v.problem(fmt.Sprintf("%s.migrate.command[%d]", key, i), arg, "must not contain a NUL character")
 		}
 	}
+	if size > MaxMigrateCommandBytes {
+		v.problem(key+".migrate.command", abbreviate(strings.Join(s.Migrate.Command, " ")),
+			fmt.Sprintf("is %d bytes long: at most %d (ECS takes 8 KiB of overrides per task, with the tenant's variables); put a longer script in the image", size, MaxMigrateCommandBytes))
+	}
 }
+
+// MaxMigrateCommandBytes bounds a migrate command: it travels as a RunTask
+// override, and ECS takes at most 8,192 characters of overrides.
+const MaxMigrateCommandBytes = 4096
 
 // sidecarFit checks that the task leaves the app its minimum share once the
 // sidecars have theirs.

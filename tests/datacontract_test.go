@@ -341,8 +341,13 @@ func TestTheOnboardingWorkerMigratesEveryTenantItMakesAndTheRunnerTheRegistrysTo
 			pass = st.Resource
 		}
 	}
-	assert.Len(t, run, 2, "api's and collaboration's task definitions")
-	assert.Len(t, pass, 4, "their execution and migration roles")
+	family := "arn:aws:ecs:ap-northeast-1:" + plan.AccountID + ":task-definition/" + prefix + "-%s:*"
+	assert.ElementsMatch(t, []string{fmt.Sprintf(family, "api"), fmt.Sprintf(family, "collaboration")}, run, "api's and collaboration's task definitions")
+	var roles []string
+	for _, name := range []string{"api-execution", "api-migration", "collaboration-execution", "collaboration-migration"} {
+		roles = append(roles, "arn:aws:iam::"+plan.AccountID+":role/"+named(t, result, "aws:iam/role:Role", name).ID)
+	}
+	assert.ElementsMatch(t, roles, pass, "their execution and migration roles, never their task roles")
 	assert.Contains(t, worker.Dependencies, grant.URN, "the worker runs only once it may start the tasks")
 
 	runner := named(t, result, functionType, "migrations")

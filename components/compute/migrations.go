@@ -162,7 +162,7 @@ func (c *Compute) migrations(ctx *pulumi.Context, s config.Service, task *ecs.Ta
 		tenants = c.args.Data.TenantSecretArns
 	}
 	input := pulumi.All(spec, tenants).ApplyT(func(v []any) (string, error) {
-		return MigrationRequest(v[0].(migrations.Spec), v[1].(map[string]string))
+		return migrationRequest(v[0].(migrations.Spec), v[1].(map[string]string))
 	}).(pulumi.StringOutput)
 	invocation, err := lambda.NewInvocation(ctx, s.Name+"-migrations", &lambda.InvocationArgs{
 		FunctionName:   runner.function.Name,
@@ -176,11 +176,11 @@ func (c *Compute) migrations(ctx *pulumi.Context, s config.Service, task *ecs.Ta
 	return invocation, nil
 }
 
-// MigrationRequest is the runner's input for a service: its spec and every
+// migrationRequest is the runner's input for a service: its spec and every
 // tenant (id and credentials' secret), sorted by id so that the input
 // changes only when a tenant does. The runner checks it: its values are
 // AWS's, known only at deployment.
-func MigrationRequest(spec migrations.Spec, tenantSecrets map[string]string) (string, error) {
+func migrationRequest(spec migrations.Spec, tenantSecrets map[string]string) (string, error) {
 	req := migrations.Request{Spec: spec, Tenants: []migrations.Tenant{}}
 	ids := make([]string, 0, len(tenantSecrets))
 	for id := range tenantSecrets {

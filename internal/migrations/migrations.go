@@ -222,9 +222,9 @@ func (s Spec) Check() error {
 	if !nameSyntax.MatchString(s.Container) {
 		bad("container", s.Container, "must be a container name (lowercase letters, digits, hyphens)")
 	}
-	for field, value := range map[string]string{"cluster": s.Cluster, "taskDefinition": s.TaskDefinition, "taskRole": s.TaskRole} {
-		if !arnSyntax.MatchString(value) {
-			bad(field, value, "must be an ARN")
+	for _, f := range []struct{ field, value string }{{"cluster", s.Cluster}, {"taskDefinition", s.TaskDefinition}, {"taskRole", s.TaskRole}} {
+		if !arnSyntax.MatchString(f.value) {
+			bad(f.field, f.value, "must be an ARN")
 		}
 	}
 	if len(s.Command) == 0 {
@@ -330,13 +330,13 @@ func (r *Runner) Run(ctx context.Context, spec Spec, tenants []Tenant) ([]string
 		limit = DefaultConcurrency
 	}
 	var (
-		mu       sync.Mutex
+		mu       sync.Mutex // guards failed, stopped and finished
 		wg       sync.WaitGroup
 		failed   []Failure
 		stopped  bool
-		started  = map[string]bool{}
-		slots    = make(chan struct{}, limit)
 		finished = map[string]bool{}
+		started  = map[string]bool{} // this loop's own
+		slots    = make(chan struct{}, limit)
 	)
 	for _, t := range tenants {
 		slots <- struct{}{}
@@ -347,9 +347,7 @@ func (r *Runner) Run(ctx context.Context, spec Spec, tenants []Tenant) ([]string
 			<-slots
 			break
 		}
-		mu.Lock()
 		started[t.ID] = true
-		mu.Unlock()
 		wg.Add(1)
 		go func(t Tenant) {
 			defer func() { <-slots; wg.Done() }()
