@@ -1,12 +1,12 @@
 package data
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/elasticache"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/saas-platform/saas-platform/internal/awsname"
 )
 
 // ValkeyEngine is the engine of a serverless cache, its user and its user
@@ -43,16 +43,10 @@ func CacheUserID(identifier string) string { return cacheID(identifier, DefaultU
 // the new cache before the old one is deleted) never meets the old name.
 func ServerlessCacheName(identifier string) string { return cacheID(identifier, ValkeyEngine) }
 
-// cacheID is <identifier>-<suffix>, shortened with a hash when longer than
-// ElastiCache allows, so that it stays unique and stable.
+// cacheID is <identifier>-<suffix>, shortened when longer than ElastiCache
+// allows.
 func cacheID(identifier, suffix string) string {
-	full := identifier + "-" + suffix
-	if len(full) <= maxCacheUserID {
-		return full
-	}
-	sum := sha256.Sum256([]byte(full))
-	tail := "-" + hex.EncodeToString(sum[:])[:8] + "-" + suffix
-	return identifier[:maxCacheUserID-len(tail)] + tail
+	return awsname.Suffixed(identifier, suffix, maxCacheUserID)
 }
 
 // newServerlessCache creates the serverless Valkey cache: in the cache's

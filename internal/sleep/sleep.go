@@ -6,14 +6,13 @@
 package sleep
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/scheduler"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/saas-platform/saas-platform/config"
+	"github.com/saas-platform/saas-platform/internal/awsname"
 )
 
 // Schedules are one resource's sleeps and wake-ups.
@@ -71,14 +70,7 @@ func (s Schedules) Register(ctx *pulumi.Context, opts ...pulumi.ResourceOption) 
 const maxScheduleName = 64
 
 // ScheduleName names a resource's schedule for one transition:
-// <name>-<transition>, shortened with a hash when too long, so that names
-// stay unique and stable.
+// <name>-<transition>, shortened when too long.
 func ScheduleName(name, transition string) string {
-	full := name + "-" + transition
-	if len(full) <= maxScheduleName {
-		return full
-	}
-	sum := sha256.Sum256([]byte(full))
-	suffix := "-" + hex.EncodeToString(sum[:])[:8] + "-" + transition
-	return name[:maxScheduleName-len(suffix)] + suffix
+	return awsname.Suffixed(name, transition, maxScheduleName)
 }
